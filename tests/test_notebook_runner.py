@@ -1,0 +1,61 @@
+"""The runner names a failing notebook and cell, keeps its copy, and strips volatile metadata."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import notebook_runner
+
+
+def write_notebook(path: Path, *sources: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def course(tmp_path, monkeypatch, isolated_outputs) -> Path:
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    monkeypatch.setattr(notebook_runner, "NOTEBOOKS", folder)
+    return folder
+
+
+def test_new_notebooks_are_picked_up_in_lesson_order(course):
+    write_notebook(course / "10_later.ipynb", "1")
+    write_notebook(course / "01_first.ipynb", "1")
+    assert [p.name for p in notebook_runner.notebooks()] == ["01_first.ipynb", "10_later.ipynb"]
+
+
+def test_failure_names_notebook_and_cell_and_keeps_the_copy(course, isolated_outputs, capsys):
+    write_notebook(course / "01_ok.ipynb", "print('fine')")
+    write_notebook(course / "02_broken.ipynb", "x = 1", "raise ValueError('the eval file is missing')")
+    assert notebook_runner.main(["run"]) == 1
+    printed = capsys.readouterr().out
+    assert "FAILED" in printed and "02_broken.ipynb: cell 1 (execution count [2]): ValueError: the eval file is missing" in printed
+    assert "01_ok.ipynb" in printed and "passed" in printed
+    failed_copy = isolated_outputs / "notebooks" / "02_broken.ipynb"
+    assert "the eval file is missing" in failed_copy.read_text(encoding="utf-8")
+
+
+def test_regenerate_replaces_in_place_without_papermill_metadata(course, isolated_outputs):
+    notebook = write_notebook(course / "01_ok.ipynb", "print(6 * 7)")
+    assert notebook_runner.main(["regenerate"]) == 0
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    assert nb["cells"][0]["outputs"][0]["text"] == ["42\n"]
+    assert "papermill" not in nb["metadata"]
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    assert all("papermill" not in c["metadata"] and "execution" not in c["metadata"] for c in nb["cells"])
+
+
+def test_regenerate_keeps_the_committed_notebook_when_a_cell_fails(course, isolated_outputs):
+    notebook = write_notebook(course / "01_broken.ipynb", "1/0")
+    before = notebook.read_text(encoding="utf-8")
+    assert notebook_runner.main(["regenerate"]) == 1
+    assert notebook.read_text(encoding="utf-8") == before
+    assert (isolated_outputs / "notebooks" / "01_broken.ipynb").exists()
