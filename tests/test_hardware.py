@@ -1,0 +1,93 @@
+"""The estimator: parameter counts, KV cache arithmetic, vLLM budget, and its errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import hardware
+from helpers.hardware import EstimateError
+from helpers.models import SHELF_ENTRIES
+
+PUBLISHED_SIZES_B = {  # parameter counts stated on the model cards
+    "sshleifer/tiny-gpt2": 0.000102714,
+    "HuggingFaceTB/SmolLM2-135M-Instruct": 0.1345,
+    "Qwen/Qwen2.5-0.5B-Instruct": 0.494,
+    "Qwen/Qwen2.5-7B-Instruct": 7.62,
+    "meta-llama/Llama-3.1-8B-Instruct": 8.03,
+    "mistralai/Mistral-7B-Instruct-v0.3": 7.25,
+    "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B": 7.62,
+    "Qwen/Qwen2.5-72B-Instruct": 72.7,
+}
+
+
+@pytest.mark.parametrize(("model", "billions"), PUBLISHED_SIZES_B.items())
+def test_parameter_counts_match_the_model_cards(model, billions):
+    counted = hardware.parameter_count(hardware.candidate_shape(model)) / 1e9
+    assert counted == pytest.approx(billions, rel=0.005)
+
+
+def test_kv_cache_counts_kv_heads_not_query_heads():
+    shape = hardware.candidate_shape("meta-llama/Llama-3.1-8B-Instruct")
+    # 2 · 32 layers · 8 kv heads · 128 · 2 bytes = 131,072 bytes per token
+    assert hardware.kv_bytes_per_token(shape, "bf16") == 131_072
+    est = hardware.estimate(shape, "bf16", runtime="vllm", context_tokens=8192, concurrency=4)
+    assert est.kv_cache_bytes == 131_072 * 8192 * 4
+
+
+def test_untied_head_is_counted():
+    tied = hardware.shape_from_config({**hardware.candidate("Qwen/Qwen2.5-0.5B-Instruct")["config"]})
+    untied = hardware.shape_from_config({**hardware.candidate("Qwen/Qwen2.5-0.5B-Instruct")["config"], "tie_word_embeddings": False})
+    assert hardware.parameter_count(untied) - hardware.parameter_count(tied) == 151936 * 896
+
+
+def test_shelf_config_and_gguf_header_agree():
+    from_config = hardware.shape_from_config_file(SHELF_ENTRIES["HuggingFaceTB/SmolLM2-135M-Instruct"].path / "config.json")
+    from_gguf, gguf_bytes = hardware.shape_from_gguf(SHELF_ENTRIES["SmolLM2-135M-Instruct.Q4_1.gguf"].path / "SmolLM2-135M-Instruct.Q4_1.gguf")
+    assert hardware.parameter_count(from_config) == hardware.parameter_count(from_gguf) == 134_515_008
+    assert 0.6 < gguf_bytes / hardware.parameter_count(from_gguf) < 0.8  # Q4_1 blocks plus fp32 norms
+
+
+def test_decode_ceiling_is_bandwidth_over_bytes_per_token():
+    shape = hardware.candidate_shape("Qwen/Qwen2.5-7B-Instruct")
+    est = hardware.estimate(shape, "bf16", runtime="vllm", context_tokens=1, bandwidth_gb_s=3350)
+    assert est.decode_tokens_per_s_ceiling == pytest.approx(3350e9 / (est.weight_bytes + hardware.kv_bytes_per_token(shape, "fp16")), rel=1e-3)
+
+
+def test_vllm_budget_and_tensor_parallel():
+    single = hardware.vllm_budget(hardware.candidate_shape("Qwen/Qwen2.5-7B-Instruct"), "bf16", 24, max_model_len=8192)
+    assert single.tensor_parallel_size == 1 and single.fits and single.max_concurrency >= 1
+    big = hardware.vllm_budget(hardware.candidate_shape("Qwen/Qwen2.5-72B-Instruct"), "bf16", 80, max_model_len=8192)
+    assert big.tensor_parallel_size == 4
+
+
+def test_largest_fitting_picks_by_memory():
+    assert hardware.largest_fitting(15, context_tokens=4096, runtime="transformers-cuda", dtype="bf16") == "Qwen/Qwen2.5-0.5B-Instruct"
+    assert hardware.largest_fitting(24, context_tokens=4096, runtime="transformers-cuda", dtype="bf16") == "meta-llama/Llama-3.1-8B-Instruct"
+    assert hardware.largest_fitting(15, context_tokens=4096, runtime="transformers-cuda", dtype="bf16", max_params_b=1) == "Qwen/Qwen2.5-0.5B-Instruct"
+    assert hardware.largest_fitting(0.5, context_tokens=4096, runtime="transformers-cuda", dtype="bf16") is None
+
+
+def test_unknown_model_lists_the_catalogue():
+    with pytest.raises(EstimateError) as error:
+        hardware.candidate("acme/giant-1T")
+    assert "acme/giant-1T" in str(error.value) and "Qwen/Qwen2.5-7B-Instruct" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("config", "missing"),
+    [
+        ({"model_type": "llama", "vocab_size": 10, "hidden_size": 8}, "num_hidden_layers, num_attention_heads, intermediate_size"),
+        ({"model_type": "gpt2", "vocab_size": 10, "n_embd": 4}, "n_layer, n_head, n_positions"),
+    ],
+)
+def test_config_missing_fields_names_them(config, missing):
+    with pytest.raises(EstimateError, match=missing):
+        hardware.shape_from_config(config)
+
+
+def test_unknown_dtype_and_runtime_are_errors():
+    shape = hardware.candidate_shape("HuggingFaceTB/SmolLM2-135M-Instruct")
+    with pytest.raises(EstimateError, match="fp32, bf16"):
+        hardware.estimate(shape, "fp8_e9")
+    with pytest.raises(EstimateError, match="transformers-cpu"):
+        hardware.estimate(shape, "bf16", runtime="tensorrt")
