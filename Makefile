@@ -14,6 +14,13 @@ KERNEL := openllm-routes
 # pip arguments for torch, e.g. --index-url https://download.pytorch.org/whl/cpu
 KEEP_TORCH ?=
 TORCH_PIP_ARGS ?=
+# llama-cpp-python ships only as source. It is built once, portably (AVX2, no -march=native:
+# the native build enables AMX, which crashes in sandboxed VMs), into a per-user wheelhouse
+# that every clone on this machine reuses. pip's own wheel cache ignores CMAKE_ARGS, so it is not used.
+LLAMA_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
+	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+WHEELHOUSE ?= $(HOME)/.cache/openllm-routes/wheels/llama-cpp-python-$(LLAMA_VERSION)-avx2
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 900
 
 .PHONY: setup shelf run test regenerate clean
@@ -27,8 +34,15 @@ $(VENV)/.setup-done: requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	@if [ -z "$(KEEP_TORCH)" ]; then echo "setup: torch==2.13.0 first, so nothing pulls a CUDA build"; \
 		$(PY) -m pip install --quiet torch==2.13.0 $(TORCH_PIP_ARGS); fi
+	@if ! ls $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "setup: building llama-cpp-python $(LLAMA_VERSION) once into $(WHEELHOUSE) (~8 min on 2 cores)"; \
+		rm -rf $(WHEELHOUSE).partial; mkdir -p $(WHEELHOUSE).partial; \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip wheel --quiet --no-deps --no-cache-dir \
+			llama-cpp-python==$(LLAMA_VERSION) -w $(WHEELHOUSE).partial; \
+		rm -rf $(WHEELHOUSE); mv $(WHEELHOUSE).partial $(WHEELHOUSE); fi
+	$(PY) -m pip install --quiet $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	@grep -v '^torch==' requirements.txt > $(VENV)/requirements-without-torch.txt
-	@echo "setup: requirements.txt (llama-cpp-python compiles once, ~8 min; pip's cache reuses it)"
+	@echo "setup: requirements.txt"
 	$(PY) -m pip install --quiet -r $(VENV)/requirements-without-torch.txt -e .
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (OpenLLM Routes)" >/dev/null
 	@touch $@
