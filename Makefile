@@ -23,7 +23,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 WHEELHOUSE ?= $(HOME)/.cache/openllm-routes/wheels/llama-cpp-python-$(LLAMA_VERSION)-avx2
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 900
 
-.PHONY: setup shelf run test regenerate clean
+.PHONY: setup shelf memory-check run test regenerate clean
 
 setup: $(VENV)/.setup-done shelf
 
@@ -50,10 +50,14 @@ $(VENV)/.setup-done: requirements.txt pyproject.toml
 shelf: $(VENV)/.setup-done
 	$(PY) -m helpers.models build
 
-run: setup
+# Evidence the notebooks read (notebook 05 reports it), so both run and test produce it.
+memory-check: setup
+	$(PY) benchmarks/memory_check.py
+
+run: setup memory-check
 	$(PY) -m helpers.notebook_runner run
 
-test: setup
+test: setup memory-check
 	$(PY) -m pytest -q tests notebooks $(NBVAL)
 
 regenerate: setup

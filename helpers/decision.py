@@ -355,3 +355,70 @@ def write_record(record: dict[str, Any], outputs: Path | None = None) -> dict[st
 def profile_from_environment(environ: Mapping[str, str] | None = None) -> Profile:
     environ = os.environ if environ is None else environ
     return parse_profile({k: environ.get(k) for k in ("TASK", "ROUTE", "PRIVACY", "VRAM_GB", "NEEDS_SERVICE")})
+
+
+# --------------------------------------------------------------------------- notebook views
+
+ESTIMATE_RUNTIME_BY_ROUTE = {"local_cpu": "transformers-cpu", "free_colab": "transformers-cuda", "rented_gpu": "vllm"}
+
+
+def compare_routes(profile: Profile) -> list[dict[str, Any]]:
+    """The same project on each route, one row per route, for a side-by-side view."""
+    rows = []
+    for route in ROUTES:
+        variant = Profile(profile.task, route, profile.privacy, profile.vram_gb, profile.needs_service)
+        record = build_record(variant)
+        rows.append({
+            "route": route,
+            "model": record["model_decision"]["model"],
+            "runtime": record["runtime_decision"]["runtime"],
+            "claim": record["claim"],
+            "memory_gb": record["hardware_note"]["memory_estimate_gb"],
+            "gpu_serving_now": record["hardware_note"]["start_gpu_serving"],
+        })
+    return rows
+
+
+def plot_fit(rows: list[dict[str, Any]], memory_gb: float) -> Any:
+    """Predicted memory per model and dtype (log scale) against the memory available."""
+    import matplotlib.pyplot as plt
+
+    labels = [f"{r['model'].split('/')[-1]} {r['dtype']}" for r in rows]
+    figure, axis = plt.subplots(figsize=(10, 4))
+    axis.barh(labels, [r["total_gb"] for r in rows], color=["#4c72b0" if r["fits"] else "#c44e52" for r in rows])
+    axis.axvline(memory_gb, color="black", linestyle="--", label=f"available: {memory_gb:g} GB")
+    axis.set_xscale("log")
+    axis.set_xlabel("predicted peak memory (GB, log scale): weights + KV cache + runtime")
+    axis.invert_yaxis()
+    axis.tick_params(axis="y", labelsize=8)
+    axis.legend(loc="lower right")
+    figure.tight_layout()
+    return figure
+
+
+def profile_form(profile: Profile) -> Any:
+    """An ipywidgets form for the same five fields; "Decide" writes the record and shows it."""
+    import ipywidgets as widgets
+    from IPython.display import Markdown, display
+
+    task = widgets.Text(value=profile.task, description="task", layout=widgets.Layout(width="90%"))
+    route = widgets.Dropdown(options=ROUTES, value=profile.route, description="route")
+    privacy = widgets.Dropdown(options=PRIVACY_LEVELS, value=profile.privacy, description="privacy")
+    vram = widgets.BoundedFloatText(value=profile.vram_gb, min=0, max=2048, step=1, description="memory GB")
+    service = widgets.Checkbox(value=profile.needs_service, description="needs a service")
+    button = widgets.Button(description="Decide", button_style="primary")
+    output = widgets.Output()
+
+    def decide(_: Any) -> None:
+        output.clear_output()
+        with output:
+            try:
+                record = build_record(Profile(task.value, route.value, privacy.value, float(vram.value), service.value))
+                written = write_record(record)
+                display(Markdown(render_markdown(record)))
+                print(f"Wrote {written['json']} and {written['markdown']}")
+            except DecisionError as error:
+                print(f"error: {error}")
+
+    button.on_click(decide)
+    return widgets.VBox([task, widgets.HBox([route, privacy]), widgets.HBox([vram, service]), button, output])

@@ -48,17 +48,17 @@ BYTES_PER_PARAM = {
 DTYPE_ALIASES = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16", "half": "fp16"}
 
 #: Memory a runtime needs before the first weight, in MB. CPU figures were measured
-#: on the course machine (2 cores, Python 3.11, torch 2.13.0+cpu, transformers 5.23):
-#: importing torch and transformers is 261 MB, and tokenizer plus generate machinery
-#: add ~130 MB. GPU figures cover the CUDA context and activation workspace.
+#: on the course machine (2 cores, Python 3.11, torch 2.13.0+cpu, transformers 5.23,
+#: llama-cpp-python 0.3.36): importing torch and transformers is 261 MB, and the
+#: tokenizer plus generate machinery add ~130 MB; importing llama_cpp is 41 MB, and
+#: the pages of its compute buffer a short prompt touches add ~30 MB. GPU figures
+#: cover the CUDA context and activation workspace.
 RUNTIME_OVERHEAD_MB = {
     "transformers-cpu": 400.0,
-    "llama.cpp": 40.0,
+    "llama.cpp": 70.0,
     "transformers-cuda": 1000.0,
     "vllm": 2000.0,
 }
-#: llama.cpp also reserves a compute buffer that holds logits for one micro-batch.
-LLAMA_CPP_UBATCH = 512
 
 
 class EstimateError(ValueError):
@@ -225,8 +225,6 @@ def estimate(
     transient = 0
     if runtime == "transformers-cpu" and dtype != shape.file_dtype:
         transient = int(params * BYTES_PER_PARAM[shape.file_dtype])  # the mapped checkpoint, while converting
-    if runtime == "llama.cpp":
-        overhead += shape.vocab_size * min(tokens, LLAMA_CPP_UBATCH) * 4  # logits buffer
     ceiling = None
     if bandwidth_gb_s:
         ceiling = round(bandwidth_gb_s * GB / (weights + kv_per_token * tokens), 1)

@@ -1,0 +1,108 @@
+"""Predicted against measured peak memory for every shelf model, dtype and runtime that runs here.
+
+Each row loads one model in a fresh Python process, generates 16 greedy tokens,
+and reads the process's peak resident memory (``ru_maxrss``): what the machine
+must really have. The prediction comes from ``helpers.hardware.estimate``, made
+from ``config.json`` or the GGUF header alone. The seed's rule of thumb
+(parameters × bytes × 1.2) is shown on the same rows.
+
+    python benchmarks/memory_check.py        # writes outputs/memory_check.csv
+
+``make run`` and ``make test`` run it, because notebook 05 reads the CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+
+from helpers import hardware
+from helpers.models import SHELF_ENTRIES, gguf_file
+from helpers.paths import OUTPUTS, atomic_write_text, relative
+
+NEW_TOKENS = 16
+PROMPT = [{"role": "user", "content": "What is the capital of France?"}]
+LLAMA_CTX = 2048
+ROWS = [
+    ("sshleifer/tiny-gpt2", "transformers-cpu", "fp32"),
+    ("sshleifer/tiny-gpt2", "transformers-cpu", "bf16"),
+    ("HuggingFaceTB/SmolLM2-135M-Instruct", "transformers-cpu", "fp32"),
+    ("HuggingFaceTB/SmolLM2-135M-Instruct", "transformers-cpu", "bf16"),
+    ("HuggingFaceTB/SmolLM2-135M-Instruct", "llama.cpp", "q4_1"),
+]
+TORCH_DTYPES = {"fp32": "float32", "bf16": "bfloat16"}
+
+
+def measure_in_this_process(model: str, runtime: str, dtype: str) -> dict:
+    """Load, generate, and report peak RSS and the context length used (run in a child process)."""
+    if runtime == "llama.cpp":
+        from llama_cpp import Llama
+
+        llm = Llama(model_path=str(gguf_file()), n_ctx=LLAMA_CTX, seed=0, verbose=False)
+        llm.create_chat_completion(PROMPT, max_tokens=NEW_TOKENS, temperature=0.0)
+        context = LLAMA_CTX  # llama.cpp allocates the KV cache for all of n_ctx up front
+    else:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        folder = SHELF_ENTRIES[model].path
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        lm = AutoModelForCausalLM.from_pretrained(folder, dtype=getattr(torch, TORCH_DTYPES[dtype]))
+        inputs = tokenizer("What is the capital of France?", return_tensors="pt")
+        lm.generate(**inputs, max_new_tokens=NEW_TOKENS, do_sample=False, pad_token_id=tokenizer.eos_token_id)
+        context = inputs["input_ids"].shape[1] + NEW_TOKENS
+    return {"peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "context": context}
+
+
+def predict(model: str, runtime: str, dtype: str, context: int) -> hardware.Estimate:
+    if runtime == "llama.cpp":
+        shape, weight_bytes = hardware.shape_from_gguf(gguf_file())
+        return hardware.estimate(shape, dtype, runtime=runtime, context_tokens=context, weight_bytes=weight_bytes)
+    shape = hardware.shape_from_config_file(SHELF_ENTRIES[model].path / "config.json")
+    return hardware.estimate(shape, dtype, runtime=runtime, context_tokens=context)
+
+
+def hardware_name() -> str:
+    model_name = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
+    return f"{model_name}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def main() -> int:
+    if len(sys.argv) == 5 and sys.argv[1] == "--one":
+        print(json.dumps(measure_in_this_process(*sys.argv[2:5])))
+        return 0
+    rows = []
+    for model, runtime, dtype in ROWS:
+        child = subprocess.run([sys.executable, __file__, "--one", model, runtime, dtype], capture_output=True, text=True, check=True)
+        measured = json.loads(child.stdout.strip().splitlines()[-1])
+        est = predict(model, runtime, dtype, measured["context"])
+        rows.append({
+            "model": model, "runtime": runtime, "dtype": dtype,
+            "predicted_bytes": est.total_bytes, "measured_bytes": measured["peak_bytes"],
+            "error_pct": round(100 * (est.total_bytes - measured["peak_bytes"]) / measured["peak_bytes"], 1),
+            "rule_of_thumb_bytes": est.rule_of_thumb_bytes,
+            "rule_error_pct": round(100 * (est.rule_of_thumb_bytes - measured["peak_bytes"]) / measured["peak_bytes"], 1),
+        })
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path = atomic_write_text(OUTPUTS / "memory_check.csv", buffer.getvalue())
+    print(f"Memory check on {hardware_name()}")
+    print(f"{'model':<38} {'runtime':<17} {'dtype':<5} {'predicted':>10} {'measured':>10} {'error':>7} {'x1.2 rule':>10} {'error':>8}")
+    for r in rows:
+        print(f"{r['model']:<38} {r['runtime']:<17} {r['dtype']:<5} {r['predicted_bytes'] / 1e6:>8.0f}MB "
+              f"{r['measured_bytes'] / 1e6:>8.0f}MB {r['error_pct']:>6.1f}% {r['rule_of_thumb_bytes'] / 1e6:>8.1f}MB {r['rule_error_pct']:>7.1f}%")
+    worst = max(abs(r["error_pct"]) for r in rows)
+    print(f"Worst estimator error {worst:.1f}% (target ±15%). Wrote {relative(path)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
