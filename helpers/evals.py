@@ -184,15 +184,14 @@ def plain_prompt(messages: list[dict[str, str]]) -> str:
 class TransformersRunner:
     """Greedy generation with Transformers, from a model name resolved through the shelf."""
 
-    runtime = "transformers"
-
-    def __init__(self, model_id: str, *, device: str = "cpu", dtype: str = "float32", model: Any = None, tokenizer: Any = None):
+    def __init__(self, model_id: str, *, device: str = "cpu", dtype: str = "float32", model: Any = None, tokenizer: Any = None,
+                 runtime: str = "transformers"):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         from helpers.models import resolve
 
-        self.model, self.device = model_id, device
+        self.model, self.device, self.runtime = model_id, device, runtime
         if model is None or tokenizer is None:
             source = resolve(model_id)
             tokenizer = AutoTokenizer.from_pretrained(source)

@@ -46,6 +46,8 @@ BYTES_PER_PARAM = {
     "int4": 4.25 / 8,
 }
 DTYPE_ALIASES = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16", "half": "fp16"}
+FLOAT_DTYPES = ("fp32", "bf16", "fp16")
+GGUF_DTYPES = ("q8_0", "q4_1", "q4_k_m")
 
 #: Memory a runtime needs before the first weight, in MB. CPU figures were measured
 #: on the course machine (2 cores, Python 3.11, torch 2.13.0+cpu, transformers 5.23,
@@ -223,7 +225,8 @@ def estimate(
     kv = int(kv_per_token * tokens * concurrency)
     overhead = RUNTIME_OVERHEAD_MB[runtime] * MB
     transient = 0
-    if runtime == "transformers-cpu" and dtype != shape.file_dtype:
+    converting = dtype != shape.file_dtype and dtype in FLOAT_DTYPES and shape.file_dtype in FLOAT_DTYPES
+    if runtime == "transformers-cpu" and converting:
         transient = int(params * BYTES_PER_PARAM[shape.file_dtype])  # the mapped checkpoint, while converting
     ceiling = None
     if bandwidth_gb_s:
@@ -305,16 +308,21 @@ def gpu_spec(name: str) -> dict[str, Any]:
 
 
 def fit_table(memory_gb: float, *, context_tokens: int = 4096, runtime: str = "transformers-cuda") -> list[dict[str, Any]]:
-    """Every catalogue model at every dtype it is offered in: predicted memory against what is available."""
+    """Every catalogue model at every dtype it is offered in: predicted memory against what is available.
+
+    On the CPU, GGUF quantizations are estimated for llama.cpp, the runtime that loads them.
+    """
     rows = []
     for entry in catalogue()["models"]:
         shape = shape_from_config(entry["config"])
         tokens = min(context_tokens, shape.context_length)
         for dtype in entry["dtypes"]:
-            est = estimate(shape, dtype, runtime=runtime, context_tokens=tokens)
+            used = "llama.cpp" if runtime == "transformers-cpu" and dtype in GGUF_DTYPES else runtime
+            est = estimate(shape, dtype, runtime=used, context_tokens=tokens)
             rows.append({
                 "model": entry["id"],
                 "dtype": dtype,
+                "runtime": used,
                 "params_b": round(est.parameters / 1e9, 3),
                 "weights_gb": round(est.weight_bytes / GB, 2),
                 "kv_gb": round(est.kv_cache_bytes / GB, 2),

@@ -91,3 +91,11 @@ def test_unknown_dtype_and_runtime_are_errors():
         hardware.estimate(shape, "fp8_e9")
     with pytest.raises(EstimateError, match="transformers-cpu"):
         hardware.estimate(shape, "bf16", runtime="tensorrt")
+
+
+def test_quantized_never_costs_more_than_bf16_on_cpu():
+    rows = {(r["model"], r["dtype"]): r for r in hardware.fit_table(8, runtime="transformers-cpu")}
+    for (model, dtype), row in rows.items():
+        if dtype not in hardware.FLOAT_DTYPES and (model, "bf16") in rows:
+            assert row["total_gb"] < rows[(model, "bf16")]["total_gb"], (model, dtype)
+    assert rows[("Qwen/Qwen2.5-7B-Instruct", "q4_k_m")]["runtime"] == "llama.cpp"
