@@ -23,9 +23,19 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 WHEELHOUSE ?= $(HOME)/.cache/openllm-routes/wheels/llama-cpp-python-$(LLAMA_VERSION)-avx2
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 900
 
-.PHONY: setup shelf memory-check run test regenerate clean
+# One random key per make invocation for route 3's rehearsal server, shared by the notebooks
+# and the tests, so tests/test_serving_vllm.py can scan every output and log for it.
+ifndef VLLM_API_KEY
+VLLM_API_KEY := $(shell python3 -c "import secrets; print(secrets.token_urlsafe(24))")
+endif
+export VLLM_API_KEY
 
-setup: $(VENV)/.setup-done shelf
+VLLM_VENV := .venv-vllm
+VLLM_PY := $(VLLM_VENV)/bin/python
+
+.PHONY: setup vllm shelf memory-check benchmarks run test regenerate clean
+
+setup: $(VENV)/.setup-done vllm shelf
 
 # The stamp is written last, so an interrupted install is simply run again.
 $(VENV)/.setup-done: requirements.txt pyproject.toml
@@ -47,6 +57,19 @@ $(VENV)/.setup-done: requirements.txt pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (OpenLLM Routes)" >/dev/null
 	@touch $@
 
+# Route 3's rehearsal server: real vLLM on the CPU, in its own environment (~3 min, 2.5 GB, once).
+vllm: $(VLLM_VENV)/.setup-done
+
+$(VLLM_VENV)/.setup-done: requirements-vllm.txt
+	@$(VLLM_PY) -c "" 2>/dev/null || { echo "setup: creating $(VLLM_VENV)"; rm -rf $(VLLM_VENV); $(PYTHON) -m venv $(VLLM_VENV); }
+	@rm -f $@
+	$(VLLM_PY) -m pip install --quiet --upgrade pip
+	$(VLLM_PY) -m pip install --quiet torch==2.13.0 $(TORCH_PIP_ARGS)
+	@echo "torch==2.13.0" > $(VLLM_VENV)/constraints.txt
+	$(VLLM_PY) -m pip install --quiet --constraint $(VLLM_VENV)/constraints.txt -r requirements-vllm.txt
+	$(VLLM_PY) -m pip uninstall --quiet -y torchvision torchaudio torchcodec triton
+	@touch $@
+
 shelf: $(VENV)/.setup-done
 	$(PY) -m helpers.models build
 
@@ -54,15 +77,20 @@ shelf: $(VENV)/.setup-done
 memory-check: setup
 	$(PY) benchmarks/memory_check.py
 
+# Speed figures quoted in the README; each script names the hardware it ran on.
+benchmarks: setup memory-check
+	$(PY) benchmarks/tokens_per_second.py
+	$(PY) benchmarks/peer_vllm_bench.py
+
 run: setup memory-check
 	$(PY) -m helpers.notebook_runner run
 
 test: setup memory-check
-	$(PY) -m pytest -q tests notebooks $(NBVAL)
+	$(PY) -m pytest -q notebooks tests $(NBVAL)
 
 regenerate: setup
 	$(PY) -m helpers.notebook_runner regenerate
 
 clean:
-	rm -rf $(VENV) .shelf .cache
+	rm -rf $(VENV) $(VLLM_VENV) .shelf .cache .vllm-cache
 	find outputs -mindepth 1 ! -name README.md -exec rm -rf {} +

@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import platform
 import resource
 import subprocess
@@ -25,6 +24,7 @@ import sys
 from helpers import hardware
 from helpers.models import SHELF_ENTRIES, gguf_file
 from helpers.paths import OUTPUTS, atomic_write_text, relative
+from helpers.serving import machine_description
 
 NEW_TOKENS = 16
 PROMPT = [{"role": "user", "content": "What is the capital of France?"}]
@@ -68,11 +68,6 @@ def predict(model: str, runtime: str, dtype: str, context: int) -> hardware.Esti
     return hardware.estimate(shape, dtype, runtime=runtime, context_tokens=context)
 
 
-def hardware_name() -> str:
-    model_name = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
-    return f"{model_name}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
 def main() -> int:
     if len(sys.argv) == 5 and sys.argv[1] == "--one":
         print(json.dumps(measure_in_this_process(*sys.argv[2:5])))
@@ -94,7 +89,7 @@ def main() -> int:
     writer.writeheader()
     writer.writerows(rows)
     path = atomic_write_text(OUTPUTS / "memory_check.csv", buffer.getvalue())
-    print(f"Memory check on {hardware_name()}")
+    print(f"Memory check on {machine_description()}, Python {platform.python_version()}")
     print(f"{'model':<38} {'runtime':<17} {'dtype':<5} {'predicted':>10} {'measured':>10} {'error':>7} {'x1.2 rule':>10} {'error':>8}")
     for r in rows:
         print(f"{r['model']:<38} {r['runtime']:<17} {r['dtype']:<5} {r['predicted_bytes'] / 1e6:>8.0f}MB "

@@ -254,7 +254,7 @@ def build_record(profile: Profile, evidence: dict[str, Any] | None = None) -> di
             "model": choice.model,
             "dtype": choice.dtype,
             "license_note": entry["license_note"],
-            "size": {"parameters": est.parameters, "weight_gb": round(est.weight_bytes / hardware.GB, 3)},
+            "size": {"parameters": est.parameters, "weight_gb": round(est.weight_bytes / hardware.GB, 6)},
             "context_length": shape.context_length,
             "rejected_alternatives": choice.rejected,
         },
@@ -308,7 +308,7 @@ def render_markdown(record: dict[str, Any]) -> str:
         "## Decision", "", record["decision_paragraph"], "",
         "## Model", "",
         f"- **{m['model']}** ({m.get('dtype', '')}), {m['size']['parameters']:,} parameters, "
-        f"{m['size']['weight_gb']} GB of weights, context {m['context_length']:,} tokens",
+        f"{m['size']['weight_gb']:.3g} GB of weights, context {m['context_length']:,} tokens",
         f"- Licence: {m['license_note']}", "", "Rejected alternatives:", "",
         *[f"- {alt['model']}: {alt['reason']}" for alt in m["rejected_alternatives"]], "",
         "## Runtime", "", f"- **{r['runtime']}**; fallback: {r['fallback_runtime']}", f"- Why: {r['hardware_reason']}", "",
@@ -422,3 +422,21 @@ def profile_form(profile: Profile) -> Any:
 
     button.on_click(decide)
     return widgets.VBox([task, widgets.HBox([route, privacy]), widgets.HBox([vram, service]), button, output])
+
+
+def add_evidence(key: str, value: Any, outputs: Path | None = None) -> dict[str, str] | None:
+    """Attach evidence to the current record and rewrite it (the previous one is archived).
+
+    ``serving_stop`` evidence also fills a paid route's expected stop time with
+    the measured one. Returns ``None`` when there is no record yet (notebook 01 writes it).
+    """
+    outputs = outputs or OUTPUTS
+    current = outputs / "model_runtime_decision.json"
+    if not current.exists():
+        return None
+    record = json.loads(current.read_text(encoding="utf-8"))
+    record["evidence"][key] = value
+    if key == "serving_stop" and record["profile"]["route"] == "rented_gpu":
+        record["hardware_note"]["expected_stop_time"] = f"stopped at {value['stop_requested_at']} ({value['health']} after stop)"
+    record["created_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return write_record(record, outputs)

@@ -181,6 +181,13 @@ def plain_prompt(messages: list[dict[str, str]]) -> str:
     return "".join(f"{m['role'].capitalize()}: {m['content']}\n" for m in messages) + "Assistant:"
 
 
+def encode_messages(tokenizer: Any, messages: list[dict[str, str]]) -> Any:
+    """Chat messages as model inputs: the tokenizer's chat template, or a plain prompt when it has none."""
+    if tokenizer.chat_template:
+        return tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    return tokenizer(plain_prompt(messages), return_tensors="pt")
+
+
 class TransformersRunner:
     """Greedy generation with Transformers, from a model name resolved through the shelf."""
 
@@ -198,15 +205,10 @@ class TransformersRunner:
             model = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype)).to(device)
         self.lm, self.tokenizer = model.eval(), tokenizer
 
-    def encode(self, messages: list[dict[str, str]]) -> Any:
-        if self.tokenizer.chat_template:
-            return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
-        return self.tokenizer(plain_prompt(messages), return_tensors="pt")
-
     def generate(self, case: Case) -> Generation:
         import torch
 
-        inputs = self.encode(case.messages).to(self.device)
+        inputs = encode_messages(self.tokenizer, case.messages).to(self.device)
         start = time.perf_counter()
         with torch.no_grad():
             output = self.lm.generate(**inputs, max_new_tokens=case.max_tokens, do_sample=False,

@@ -31,6 +31,8 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from helpers.evals import encode_messages
+
 LOCALHOST = "127.0.0.1"
 
 
@@ -48,13 +50,6 @@ class ServedModel:
     tokenizer: Any
     max_model_len: int
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def prompt_ids(self, messages: list[dict[str, str]]) -> Any:
-        from helpers.evals import plain_prompt
-
-        if self.tokenizer.chat_template:
-            return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
-        return self.tokenizer(plain_prompt(messages), return_tensors="pt")
 
 
 class _StopWhenSet:
@@ -110,7 +105,7 @@ def create_app(served: ServedModel) -> FastAPI:
         problem = _validate(body, served)
         if problem:
             return problem
-        inputs = served.prompt_ids(body["messages"])
+        inputs = encode_messages(served.tokenizer, body["messages"])
         prompt_tokens = int(inputs["input_ids"].shape[1])
         max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 16)
         if prompt_tokens + max_tokens > served.max_model_len:
