@@ -217,7 +217,7 @@ def first_run_command(profile: Profile, choice: Choice) -> str:
     if choice.start_gpu_serving:
         return vllm_serve_command(choice.model, max_model_len=choice.context_tokens, gpu_memory_gb=profile.vram_gb)
     if profile.route == "rented_gpu" and choice.model == QWEN_SMALL:
-        return f"papermill notebooks/03_colab_gpu_route.ipynb outputs/notebooks/03_colab_gpu_route.ipynb -p device cuda"
+        return "papermill notebooks/03_colab_gpu_route.ipynb outputs/notebooks/03_colab_gpu_route.ipynb -p device cuda"
     return "python -m helpers.evals run data/eval_cases/ --runtime llama.cpp"
 
 

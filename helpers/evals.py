@@ -237,24 +237,42 @@ class LlamaCppRunner:
 
 
 class OpenAIRunner:
-    """Any OpenAI-compatible endpoint; JSON cases ask for ``response_format`` json_schema."""
+    """Any OpenAI-compatible endpoint; JSON cases ask for ``response_format`` json_schema.
+
+    A server that rejects ``json_schema`` (llama.cpp's, for one) gets the JSON
+    cases without enforced structure from then on, and :attr:`notes` says so.
+    """
 
     runtime = "openai-compatible"
 
     def __init__(self, client: Any, model: str, *, runtime: str = "openai-compatible", structured_output: bool = True):
         self.client, self.model, self.runtime, self.structured_output = client, model, runtime, structured_output
+        self.notes: list[str] = []
 
-    def generate(self, case: Case) -> Generation:
+    def _create(self, case: Case, structured: bool) -> Any:
         extra: dict[str, Any] = {}
-        if self.structured_output and case.json_schema:
+        if structured and case.json_schema:
             extra["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {"name": case.case_id.replace("-", "_"), "schema": case.json_schema, "strict": True},
             }
-        start = time.perf_counter()
-        response = self.client.chat.completions.create(
+        return self.client.chat.completions.create(
             model=self.model, messages=case.messages, max_tokens=case.max_tokens, temperature=0.0, seed=0, **extra
         )
+
+    def generate(self, case: Case) -> Generation:
+        import openai
+
+        start = time.perf_counter()
+        try:
+            response = self._create(case, self.structured_output)
+        except openai.APIStatusError as error:
+            if not (self.structured_output and case.json_schema and "response_format" in str(error)):
+                raise
+            self.structured_output = False
+            self.notes.append("the server rejected response_format json_schema, so JSON cases ran without enforced structure")
+            start = time.perf_counter()
+            response = self._create(case, False)
         latency = time.perf_counter() - start
         tokens = response.usage.completion_tokens if response.usage else 0
         return Generation(response.choices[0].message.content or "", tokens, latency)

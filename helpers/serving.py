@@ -31,7 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
@@ -346,7 +346,7 @@ async def _sweep(
     for level in levels:
         semaphore = asyncio.Semaphore(level)
 
-        async def one(index: int) -> StreamResult:
+        async def one(index: int, semaphore: asyncio.Semaphore = semaphore) -> StreamResult:
             async with semaphore:
                 slot = index % len(clients)
                 per_endpoint[host_port(base_urls[slot])] += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -20,3 +21,22 @@ def isolated_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             monkeypatch.setattr(module, "OUTPUTS", outputs)
     monkeypatch.setattr(helpers.paths, "OUTPUTS", outputs)
     return outputs
+
+
+@pytest.fixture
+def llama_server():
+    """llama.cpp's own OpenAI-compatible server on the shelf GGUF: a real server that is not vLLM."""
+    from helpers.local_api import free_port
+    from helpers.models import gguf_file
+    from helpers.paths import REPO_ROOT
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_file()), "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO_ROOT,
+    )
+    try:
+        yield process, f"http://127.0.0.1:{port}"
+    finally:
+        process.kill()
+        process.wait()

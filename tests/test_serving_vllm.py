@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from helpers import serving
 from helpers.evals import OpenAIRunner, load_cases, run_cases
 from helpers.local_api import free_port
-from helpers.models import gguf_file
 from helpers.paths import NOTEBOOKS, OUTPUTS, REPO_ROOT
 from helpers.serving import ServingError
 
@@ -150,20 +146,6 @@ def test_api_key_never_appears_in_outputs_notebooks_or_logs(vllm):
 
 
 # ---------------------------------------------------------------- a non-vLLM OpenAI-compatible server
-
-
-@pytest.fixture
-def llama_server():
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_file()), "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO_ROOT,
-    )
-    try:
-        yield process, f"http://127.0.0.1:{port}"
-    finally:
-        process.kill()
-        process.wait()
 
 
 def test_non_vllm_server_degrades_and_says_what_it_could_not_measure(llama_server):
