@@ -250,10 +250,8 @@ def problems(entry: ShelfEntry, *, deep: bool = False) -> list[str]:
     return found
 
 
-def ensure(entry: ShelfEntry, *, deep: bool = False) -> Path:
-    """Return the entry's shelf folder, building or rebuilding it first if it is absent or damaged."""
-    if not problems(entry, deep=deep):
-        return entry.path
+def _build(entry: ShelfEntry) -> Path:
+    """Build in a staging folder, write the manifest, then rename into place."""
     SHELF.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{entry.folder}.building.", dir=SHELF))
     try:
@@ -265,12 +263,18 @@ def ensure(entry: ShelfEntry, *, deep: bool = False) -> Path:
     return entry.path
 
 
+def ensure(entry: ShelfEntry, *, deep: bool = False) -> Path:
+    """Return the entry's shelf folder, building or rebuilding it first if it is absent or damaged."""
+    return _build(entry) if problems(entry, deep=deep) else entry.path
+
+
 def build_all(*, deep: bool = True) -> list[tuple[ShelfEntry, str]]:
     """Build every shelf entry that is missing or damaged; report what was done to each."""
     report = []
     for entry in SHELF_ENTRIES.values():
         found = problems(entry, deep=deep)
-        ensure(entry, deep=deep)
+        if found:
+            _build(entry)
         report.append((entry, f"built ({'; '.join(found)})" if found else "ok"))
     return report
 
