@@ -54,14 +54,8 @@ def _cpu_plan(reason: str) -> RunPlan:
 
 def smallest_need_gb(context_tokens: int) -> tuple[str, float]:
     """The cheapest instruct candidate on a GPU, and the memory it needs."""
-    needs = []
-    for entry in hardware.catalogue()["models"]:
-        if entry.get("role") == "workflow" or "bf16" not in entry["dtypes"]:
-            continue
-        shape = hardware.shape_from_config(entry["config"])
-        est = hardware.estimate(shape, "bf16", runtime="transformers-cuda", context_tokens=min(context_tokens, shape.context_length))
-        needs.append((est.total_bytes / hardware.GB, entry["id"]))
-    gb, model = min(needs)
+    estimates = hardware.instruct_estimates(context_tokens=context_tokens, runtime="transformers-cuda", dtype="bf16")
+    gb, model = min((est.total_bytes / hardware.GB, model) for model, est in estimates)
     return model, gb
 
 

@@ -25,7 +25,7 @@ import math
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from helpers.paths import REPO_ROOT
 
@@ -334,17 +334,22 @@ def fit_table(memory_gb: float, *, context_tokens: int = 4096, runtime: str = "t
     return rows
 
 
-def largest_fitting(
-    memory_gb: float, *, context_tokens: int, runtime: str, dtype: str, max_params_b: float = math.inf
-) -> str | None:
-    """The catalogue model with the most parameters whose weights, KV cache and overhead fit."""
-    best: tuple[int, str] | None = None
+def instruct_estimates(*, context_tokens: int, runtime: str, dtype: str) -> Iterator[tuple[str, Estimate]]:
+    """Every instruct candidate offered in ``dtype``, estimated at the context (capped at its own limit)."""
     for entry in catalogue()["models"]:
         if dtype not in entry["dtypes"] or entry.get("role") == "workflow":
             continue
         shape = shape_from_config(entry["config"])
-        est = estimate(shape, dtype, runtime=runtime, context_tokens=min(context_tokens, shape.context_length))
-        if est.parameters <= max_params_b * 1e9 and est.total_bytes <= memory_gb * GB:
-            if best is None or est.parameters > best[0]:
-                best = (est.parameters, entry["id"])
-    return best[1] if best else None
+        yield entry["id"], estimate(shape, dtype, runtime=runtime, context_tokens=min(context_tokens, shape.context_length))
+
+
+def largest_fitting(
+    memory_gb: float, *, context_tokens: int, runtime: str, dtype: str, max_params_b: float = math.inf
+) -> str | None:
+    """The catalogue model with the most parameters whose weights, KV cache and overhead fit."""
+    fitting = [
+        (est.parameters, model)
+        for model, est in instruct_estimates(context_tokens=context_tokens, runtime=runtime, dtype=dtype)
+        if est.parameters <= max_params_b * 1e9 and est.total_bytes <= memory_gb * GB
+    ]
+    return max(fitting, key=lambda pair: pair[0])[1] if fitting else None  # ties: first in the catalogue

@@ -105,6 +105,15 @@ def make_client(
     return cls(base_url=normalize_base_url(base_url), api_key=api_key(api_key_env) or "no-key", timeout=timeout_s, max_retries=0)
 
 
+def _tunnel_hint(base_url: str) -> str:
+    return tunnel_command("user@gpu-host", int(host_port(base_url).rsplit(":", 1)[1]))
+
+
+def _key_rejected(base_url: str, api_key_env: str) -> str:
+    return (f"{host_port(base_url)} rejected the API key (401). Set {api_key_env} to the key the server was started with "
+            "(in Colab: Secrets, with notebook access on).")
+
+
 def explain(error: BaseException, base_url: str, *, api_key_env: str = "VLLM_API_KEY") -> ServingError:
     """Turn a client exception into one sentence that says what to do; keys never appear."""
     import openai
@@ -113,13 +122,10 @@ def explain(error: BaseException, base_url: str, *, api_key_env: str = "VLLM_API
     if isinstance(error, (openai.APIConnectionError, httpx.ConnectError, httpx.ConnectTimeout)):
         return ServingError(
             f"Cannot reach {where}. If the server runs on a rented GPU, open the tunnel first "
-            f"({tunnel_command('user@gpu-host', int(where.rsplit(':', 1)[1]))}); if you just started it, it may still be booting."
+            f"({_tunnel_hint(base_url)}); if you just started it, it may still be booting."
         )
     if isinstance(error, openai.AuthenticationError):
-        return ServingError(
-            f"{where} rejected the API key (401). Set {api_key_env} to the key the server was started with "
-            "(in Colab: Secrets, with notebook access on)."
-        )
+        return ServingError(_key_rejected(base_url, api_key_env))
     if isinstance(error, openai.NotFoundError):
         served = ", ".join(served_models(base_url, api_key_env=api_key_env)) or "none listed"
         return ServingError(f"{where} does not serve that model (404). Served models: {served}.")
@@ -188,13 +194,13 @@ def wait_until_ready(
         if time.monotonic() - start > deadline_s:
             raise ServingError(
                 f"No answer from {host_port(base_url)} within {deadline_s:.0f} s: the server may still be booting, "
-                f"or the SSH tunnel is not open ({tunnel_command('user@gpu-host', int(host_port(base_url).rsplit(':', 1)[1]))})."
+                f"or the SSH tunnel is not open ({_tunnel_hint(base_url)})."
             )
         time.sleep(poll_s)
     ready_after = time.monotonic() - start
     models = _get(normalize_base_url(base_url) + "/models", api_key(api_key_env))
     if models.status_code == 401:
-        raise ServingError(f"{host_port(base_url)} rejected the API key (401). Set {api_key_env} to the key the server was started with.")
+        raise ServingError(_key_rejected(base_url, api_key_env))
     data = models.json().get("data", [])
     version_response = _get(root + "/version")
     version = version_response.json().get("version") if version_response.status_code == 200 else None
