@@ -18,13 +18,47 @@ from typing import Any
 #: The repository root. ``helpers`` is installed in editable mode, so this is the
 #: clone itself, in Colab as well as locally. ``OPENLLM_ROUTES_HOME`` overrides it.
 REPO_ROOT = Path(os.environ.get("OPENLLM_ROUTES_HOME", Path(__file__).resolve().parents[1]))
-#: Artefacts; ``OPENLLM_ROUTES_OUTPUTS`` redirects them (the tests use it).
-OUTPUTS = Path(os.environ.get("OPENLLM_ROUTES_OUTPUTS", REPO_ROOT / "outputs"))
 SHELF = REPO_ROOT / ".shelf"
 CACHE = REPO_ROOT / ".cache"
 NOTEBOOKS = REPO_ROOT / "notebooks"
 EVAL_CASES = REPO_ROOT / "data" / "eval_cases"
 REQUIREMENTS = REPO_ROOT / "requirements.txt"
+
+#: Every artefact the kit writes, by name, relative to the outputs folder. Each
+#: path is spelled here once; code asks for ``output("benchmark")``.
+ARTEFACTS: dict[str, str] = {
+    "environment": "environment.json",
+    "memory_check": "memory_check.csv",
+    "evals": "evals",
+    "gpu_report": "gpu_report.json",
+    "colab_run": "colab_run.json",
+    "benchmark": "serving/benchmark.json",
+    "shutdown_proof": "serving/shutdown_proof.json",
+    "checklist": "serving/checklist.json",
+    "peer_comparison": "serving/peer_comparison.json",
+    "serving_logs": "serving/logs",
+    "decision_json": "model_runtime_decision.json",
+    "decision_md": "model_runtime_decision.md",
+    "decision_archive": "decisions",
+    "ladder": "quantization/ladder.csv",
+    "roofline": "roofline.csv",
+    "regeneration_report": "regeneration_report.md",
+    "notebook_runs": "notebooks",
+    "outputs_zip": "openllm_routes_outputs.zip",
+}
+
+
+def outputs_dir() -> Path:
+    """The artefacts folder, read at call time: ``OPENLLM_ROUTES_OUTPUTS`` redirects it (the tests use it)."""
+    return Path(os.environ.get("OPENLLM_ROUTES_OUTPUTS", REPO_ROOT / "outputs"))
+
+
+def output(name: str) -> Path:
+    """Where the artefact ``name`` (a key of :data:`ARTEFACTS`) lives now."""
+    try:
+        return outputs_dir() / ARTEFACTS[name]
+    except KeyError:
+        raise KeyError(f"No artefact named {name!r}; known: {', '.join(sorted(ARTEFACTS))}.") from None
 
 
 def relative(path: Path | str) -> str:

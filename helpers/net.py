@@ -1,0 +1,41 @@
+"""Sockets on this machine: free ports, open ports, and whether the model hub answers.
+
+Servers the kit starts bind to loopback only, so ``LOCALHOST`` is the one host
+they use.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+LOCALHOST = "127.0.0.1"
+
+
+def free_port(host: str = LOCALHOST) -> int:
+    """A port nothing listens on right now (the OS picks it)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def port_is_open(host: str, port: int, timeout_s: float = 0.5) -> bool:
+    """Whether anything accepts connections on host:port right now."""
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+        return True
+    except OSError:
+        return False
+
+
+def hub_reachable(timeout_s: float = 2.0) -> bool:
+    """Whether the Hugging Face hub answers; ``HF_HUB_OFFLINE=1`` means no without asking."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}:
+        return False
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").split("://", 1)[-1].split("/")[0]
+    host, _, port = endpoint.partition(":")
+    try:
+        socket.create_connection((host, int(port or 443)), timeout=timeout_s).close()
+        return True
+    except OSError:
+        return False
