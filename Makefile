@@ -1,7 +1,8 @@
 # OpenLLM Routes: two commands from a fresh clone.
 #   make run    set up, build the offline model shelf, execute every notebook into outputs/
-#   make test   set up, then unit tests and nbval over every committed notebook
-#   make regenerate   (instructors) re-execute the committed notebooks in place
+#   make test   set up, then lint, nbval over every committed notebook, and every test
+#   make unit   the fast lane while you work: tests not marked slow, plus lint (under a minute)
+#   make regenerate [NB=04]   (instructors) re-execute committed notebooks in place
 # Every target sets itself up first; a finished setup is skipped in seconds.
 
 SHELL := /bin/bash
@@ -9,7 +10,12 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-KERNEL := openllm-routes
+# Names spelled once in helpers/names.py (it imports nothing, so it is read before any setup),
+# and the torch pin spelled once in requirements.txt.
+name_in_helpers = $(shell sed -n 's/^$(1) = "\(.*\)"$$/\1/p' helpers/names.py)
+KERNEL := $(call name_in_helpers,KERNEL_NAME)
+API_KEY_ENV := $(call name_in_helpers,API_KEY_ENV)
+TORCH_PIN := $(shell sed -n 's/^\(torch==[^ #]*\).*/\1/p' requirements.txt)
 # KEEP_TORCH=1 keeps the torch already in the venv (CUDA users); TORCH_PIP_ARGS adds
 # pip arguments for torch, e.g. --index-url https://download.pytorch.org/whl/cpu
 KEEP_TORCH ?=
@@ -25,15 +31,18 @@ NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-n
 
 # One random key per make invocation for route 3's rehearsal server, shared by the notebooks
 # and the tests, so tests/test_serving_vllm.py can scan every output and log for it.
-ifndef VLLM_API_KEY
-VLLM_API_KEY := $(shell python3 -c "import secrets; print(secrets.token_urlsafe(24))")
+ifndef $(API_KEY_ENV)
+$(API_KEY_ENV) := $(shell python3 -c "import secrets; print(secrets.token_urlsafe(24))")
 endif
-export VLLM_API_KEY
+export $(API_KEY_ENV)
+# NB=04 (a number prefix, a name or a glob) limits run and regenerate to matching notebooks.
+NB ?=
+ONLY := $(if $(NB),--only '$(NB)')
 
 VLLM_VENV := .venv-vllm
 VLLM_PY := $(VLLM_VENV)/bin/python
 
-.PHONY: setup vllm shelf memory-check benchmarks run test regenerate clean
+.PHONY: setup vllm shelf memory-check benchmarks run test unit lint regenerate clean
 
 setup: $(VENV)/.setup-done vllm shelf
 
@@ -42,8 +51,8 @@ $(VENV)/.setup-done: requirements.txt pyproject.toml
 	@$(PY) -c "" 2>/dev/null || { echo "setup: creating $(VENV)"; rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	@rm -f $@
 	$(PY) -m pip install --quiet --upgrade pip
-	@if [ -z "$(KEEP_TORCH)" ]; then echo "setup: torch==2.13.0 first, so nothing pulls a CUDA build"; \
-		$(PY) -m pip install --quiet torch==2.13.0 $(TORCH_PIP_ARGS); fi
+	@if [ -z "$(KEEP_TORCH)" ]; then echo "setup: $(TORCH_PIN) first, so nothing pulls a CUDA build"; \
+		$(PY) -m pip install --quiet $(TORCH_PIN) $(TORCH_PIP_ARGS); fi
 	@if ! ls $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
 		echo "setup: building llama-cpp-python $(LLAMA_VERSION) once into $(WHEELHOUSE) (~8 min on 2 cores)"; \
 		rm -rf $(WHEELHOUSE).partial; mkdir -p $(WHEELHOUSE).partial; \
@@ -64,8 +73,8 @@ $(VLLM_VENV)/.setup-done: requirements-vllm.txt
 	@$(VLLM_PY) -c "" 2>/dev/null || { echo "setup: creating $(VLLM_VENV)"; rm -rf $(VLLM_VENV); $(PYTHON) -m venv $(VLLM_VENV); }
 	@rm -f $@
 	$(VLLM_PY) -m pip install --quiet --upgrade pip
-	$(VLLM_PY) -m pip install --quiet torch==2.13.0 $(TORCH_PIP_ARGS)
-	@echo "torch==2.13.0" > $(VLLM_VENV)/constraints.txt
+	$(VLLM_PY) -m pip install --quiet $(TORCH_PIN) $(TORCH_PIP_ARGS)
+	@echo "$(TORCH_PIN)" > $(VLLM_VENV)/constraints.txt
 	$(VLLM_PY) -m pip install --quiet --constraint $(VLLM_VENV)/constraints.txt -r requirements-vllm.txt
 	$(VLLM_PY) -m pip uninstall --quiet -y torchvision torchaudio torchcodec triton
 	@touch $@
@@ -83,13 +92,25 @@ benchmarks: setup memory-check
 	$(PY) benchmarks/peer_vllm_bench.py
 
 run: setup memory-check
-	$(PY) -m helpers.notebook_runner run
+	$(PY) -m helpers.notebook_runner run $(ONLY)
 
-test: setup memory-check
+# The layer rule (import-linter contracts in pyproject.toml), then ruff's lint and format check.
+LINT_PATHS := helpers benchmarks tests
+lint: $(VENV)/.setup-done
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+
+# The fast lane: no memory check, no nbval, nothing marked slow (a model load, a server, a notebook).
+unit: $(VENV)/.setup-done
+	$(PY) -m pytest -q -m "not slow" tests
+	@$(MAKE) --no-print-directory lint
+
+test: setup memory-check lint
 	$(PY) -m pytest -q notebooks tests $(NBVAL)
 
 regenerate: setup
-	$(PY) -m helpers.notebook_runner regenerate
+	$(PY) -m helpers.notebook_runner regenerate $(ONLY)
 
 clean:
 	rm -rf $(VENV) $(VLLM_VENV) .shelf .cache .vllm-cache

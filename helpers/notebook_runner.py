@@ -1,4 +1,4 @@
-"""Execute every notebook headlessly with papermill, in order, and say how it went.
+"""Execute the course notebooks headlessly with papermill, in order, and say how it went.
 
 ``python -m helpers.notebook_runner run`` (what ``make run`` calls) executes each
 ``notebooks/NN_*.ipynb`` into ``outputs/notebooks/``, with the kernel named
@@ -8,15 +8,19 @@ A failure names the notebook and cell, keeps the failed executed copy, and makes
 the exit status non-zero.
 
 ``python -m helpers.notebook_runner regenerate`` (``make regenerate``, for
-instructors) re-executes the committed notebooks in place and strips papermill's
-per-cell metadata, so a diff shows only real changes in outputs.
+instructors) re-executes the committed notebooks in place and strips what changes
+on every run without meaning anything (papermill's per-cell metadata, widget
+state), so a diff shows only real changes in outputs.
 
-New notebooks are picked up by their file name: nothing to register.
+``--only 04`` (``make regenerate NB=04``) picks notebooks by their number prefix,
+their name, or a glob such as ``"0[45]*"``; repeat it for several. New notebooks
+are picked up by their file name: nothing to register.
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import os
 import sys
 import tempfile
@@ -24,14 +28,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
+from helpers.names import KERNEL_NAME
+from helpers.paths import NOTEBOOKS, atomic_write_text, output, outputs_dir, relative
 
-from helpers.paths import NOTEBOOKS, OUTPUTS, atomic_write_text, relative
-
-KERNEL = "openllm-routes"
 #: What committed notebooks declare, so Colab and plain Jupyter open them with their own Python.
 PORTABLE_KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 VOLATILE_CELL_METADATA = ("papermill", "execution")
+#: Output mime type of a live widget: it carries a random model id, and means nothing without the kernel.
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+class SelectionError(ValueError):
+    """A ``--only`` pattern that names no notebook."""
 
 
 @dataclass
@@ -52,11 +60,40 @@ def notebooks(folder: Path | None = None) -> list[Path]:
     return sorted(p for p in (folder or NOTEBOOKS).glob("*.ipynb") if not p.name.startswith("."))
 
 
+def matches(path: Path, pattern: str) -> bool:
+    """Whether ``pattern`` names this notebook: its number prefix (``04``), its name, or a glob."""
+    name = path.name
+    return (
+        name.split("_", 1)[0] == pattern
+        or name in (pattern, f"{pattern}.ipynb")
+        or fnmatch.fnmatch(name, pattern)
+        or fnmatch.fnmatch(name, f"{pattern}.ipynb")
+    )
+
+
+def select(patterns: list[str] | None, folder: Path | None = None) -> list[Path]:
+    """The notebooks the patterns name, in lesson order; every notebook when there are none.
+
+    A pattern that names nothing is an error rather than an empty run: a typo
+    would otherwise look like a regeneration that changed nothing.
+    """
+    every = notebooks(folder)
+    if not patterns:
+        return every
+    for pattern in patterns:
+        if not any(matches(p, pattern) for p in every):
+            known = ", ".join(p.name for p in every) or "none"
+            raise SelectionError(
+                f"No notebook matches {pattern!r}. Use a number prefix such as 04, a name or a glob; the notebooks are: {known}."
+            )
+    return [p for p in every if any(matches(p, pattern) for pattern in patterns)]
+
+
 def _snapshot(folder: Path, skip: Path) -> dict[Path, int]:
+    if not folder.exists():
+        return {}
     return {
-        p: p.stat().st_mtime_ns
-        for p in folder.rglob("*")
-        if p.is_file() and skip not in p.parents and not p.name.startswith(".")
+        p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file() and skip not in p.parents and not p.name.startswith(".")
     }
 
 
@@ -74,32 +111,48 @@ def execute(notebook: Path, executed: Path, parameters: dict | None = None) -> N
     import papermill
 
     executed.parent.mkdir(parents=True, exist_ok=True)
-    before = _snapshot(OUTPUTS, skip=OUTPUTS / "notebooks")
+    outputs, runs = outputs_dir(), output("notebook_runs")
+    before = _snapshot(outputs, skip=runs)
     start = time.perf_counter()
     error = None
     try:
         papermill.execute_notebook(
-            str(notebook), str(executed), parameters=parameters or {},
-            kernel_name=KERNEL, cwd=str(notebook.parent), progress_bar=False, log_output=False,
+            str(notebook),
+            str(executed),
+            parameters=parameters or {},
+            kernel_name=KERNEL_NAME,
+            cwd=str(notebook.parent),
+            progress_bar=False,
+            log_output=False,
         )
     except Exception as exc:  # papermill raises after saving the failed copy
         error = describe_failure(exc)
     seconds = time.perf_counter() - start
-    after = _snapshot(OUTPUTS, skip=OUTPUTS / "notebooks")
+    after = _snapshot(outputs, skip=runs)
     artefacts = sorted(relative(p) for p, mtime in after.items() if before.get(p) != mtime)
     return NotebookResult(notebook, executed, seconds, error, artefacts)
 
 
 def strip_volatile_metadata(path: Path) -> None:
-    """Drop papermill's per-cell timing and status, and declare the portable kernel."""
+    """Drop papermill's per-cell timing and status and all widget state, and declare the portable kernel.
+
+    Widget state (``metadata.widgets`` and each widget view's model id) is random
+    on every run; a learner's live kernel renders the form again without it.
+    """
+    import nbformat
+
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = dict(PORTABLE_KERNELSPEC)
     for cell in nb.cells:
         for key in VOLATILE_CELL_METADATA:
             cell.metadata.pop(key, None)
         if cell.metadata.get("tags") == []:
             del cell.metadata["tags"]
+        for out in cell.get("outputs", []):
+            if WIDGET_VIEW in out.get("data", {}):
+                del out["data"][WIDGET_VIEW]
     atomic_write_text(path, nbformat.writes(nb) + "\n")
 
 
@@ -113,33 +166,34 @@ def summary(results: list[NotebookResult]) -> str:
             lines.append(f"FAILED {relative(r.notebook)}: {r.error}")
             lines.append(f"       the failed executed copy is {relative(r.executed)}")
     passed = sum(r.passed for r in results)
-    lines.append(f"{passed} of {len(results)} notebooks passed; executed copies are in {relative(OUTPUTS / 'notebooks')}/")
+    lines.append(f"{passed} of {len(results)} notebooks passed; executed copies are in {relative(output('notebook_runs'))}/")
     return "\n".join(lines)
 
 
-def run_all() -> list[NotebookResult]:
-    """Execute every notebook into ``outputs/notebooks/``, carrying on past failures."""
+def run_all(selected: list[Path]) -> list[NotebookResult]:
+    """Execute each notebook into ``outputs/notebooks/``, carrying on past failures."""
     results = []
-    for notebook in notebooks():
+    for notebook in selected:
         print(f"running {relative(notebook)} ...", flush=True)
-        results.append(execute(notebook, OUTPUTS / "notebooks" / notebook.name))
+        results.append(execute(notebook, output("notebook_runs") / notebook.name))
     return results
 
 
-def regenerate_all() -> list[NotebookResult]:
+def regenerate_all(selected: list[Path]) -> list[NotebookResult]:
     """Re-execute each committed notebook and replace it only if every cell ran."""
     results = []
-    for notebook in notebooks():
+    runs = output("notebook_runs")
+    for notebook in selected:
         print(f"regenerating {relative(notebook)} ...", flush=True)
-        (OUTPUTS / "notebooks").mkdir(parents=True, exist_ok=True)
-        fd, scratch = tempfile.mkstemp(prefix=".regenerating-", suffix=".ipynb", dir=OUTPUTS / "notebooks")
+        runs.mkdir(parents=True, exist_ok=True)
+        fd, scratch = tempfile.mkstemp(prefix=".regenerating-", suffix=".ipynb", dir=runs)
         os.close(fd)
         result = execute(notebook, Path(scratch))
         if result.passed:
             strip_volatile_metadata(Path(scratch))
             os.replace(scratch, notebook)
         else:
-            failed_copy = OUTPUTS / "notebooks" / notebook.name
+            failed_copy = runs / notebook.name
             os.replace(scratch, failed_copy)
             result.executed = failed_copy
         results.append(result)
@@ -149,8 +203,14 @@ def regenerate_all() -> list[NotebookResult]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.notebook_runner", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["run", "regenerate"])
+    parser.add_argument("--only", action="append", metavar="PATTERN", help="a number prefix (04), a name or a glob; repeatable")
     args = parser.parse_args(argv)
-    results = run_all() if args.command == "run" else regenerate_all()
+    try:
+        selected = select(args.only)
+    except SelectionError as error:
+        print(error, file=sys.stderr)
+        return 2
+    results = run_all(selected) if args.command == "run" else regenerate_all(selected)
     print(summary(results))
     return 0 if all(r.passed for r in results) else 1
 

@@ -7,17 +7,13 @@ import json
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
+from helpers.names import KERNEL_NAME
 from helpers.notebook_runner import execute
 from helpers.paths import NOTEBOOKS
 
-
-@pytest.fixture
-def kernel_outputs(tmp_path, monkeypatch):
-    """Kernels inherit the environment, so the notebooks write here instead of outputs/."""
-    outputs = tmp_path / "outputs"
-    outputs.mkdir()
-    monkeypatch.setenv("OPENLLM_ROUTES_OUTPUTS", str(outputs))
-    return outputs
+#: Every test here executes a notebook. Kernels inherit the environment, so ``isolated_outputs``
+#: makes the notebooks write into a temporary folder instead of outputs/.
+pytestmark = pytest.mark.slow
 
 
 def run(name: str, tmp_path, **parameters) -> str:
@@ -26,37 +22,46 @@ def run(name: str, tmp_path, **parameters) -> str:
     import papermill
 
     executed = tmp_path / name
-    papermill.execute_notebook(str(NOTEBOOKS / name), str(executed), parameters=parameters, kernel_name="openllm-routes",
-                               cwd=str(NOTEBOOKS), progress_bar=False)
+    papermill.execute_notebook(
+        str(NOTEBOOKS / name),
+        str(executed),
+        parameters=parameters,
+        kernel_name=KERNEL_NAME,
+        cwd=str(NOTEBOOKS),
+        progress_bar=False,
+    )
     outputs = [o for cell in nbformat.read(executed, as_version=4).cells for o in cell.get("outputs", [])]
     return "\n".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in outputs)
 
 
-def test_decision_profile_for_a_rented_gpu(kernel_outputs, tmp_path):
+def test_decision_profile_for_a_rented_gpu(isolated_outputs, tmp_path):
     text = run("01_decision_profile.ipynb", tmp_path, route="rented_gpu", vram_gb=24, needs_service=True)
     assert "Decision: Qwen/Qwen2.5-0.5B-Instruct with vLLM" in text
-    record = json.loads((kernel_outputs / "model_runtime_decision.json").read_text())
+    record = json.loads((isolated_outputs / "model_runtime_decision.json").read_text())
     assert record["profile"]["route"] == "rented_gpu" and record["hardware_note"]["start_gpu_serving"]
 
 
-def test_decision_record_names_the_producer_of_missing_evidence(kernel_outputs, tmp_path):
+def test_decision_record_names_the_producer_of_missing_evidence(isolated_outputs, tmp_path):
     text = run("05_decision_record.ipynb", tmp_path)
     assert "No draft yet" in text
     assert "missing: run notebook 04_rented_gpu_route to produce outputs/serving/benchmark.json" in text
-    assert (kernel_outputs / "model_runtime_decision.json").exists()
+    assert (isolated_outputs / "model_runtime_decision.json").exists()
 
 
-@pytest.mark.parametrize(("device", "message"), [
-    ("cuda", "device='cuda' was requested, but torch 2.13.0+cpu (CUDA build: CPU only) finds no usable GPU"),
-    ("tpu", "device='tpu' is not one of 'auto', 'cpu', 'cuda'"),
-])
-def test_colab_route_refuses_a_device_it_cannot_honour(kernel_outputs, tmp_path, device, message):
+@pytest.mark.parametrize(
+    ("device", "message"),
+    [
+        ("cuda", "device='cuda' was requested, but torch 2.13.0+cpu (CUDA build: CPU only) finds no usable GPU"),
+        ("tpu", "device='tpu' is not one of 'auto', 'cpu', 'cuda'"),
+    ],
+)
+def test_colab_route_refuses_a_device_it_cannot_honour(isolated_outputs, tmp_path, device, message):
     with pytest.raises(PapermillExecutionError) as error:
         run("03_colab_gpu_route.ipynb", tmp_path, device=device)
     assert error.value.ename == "DeviceError" and message in error.value.evalue
 
 
-def test_rented_gpu_notebook_runs_unchanged_against_a_given_endpoint(kernel_outputs, tmp_path, llama_server):
+def test_rented_gpu_notebook_runs_unchanged_against_a_given_endpoint(isolated_outputs, tmp_path, llama_server):
     from helpers.serving import wait_until_ready
 
     process, url = llama_server
@@ -64,15 +69,12 @@ def test_rented_gpu_notebook_runs_unchanged_against_a_given_endpoint(kernel_outp
     text = run("04_rented_gpu_route.ipynb", tmp_path, base_url=url, concurrency_levels=[1, 2], requests_per_level=2, max_tokens=8)
     assert "Started the rehearsal server" not in text
     assert "no /health endpoint" in text and "no /metrics endpoint" in text
-    proof = json.loads((kernel_outputs / "serving" / "shutdown_proof.json").read_text())
+    proof = json.loads((isolated_outputs / "serving" / "shutdown_proof.json").read_text())
     assert proof["health"] == "still answering" and proof["stopped"] is False  # not ours to stop: the proof says so
-    bench = json.loads((kernel_outputs / "serving" / "benchmark.json").read_text())
+    bench = json.loads((isolated_outputs / "serving" / "benchmark.json").read_text())
     assert bench["levels"][0]["tokens_from"] == ["chunk count (the server sent no usage)"]
 
 
-def test_runner_execute_reports_artefacts(kernel_outputs, tmp_path, monkeypatch):
-    from helpers import notebook_runner
-
-    monkeypatch.setattr(notebook_runner, "OUTPUTS", kernel_outputs)
+def test_runner_execute_reports_artefacts(isolated_outputs, tmp_path):
     result = execute(NOTEBOOKS / "00_setup_check.ipynb", tmp_path / "00.ipynb")
     assert result.passed and any(a.endswith("environment.json") for a in result.artefacts)
