@@ -35,6 +35,17 @@ def detect_platform(environ: dict[str, str] | None = None, modules: dict | None 
     return "local"
 
 
+def machine_description() -> str:
+    """The CPU model and core count, so no figure is ever quoted without its hardware."""
+    cpu = _platform.processor() or _platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            cpu = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores"
+
+
 def system_facts() -> dict[str, object]:
     """Python, OS, CPU cores, RAM and free disk where the kit lives, in plain units."""
     memory = psutil.virtual_memory()

@@ -12,7 +12,8 @@ counts both:
 * **runtime overhead**, measured per runtime (see :data:`RUNTIME_OVERHEAD_MB`);
 * **load transient**: Transformers on CPU maps the checkpoint while it converts
   it, so loading fp32 files as bf16 briefly holds both;
-* **disk**, and a **decode ceiling** = memory bandwidth ÷ bytes read per token.
+* **disk**, and a **decode ceiling** = memory bandwidth ÷ bytes read per token (``helpers.roofline``;
+  CPU runtimes use this machine's measured bandwidth when there is one).
 
 ``benchmarks/memory_check.py`` checks these predictions against measured peak
 memory and writes ``outputs/memory_check.csv``.
@@ -27,6 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
+from helpers import roofline
 from helpers.paths import REPO_ROOT
 
 CATALOGUE_FILE = REPO_ROOT / "data" / "model_catalogue.json"
@@ -61,6 +63,10 @@ RUNTIME_OVERHEAD_MB = {
     "transformers-cuda": 1000.0,
     "vllm": 2000.0,
 }
+
+
+#: Runtimes whose decode ceiling comes from this machine's measured bandwidth when no figure is given.
+CPU_RUNTIMES = ("transformers-cpu", "llama.cpp")
 
 
 class EstimateError(ValueError):
@@ -228,9 +234,13 @@ def estimate(
     converting = dtype != shape.file_dtype and dtype in FLOAT_DTYPES and shape.file_dtype in FLOAT_DTYPES
     if runtime == "transformers-cpu" and converting:
         transient = int(params * BYTES_PER_PARAM[shape.file_dtype])  # the mapped checkpoint, while converting
+    if bandwidth_gb_s is None and runtime in CPU_RUNTIMES and (measured := roofline.measured_bandwidth()):
+        bandwidth_gb_s = measured.gb_s  # this machine's own figure, never a GPU's
     ceiling = None
     if bandwidth_gb_s:
-        ceiling = round(bandwidth_gb_s * GB / (weights + kv_per_token * tokens), 1)
+        embedding = int(weights * shape.vocab_size * shape.hidden_size / params)
+        read = roofline.weight_bytes_read_per_token(weights, embedding, shape.vocab_size, tied=shape.tied_embeddings)
+        ceiling = round(roofline.ceiling_tokens_per_s(bandwidth_gb_s, roofline.bytes_per_token(read, kv_per_token, tokens)), 1)
     return Estimate(
         runtime=runtime, dtype=dtype, parameters=params, weight_bytes=weights, kv_cache_bytes=kv,
         runtime_overhead_bytes=int(overhead), load_transient_bytes=transient,

@@ -42,6 +42,7 @@ ARTEFACTS: dict[str, str] = {
     "decision_archive": "decisions",
     "ladder": "quantization/ladder.csv",
     "roofline": "roofline.csv",
+    "bandwidth": "bandwidth.json",
     "regeneration_report": "regeneration_report.md",
     "notebook_runs": "notebooks",
     "outputs_zip": "openllm_routes_outputs.zip",
