@@ -42,7 +42,7 @@ ONLY := $(if $(NB),--only '$(NB)')
 VLLM_VENV := .venv-vllm
 VLLM_PY := $(VLLM_VENV)/bin/python
 
-.PHONY: setup vllm shelf memory-check benchmarks run test unit lint regenerate clean
+.PHONY: setup vllm shelf memory-check benchmarks run test unit lint regenerate clean translations translations-run
 
 setup: $(VENV)/.setup-done vllm shelf
 
@@ -107,10 +107,22 @@ unit: $(VENV)/.setup-done
 	@$(MAKE) --no-print-directory lint
 
 test: setup memory-check lint
-	$(PY) -m pytest -q notebooks tests $(NBVAL)
+	$(PY) -m pytest -q notebooks tests $(NBVAL)  # notebooks/ includes notebooks/zh and notebooks/ja
 
 regenerate: setup
 	$(PY) -m helpers.notebook_runner regenerate $(ONLY)
+
+# Three languages from one source (issue 14). `translations`: extract, update and compile the
+# catalogues in locale/, then build notebooks/zh and notebooks/ja from the English notebooks
+# (outputs kept where code is unchanged). `translations-run [NB=04]`: execute them in their
+# language (papermill -p lang zh|ja). `make test` runs nbval over all three folders and
+# tests/test_i18n*.py fails on anything missing, fuzzy or stale.
+translations: $(VENV)/.setup-done
+	$(PY) -m helpers.i18n.catalogues update
+	$(PY) -m helpers.translate_notebooks build
+
+translations-run: setup memory-check
+	$(PY) -m helpers.translate_notebooks execute $(ONLY)
 
 clean:
 	rm -rf $(VENV) $(VLLM_VENV) .shelf .cache .vllm-cache
