@@ -34,7 +34,7 @@ def _english(root: Path, name: str = "00_demo.ipynb", parameters: bool = True) -
         nb.cells.append(nbformat.v4.new_code_cell('route = "local_cpu"\n', metadata={"tags": ["parameters"]}))
     nb.cells += [
         nbformat.v4.new_markdown_cell("## Step\n\n```bash\nmake run\n```"),
-        nbformat.v4.new_code_cell("from helpers.i18n import current\n\nprint(current())", metadata={"tags": ["nbval-ignore-output"]}),
+        nbformat.v4.new_code_cell("from helpers.i18n import current\n\nprint(current())", metadata={"tags": ["demo"]}),
     ]
     path = root / name
     root.mkdir(parents=True, exist_ok=True)
