@@ -1,22 +1,37 @@
-"""Where a notebook runs and what the machine offers, read without installing anything.
+"""Where a notebook runs and what the machine offers, read with the standard library alone.
 
 The same facts feed the setup check (notebook 00), the GPU report (notebook 03)
-and the decision record, so they are gathered in one place.
+and the decision record, so they are gathered in one place. Nothing here needs a
+package from ``requirements.txt``: the setup check must be able to report what
+is missing in the environment it diagnoses, so ``psutil`` is used when present
+and the operating system is asked directly when it is not.
+
+:class:`EnvironmentReport` is what ``python -m helpers.setup_check`` writes to
+``outputs/environment.json``; :func:`read_environment_report` is how the decision
+record reads it back.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import platform as _platform
 import shutil
 import sys
-from typing import Literal
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
 
-import psutil
-
-from helpers.paths import REPO_ROOT
+from helpers.paths import REPO_ROOT, output
 
 Platform = Literal["colab", "kaggle", "local"]
+PackageStatus = Literal["OK", "DIFF", "FAIL", "NOT NEEDED"]
+#: Bumped when :class:`EnvironmentReport` changes shape; an older file gets a clear error.
+ENVIRONMENT_FORMAT = 2
+
+
+class ReportFormatError(ValueError):
+    """A results file written by another version of the kit; rerun the notebook that writes it."""
 
 
 def detect_platform(environ: dict[str, str] | None = None, modules: dict | None = None) -> Platform:
@@ -46,15 +61,122 @@ def machine_description() -> str:
     return f"{cpu}, {os.cpu_count()} cores"
 
 
-def system_facts() -> dict[str, object]:
-    """Python, OS, CPU cores, RAM and free disk where the kit lives, in plain units."""
-    memory = psutil.virtual_memory()
-    disk = shutil.disk_usage(REPO_ROOT)
-    return {
-        "python": _platform.python_version(),
-        "os": f"{_platform.system()} {_platform.machine()}",
-        "cpu_cores": os.cpu_count() or 1,
-        "ram_total_gb": round(memory.total / 2**30, 1),
-        "ram_available_gb": round(memory.available / 2**30, 1),
-        "disk_free_gb": round(disk.free / 2**30, 1),
-    }
+def _memory_bytes() -> tuple[int, int]:
+    """Total and available RAM: psutil when installed, else ``/proc/meminfo`` or ``sysconf``."""
+    try:
+        import psutil
+    except ImportError:
+        psutil = None
+    if psutil is not None:
+        memory = psutil.virtual_memory()
+        return memory.total, memory.available
+    try:
+        kib = {}
+        with open("/proc/meminfo", encoding="utf-8") as handle:
+            for line in handle:
+                key, _, value = line.partition(":")
+                kib[key] = int(value.split()[0])
+        return kib["MemTotal"] * 1024, kib.get("MemAvailable", kib["MemFree"]) * 1024
+    except (OSError, KeyError, ValueError):
+        page = os.sysconf("SC_PAGE_SIZE")
+        return os.sysconf("SC_PHYS_PAGES") * page, os.sysconf("SC_AVPHYS_PAGES") * page
+
+
+@dataclass(frozen=True)
+class SystemFacts:
+    """Python, OS, CPU cores, RAM and free disk where the kit lives, in GB."""
+
+    python: str
+    os: str
+    cpu: str
+    cpu_cores: int
+    ram_total_gb: float
+    ram_available_gb: float
+    disk_free_gb: float
+
+
+def system_facts() -> SystemFacts:
+    total, available = _memory_bytes()
+    return SystemFacts(
+        python=_platform.python_version(),
+        os=f"{_platform.system()} {_platform.machine()}",
+        cpu=machine_description(),
+        cpu_cores=os.cpu_count() or 1,
+        ram_total_gb=round(total / 2**30, 1),
+        ram_available_gb=round(available / 2**30, 1),
+        disk_free_gb=round(shutil.disk_usage(REPO_ROOT).free / 2**30, 1),
+    )
+
+
+@dataclass(frozen=True)
+class PackageCheck:
+    """One line of ``requirements.txt`` against what is installed."""
+
+    name: str
+    wanted: str
+    installed: str | None
+    status: PackageStatus
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ShelfRow:
+    """One model on the offline shelf, and whether its folder matches its manifest."""
+
+    name: str
+    folder: str
+    ok: bool
+
+
+@dataclass(frozen=True)
+class GpuSummary:
+    """The first usable GPU, or why there is none."""
+
+    available: bool
+    name: str | None
+    memory_gb: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class EnvironmentReport:
+    """Everything the setup check found; ``outputs/environment.json`` holds it."""
+
+    platform: Platform
+    system: SystemFacts
+    gpu: GpuSummary
+    packages: tuple[PackageCheck, ...]
+    shelf: tuple[ShelfRow, ...]
+    fix: str | None
+    format: int = ENVIRONMENT_FORMAT
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def missing(self) -> list[str]:
+        return [c.name for c in self.packages if c.status == "FAIL"]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EnvironmentReport:
+        if data.get("format") != ENVIRONMENT_FORMAT:
+            raise ReportFormatError(
+                f"environment.json has format {data.get('format')!r}, this kit reads format {ENVIRONMENT_FORMAT}: "
+                "rerun notebook 00_setup_check (or `python -m helpers.setup_check`) to rewrite it."
+            )
+        return cls(
+            platform=data["platform"],
+            system=SystemFacts(**data["system"]),
+            gpu=GpuSummary(**data["gpu"]),
+            packages=tuple(PackageCheck(**row) for row in data["packages"]),
+            shelf=tuple(ShelfRow(**row) for row in data["shelf"]),
+            fix=data["fix"],
+            notes=tuple(data.get("notes", ())),
+        )
+
+
+def read_environment_report(path: Path | None = None) -> EnvironmentReport:
+    """Read ``outputs/environment.json`` back; a file of another format says which notebook rewrites it."""
+    path = path or output("environment")
+    return EnvironmentReport.from_json(json.loads(Path(path).read_text(encoding="utf-8")))

@@ -9,9 +9,14 @@ platform, Python, CPU, RAM, disk, any GPU and the offline model shelf, writes
 ``outputs/environment.json``, and exits non-zero if a required package is
 missing, printing the exact command that installs it.
 
+It runs on the standard library alone, because it must diagnose environments
+that lack the very packages it looks for: torch, psutil and NVML are each
+imported behind a guard, and a missing one is a FAIL line, not a traceback.
+
 A package present at another version (Colab's own torch, say) is reported as
 ``DIFF`` and does not fail the check: the kit runs on it, but numbers may differ
-from the committed notebooks.
+from the committed notebooks. In Colab and Kaggle, what only a local machine
+needs (papermill, nbval, the linters, the offline shelf) is ``NOT NEEDED``.
 """
 
 from __future__ import annotations
@@ -20,56 +25,79 @@ import argparse
 import re
 import shlex
 import sys
-from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Literal
 
-from packaging.requirements import Requirement
-
-from helpers.environment import detect_platform, system_facts
+from helpers.environment import EnvironmentReport, PackageCheck, ShelfRow, detect_platform, system_facts
 from helpers.gpu import gpu_summary
 from helpers.models import shelf_status
-from helpers.paths import OUTPUTS, REQUIREMENTS, atomic_write_json, relative
+from helpers.paths import REQUIREMENTS, atomic_write_json, output, relative
 
-Status = Literal["OK", "DIFF", "FAIL"]
+PINNED = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(?P<version>[^\s;#]+)$")
+#: Only a local machine needs these: Colab executes notebooks itself and can reach the hub.
+LOCAL_ONLY = {
+    "papermill",
+    "nbval",
+    "pytest",
+    "ruff",
+    "import-linter",
+    "jupyterlab",
+    "ipykernel",
+    "nbformat",
+    "llama-cpp-python",
+    "sse-starlette",
+    "starlette-context",
+    "pydantic-settings",
+}
+LOCAL_ONLY_NOTE = "not needed here: only `make` on a local machine uses it"
 
 
-@dataclass(frozen=True)
-class PackageCheck:
-    name: str
-    wanted: str
-    installed: str | None
-    status: Status
+class RequirementsError(ValueError):
+    """A requirements line this check cannot read."""
 
 
-def read_requirements(path: Path = REQUIREMENTS) -> list[Requirement]:
-    """The requirements that apply to this interpreter (environment markers honoured)."""
-    requirements = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = re.sub(r"\s+#.*$", "", line).strip()
-        if not line or line.startswith(("#", "-")):
+def read_requirements(path: Path = REQUIREMENTS) -> list[tuple[str, str]]:
+    """``(name, version)`` for each ``name==version`` pin; comments and blank lines are skipped.
+
+    The kit pins exact versions only, so a small parser does and the check needs
+    no ``packaging``; anything else is an error naming the line.
+    """
+    pins = []
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = re.sub(r"\s+#.*$", "", raw).strip()
+        if not line or line.startswith("#"):
             continue
-        requirement = Requirement(line)
-        if requirement.marker is None or requirement.marker.evaluate():
-            requirements.append(requirement)
-    return requirements
+        match = PINNED.match(line)
+        if match is None:
+            raise RequirementsError(f"{relative(path)} line {number}: {line!r} is not an exact pin (name==version).")
+        pins.append((match["name"], match["version"]))
+    return pins
 
 
-def check_packages(requirements: list[Requirement]) -> list[PackageCheck]:
+def torch_pin(path: Path = REQUIREMENTS) -> str:
+    """The torch version ``requirements.txt`` pins: the one place it is spelled."""
+    return dict(read_requirements(path))["torch"]
+
+
+def _installed(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def check_packages(pins: list[tuple[str, str]], platform: str = "local") -> list[PackageCheck]:
+    """Each pin against what is installed: OK, DIFF (another version), FAIL (missing), or NOT NEEDED in Colab/Kaggle."""
     checks = []
-    for requirement in requirements:
-        try:
-            installed: str | None = metadata.version(requirement.name)
-        except metadata.PackageNotFoundError:
-            installed = None
-        if installed is None:
-            status: Status = "FAIL"
-        elif requirement.specifier.contains(installed.split("+")[0], prereleases=True):
-            status = "OK"
+    for name, version in pins:
+        installed = _installed(name)
+        if platform != "local" and name in LOCAL_ONLY:
+            checks.append(PackageCheck(name, f"=={version}", installed, "NOT NEEDED", LOCAL_ONLY_NOTE))
+        elif installed is None:
+            checks.append(PackageCheck(name, f"=={version}", None, "FAIL"))
         else:
-            status = "DIFF"
-        checks.append(PackageCheck(requirement.name, str(requirement.specifier), installed, status))
+            same = installed.split("+")[0] == version
+            checks.append(PackageCheck(name, f"=={version}", installed, "OK" if same else "DIFF"))
     return checks
 
 
@@ -81,59 +109,79 @@ def fix_command(checks: list[PackageCheck]) -> str | None:
     return shlex.join([relative(sys.executable), "-m", "pip", "install", *missing])
 
 
-def run_check(requirements_path: Path = REQUIREMENTS) -> dict[str, object]:
+def run_check(requirements_path: Path = REQUIREMENTS) -> EnvironmentReport:
     """Gather every fact, write ``outputs/environment.json`` and return the report."""
-    checks = check_packages(read_requirements(requirements_path))
-    report = {
-        "platform": detect_platform(),
-        **system_facts(),
-        "gpu": gpu_summary(),
-        "packages": [asdict(c) for c in checks],
-        "missing": [c.name for c in checks if c.status == "FAIL"],
-        "fix": fix_command(checks),
-        "shelf": shelf_status(),
-    }
-    atomic_write_json(OUTPUTS / "environment.json", report)
+    platform = detect_platform()
+    checks = check_packages(read_requirements(requirements_path), platform)
+    report = EnvironmentReport(
+        platform=platform,
+        system=system_facts(),
+        gpu=gpu_summary(),
+        packages=tuple(checks),
+        shelf=tuple(ShelfRow(str(row["name"]), str(row["folder"]), bool(row["ok"])) for row in shelf_status()),
+        fix=fix_command(checks),
+    )
+    atomic_write_json(output("environment"), report.to_json())
     return report
 
 
-def format_report(report: dict) -> str:
-    """The report as the lines a learner reads, OK/DIFF/FAIL first."""
-    gpu = report["gpu"]
+def format_packages(report: EnvironmentReport) -> str:
+    """The package and shelf lines a learner reads, then the verdict: these do not change from run to run."""
+    system, gpu = report.system, report.gpu
     lines = [
-        f"platform      {report['platform']}",
-        f"python        {report['python']} ({report['os']})",
-        f"cpu cores     {report['cpu_cores']}",
-        f"ram           {report['ram_total_gb']} GB total, {report['ram_available_gb']} GB available",
-        f"disk free     {report['disk_free_gb']} GB",
-        f"gpu           {gpu['name']} ({gpu['memory_gb']} GB)" if gpu["available"] else f"gpu           none ({gpu['reason']})",
+        f"platform      {report.platform}",
+        f"python        {system.python} ({system.os})",
+        f"gpu           {gpu.name} ({gpu.memory_gb} GB)" if gpu.available else f"gpu           none ({gpu.reason})",
         "",
         "packages (against requirements.txt)",
     ]
-    for c in report["packages"]:
-        seen = c["installed"] or "missing"
-        lines.append(f"  {c['status']:<4} {c['name']:<20} {seen:<16} wants {c['wanted']}")
+    for c in report.packages:
+        note = f"  ({c.note})" if c.note else ""
+        lines.append(f"  {c.status:<4} {c.name:<20} {c.installed or 'missing':<16} wants {c.wanted}{note}")
     lines += ["", "model shelf"]
-    for row in report["shelf"]:
-        state = "OK  " if row["ok"] else "MISS"
-        lines.append(f"  {state} {row['name']:<38} {row['folder']}")
-    if report["fix"]:
-        lines += ["", f"FAIL: {len(report['missing'])} required package(s) missing. Fix with:", f"  {report['fix']}"]
+    for row in report.shelf:
+        state = "OK  " if row.ok else ("NOT NEEDED" if report.platform != "local" else "MISS")
+        lines.append(f"  {state} {row.name:<38} {row.folder}")
+    if report.fix:
+        lines += ["", f"FAIL: {len(report.missing)} required package(s) missing. Fix with:", f"  {report.fix}"]
     else:
         lines += ["", "All required packages are installed."]
-    if not all(row["ok"] for row in report["shelf"]):
+    if report.platform == "local" and not all(row.ok for row in report.shelf):
         lines.append("Some shelf models are missing: run `make run` or `python -m helpers.models build`.")
-    lines.append(f"Wrote {relative(OUTPUTS / 'environment.json')}")
+    if report.platform != "local":
+        lines.append("In Colab and Kaggle the models come from the Hugging Face hub, so the offline shelf is not needed here.")
+    lines.append(f"Wrote {relative(output('environment'))}")
     return "\n".join(lines)
+
+
+def format_machine(report: EnvironmentReport) -> str:
+    """RAM and disk: measurements that move between runs, shown apart from the stable lines."""
+    system = report.system
+    return "\n".join(
+        [
+            f"cpu           {system.cpu}",
+            f"ram           {system.ram_total_gb} GB total, {system.ram_available_gb} GB available",
+            f"disk free     {system.disk_free_gb} GB",
+        ]
+    )
+
+
+def format_report(report: EnvironmentReport) -> str:
+    """Everything, for the terminal."""
+    return f"{format_machine(report)}\n{format_packages(report)}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.setup_check", description=__doc__.split("\n\n")[0])
     parser.add_argument("--requirements", type=Path, default=REQUIREMENTS, help="the pins to check against")
     args = parser.parse_args(argv)
-    report = run_check(args.requirements)
+    try:
+        report = run_check(args.requirements)
+    except (OSError, RequirementsError) as error:
+        print(f"setup check: {error}", file=sys.stderr)
+        return 2
     print(format_report(report))
-    return 1 if report["missing"] else 0
+    return 1 if report.missing else 0
 
 
 if __name__ == "__main__":

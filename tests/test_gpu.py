@@ -1,51 +1,74 @@
-"""GPU detection: real absence on this machine; presence from recorded nvidia-smi and NVML output."""
+"""GPU detection: real absence on this machine; presence from recorded nvidia-smi and NVML output; route 2's plan."""
 
 from __future__ import annotations
 
 import json
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from helpers import colab, gpu
-from helpers.environment import detect_platform
-from helpers.gpu import DeviceError, advise, choose_device, parse_nvidia_smi_csv
+from helpers import colab, gpu, names
+from helpers.environment import ReportFormatError, detect_platform
+from helpers.evals import EvalSummary
+from helpers.gpu import DeviceError, GpuDevice, GpuReport, TorchFacts, advise, choose_device, parse_nvidia_smi_csv
 
 DATA = Path(__file__).parent / "data"
-NO_CUDA = {"torch_version": "2.13.0+cpu", "torch_cuda_build": None, "cuda_available": False, "devices": []}
-CUDA_WHEEL_NO_DEVICE = {"torch_version": "2.5.1+cu121", "torch_cuda_build": "12.1", "cuda_available": False, "devices": []}
-T4 = {"torch_version": "2.5.1+cu121", "torch_cuda_build": "12.1", "cuda_available": True, "bf16_supported": False,
-      "devices": [{"index": 0, "name": "Tesla T4", "compute_capability": "7.5", "total_gb": 14.7, "free_gb": 14.6, "bf16": False}]}
-H100 = {"torch_version": "2.5.1+cu124", "torch_cuda_build": "12.4", "cuda_available": True, "bf16_supported": True,
-        "devices": [{"index": 0, "name": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0", "total_gb": 79.6, "free_gb": 79.1, "bf16": True}]}
+NO_CUDA = TorchFacts("2.13.0+cpu", None, False)
+CUDA_WHEEL_NO_DEVICE = TorchFacts("2.5.1+cu121", "12.1", False)
+T4_DEVICE = GpuDevice(0, "Tesla T4", 14.7, 14.6, "7.5", bf16=False)
+T4 = TorchFacts("2.5.1+cu121", "12.1", True, (T4_DEVICE,), bf16_supported=False)
+H100 = TorchFacts("2.5.1+cu124", "12.4", True, (GpuDevice(0, "NVIDIA H100 80GB HBM3", 79.6, 79.1, "9.0", bf16=True),), True)
+NVML_H100 = gpu.driver_facts_from_json(json.loads((DATA / "nvml_h100.json").read_text()))
+SMI_T4 = parse_nvidia_smi_csv((DATA / "nvidia_smi_t4.csv").read_text())
 
 
-def with_free(info: dict, free_gb: float) -> dict:
-    return {**info, "devices": [{**info["devices"][0], "free_gb": free_gb}]}
+def report(info: TorchFacts, platform: str = "colab") -> GpuReport:
+    return GpuReport(platform, info, gpu.NO_DRIVER)
+
+
+def with_free(info: TorchFacts, free_gb: float) -> TorchFacts:
+    return replace(info, devices=(replace(info.devices[0], free_gb=free_gb),))
 
 
 # ---------------------------------------------------------------- real absence here
 
+
 def test_real_absence_on_this_machine():
-    assert gpu.nvml_facts() is None
+    assert gpu.nvml_facts() is None and gpu.gpu_processes() is None
     assert gpu.nvidia_smi_facts() is None
     facts = gpu.torch_facts()
-    assert facts["cuda_available"] is False and facts["devices"] == []
-    report = gpu.gpu_report()
-    assert report["driver"]["source"] == "none" and report["colab_gpu_runtime"] is None
-    assert gpu.gpu_summary() == {"available": False, "name": None, "memory_gb": 0.0, "reason": "this torch is a CPU-only build"}
+    assert facts.cuda_available is False and facts.devices == ()
+    found = gpu.gpu_report()
+    assert found.driver.source == "none" and found.colab_gpu_runtime is None and found.first_gpu is None
+    assert gpu.gpu_summary().reason == "this torch is a CPU-only build"
 
 
-def test_report_is_written(isolated_outputs):
-    assert gpu.write_gpu_report(gpu.gpu_report()).endswith("gpu_report.json")
-    assert json.loads((isolated_outputs / "gpu_report.json").read_text())["platform"] == "local"
+def test_report_is_written_and_reads_back(isolated_outputs):
+    found = gpu.gpu_report()
+    assert gpu.write_gpu_report(found).endswith("gpu_report.json")
+    assert gpu.read_gpu_report() == found
+
+
+def test_a_report_with_a_gpu_survives_json():
+    assert GpuReport.from_json(json.loads(json.dumps(GpuReport("colab", T4, SMI_T4).to_json()))) == GpuReport("colab", T4, SMI_T4)
+
+
+def test_an_older_gpu_report_names_the_notebook_that_rewrites_it(isolated_outputs):
+    (isolated_outputs / "gpu_report.json").write_text(json.dumps({"platform": "local", "torch": {}, "driver": {}}))
+    with pytest.raises(ReportFormatError, match="rerun notebook 03_colab_gpu_route"):
+        gpu.read_gpu_report()
 
 
 @pytest.mark.parametrize(
     ("environ", "modules", "expected"),
-    [({}, {}, "local"), ({"COLAB_RELEASE_TAG": "release-colab"}, {}, "colab"), ({}, {"google.colab": object()}, "colab"),
-     ({"KAGGLE_KERNEL_RUN_TYPE": "Interactive"}, {}, "kaggle")],
+    [
+        ({}, {}, "local"),
+        ({"COLAB_RELEASE_TAG": "release-colab"}, {}, "colab"),
+        ({}, {"google.colab": object()}, "colab"),
+        ({"KAGGLE_KERNEL_RUN_TYPE": "Interactive"}, {}, "kaggle"),
+    ],
 )
 def test_platform_detection(environ, modules, expected):
     assert detect_platform(environ, modules) == expected
@@ -53,26 +76,27 @@ def test_platform_detection(environ, modules, expected):
 
 # ---------------------------------------------------------------- recorded presence
 
+
 def test_parse_recorded_nvidia_smi_t4():
-    parsed = parse_nvidia_smi_csv((DATA / "nvidia_smi_t4.csv").read_text())
-    assert parsed["driver_version"] == "535.104.05"
-    assert parsed["devices"] == [{"index": 0, "name": "Tesla T4", "total_gb": 15.0, "free_gb": 14.7, "compute_capability": "7.5"}]
+    assert SMI_T4.driver_version == "535.104.05"
+    assert SMI_T4.devices == (GpuDevice(0, "Tesla T4", 15.0, 14.7, "7.5"),)
 
 
 def test_parse_recorded_nvidia_smi_two_gpus():
     parsed = parse_nvidia_smi_csv((DATA / "nvidia_smi_2x_h100.csv").read_text())
-    assert [d["free_gb"] for d in parsed["devices"]] == [79.1, 1.2]
+    assert [d.free_gb for d in parsed.devices] == [79.1, 1.2]
 
 
 @pytest.mark.parametrize(
     ("platform", "torch_info", "driver", "expected"),
     [
-        ("colab", NO_CUDA, None, "Runtime → Change runtime type → GPU"),
-        ("kaggle", NO_CUDA, None, "Settings → Accelerator → GPU"),
-        ("local", NO_CUDA, None, "No GPU on this machine"),
-        ("colab", CUDA_WHEEL_NO_DEVICE, json.loads((DATA / "nvml_h100.json").read_text()), "Driver mismatch: the driver (550.54.15) sees NVIDIA H100"),
-        ("colab", NO_CUDA, parse_nvidia_smi_csv((DATA / "nvidia_smi_t4.csv").read_text()), "CUDA build: CPU only"),
-        ("colab", T4, parse_nvidia_smi_csv((DATA / "nvidia_smi_t4.csv").read_text()), "Tesla T4 (compute capability 7.5) has no bf16: load models with torch_dtype=torch.float16"),
+        ("colab", NO_CUDA, gpu.NO_DRIVER, "Runtime → Change runtime type → GPU"),
+        ("kaggle", NO_CUDA, gpu.NO_DRIVER, "Settings → Accelerator → GPU"),
+        ("local", NO_CUDA, gpu.NO_DRIVER, "No GPU on this machine"),
+        ("local", TorchFacts(None, None, False), gpu.NO_DRIVER, "torch is not installed"),
+        ("colab", CUDA_WHEEL_NO_DEVICE, NVML_H100, "Driver mismatch: the driver (550.54.15) sees NVIDIA H100"),
+        ("colab", NO_CUDA, SMI_T4, "CUDA build: CPU only"),
+        ("colab", T4, SMI_T4, "Tesla T4 (compute capability 7.5) has no bf16: load models with torch_dtype=torch.float16"),
     ],
 )
 def test_advice_for_each_missing_piece(platform, torch_info, driver, expected):
@@ -80,10 +104,11 @@ def test_advice_for_each_missing_piece(platform, torch_info, driver, expected):
 
 
 def test_h100_needs_no_advice():
-    assert advise("local", H100, json.loads((DATA / "nvml_h100.json").read_text())) == []
+    assert advise("local", H100, NVML_H100) == []
 
 
 # ---------------------------------------------------------------- device choice
+
 
 def test_device_choices():
     assert choose_device("auto", NO_CUDA) == "cpu"
@@ -104,39 +129,68 @@ def test_unknown_device_lists_the_allowed_values():
         choose_device("tpu", NO_CUDA)
 
 
-# ---------------------------------------------------------------- choosing by budget
-
-def report(info: dict) -> dict:
-    return {"platform": "colab", "torch": info, "driver": {}, "advice": []}
+# ---------------------------------------------------------------- the route card's two steps
 
 
-def test_no_gpu_runs_the_tiny_model_and_says_what_it_proves():
-    plan = colab.plan_run(report(NO_CUDA), "cpu")
-    assert (plan.model, plan.device) == ("sshleifer/tiny-gpt2", "cpu")
-    assert "not" in plan.does_not_prove or "GPU speed" in plan.does_not_prove
+def test_no_gpu_runs_the_tiny_model_only_and_says_why_step_two_is_skipped():
+    plan = colab.plan_route(report(NO_CUDA), "cpu")
+    assert (plan.first.model, plan.first.device, plan.first.step) == (names.TINY_GPT2, "cpu", "tiny")
+    assert plan.first.random_weights and "random weights" in plan.first.does_not_prove
+    assert plan.second is None and "only when a GPU is visible" in plan.skipped
 
 
-def test_t4_uses_fp16_and_the_largest_model_that_fits(monkeypatch):
+def test_t4_runs_tiny_first_then_the_largest_small_instruct_model_in_fp16(monkeypatch):
     monkeypatch.setattr(colab, "loadable", lambda model: True)
-    plan = colab.plan_run(report(T4), "cuda")
-    assert plan.torch_dtype == "float16"
-    assert plan.model == "Qwen/Qwen2.5-0.5B-Instruct"  # a 7B model's bf16 weights alone exceed 14.6 GB
+    plan = colab.plan_route(report(T4), "cuda")
+    assert plan.first.model == names.TINY_GPT2 and plan.first.device == "cuda"
+    assert plan.second.model == "Qwen/Qwen2.5-0.5B-Instruct" and plan.second.torch_dtype == "float16"
+    assert not plan.second.random_weights
+
+
+def test_a_big_gpu_is_still_capped_at_the_decision_rules_size(monkeypatch):
+    """An H100 fits a 7B model, but the route card's step 2 is a small instruct model (the rule's cap)."""
+    monkeypatch.setattr(colab, "loadable", lambda model: True)
+    plan = colab.plan_route(report(H100), "cuda")
+    assert plan.second.model == "Qwen/Qwen2.5-0.5B-Instruct" and plan.second.torch_dtype == "bfloat16"
+    assert "at most 1B parameters" in plan.second.reason
+
+
+def test_a_gated_model_is_never_picked_without_a_token(monkeypatch):
+    monkeypatch.setattr(colab, "GATED", ("Qwen/", "HuggingFaceTB/"))  # pretend every small model is gated
+    monkeypatch.setattr(colab, "has_hub_token", lambda: False)
+    plan = colab.plan_route(report(H100), "cuda")
+    assert plan.second is None and "add an HF_TOKEN in Colab Secrets" in plan.skipped
 
 
 def test_offline_falls_back_to_the_shelf_smollm2(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    plan = colab.plan_run(report(H100), "cuda")
-    assert plan.model == "HuggingFaceTB/SmolLM2-135M-Instruct" and plan.torch_dtype == "bfloat16"
-    assert "unreachable" in plan.reason
+    plan = colab.plan_route(report(H100), "cuda")
+    assert plan.second.model == names.SMOLLM2 and "unreachable" in plan.second.reason
 
 
 def test_gpu_too_small_for_any_candidate_is_a_statement_not_a_crash():
-    plan = colab.plan_run(report(with_free(T4, 0.3)), "cuda")
-    assert plan.device == "cpu"
-    assert "Tesla T4 has 0.3 GB free, but the smallest instruct candidate (HuggingFaceTB/SmolLM2-135M-Instruct) needs about" in plan.reason
+    plan = colab.plan_route(report(with_free(T4, 0.3)), "cuda")
+    assert plan.first.model == names.TINY_GPT2 and plan.second is None
+    assert plan.skipped.startswith("Tesla T4 has 0.3 GB free, but the smallest instruct candidate needs about")
+
+
+def test_hub_token_from_colab_secrets_or_a_login(tmp_path):
+    assert colab.has_hub_token({"HF_TOKEN": "x", "HF_HOME": str(tmp_path)})
+    assert not colab.has_hub_token({"HF_HOME": str(tmp_path)})
+    (tmp_path / "token").write_text("x")
+    assert colab.has_hub_token({"HF_HOME": str(tmp_path)})
+
+
+def test_the_colab_run_record_reads_back(isolated_outputs):
+    summary = EvalSummary(names.TINY_GPT2, "transformers-cpu", False, 0, 14, 0, 0.0, 900.0, (), ("a",))
+    plan = colab.plan_route(report(NO_CUDA), "cpu")
+    run = colab.ColabRun("local", (colab.StepResult(plan.first, summary),), plan.skipped)
+    colab.write_colab_run(run)
+    assert colab.read_colab_run() == run
 
 
 # ---------------------------------------------------------------- outputs that travel
+
 
 def test_outputs_are_packed_into_one_zip_locally(tmp_path):
     (tmp_path / "evals").mkdir()
@@ -144,8 +198,9 @@ def test_outputs_are_packed_into_one_zip_locally(tmp_path):
     (tmp_path / "environment.json").write_text("{}")
     message = colab.save_outputs("local", outputs=tmp_path)
     assert "local run" in message
-    with zipfile.ZipFile(tmp_path / colab.ARCHIVE_NAME) as bundle:
+    archive = tmp_path / "openllm_routes_outputs.zip"
+    with zipfile.ZipFile(archive) as bundle:
         assert sorted(bundle.namelist()) == ["environment.json", "evals/run.csv"]
     colab.save_outputs("local", outputs=tmp_path)  # a second pack does not swallow the first archive
-    with zipfile.ZipFile(tmp_path / colab.ARCHIVE_NAME) as bundle:
-        assert colab.ARCHIVE_NAME not in bundle.namelist()
+    with zipfile.ZipFile(archive) as bundle:
+        assert archive.name not in bundle.namelist()

@@ -1,16 +1,33 @@
-"""The setup: pins agree, the setup check reports and fails as documented."""
+"""The setup: names and pins spelled once, and a setup check that reports instead of crashing."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
-from helpers import setup_check
+from helpers import names, setup_check
+from helpers.environment import EnvironmentReport, ReportFormatError, read_environment_report
 from helpers.paths import REPO_ROOT, REQUIREMENTS
+
+PINS = setup_check.read_requirements(REQUIREMENTS)
+
+
+def make_variable(name: str) -> str:
+    """What the Makefile computes for ``name``, asked of make itself (no target runs)."""
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-s", f"--eval=show-it: ; @echo $({name})", "show-it"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=True,
+    )
+    return result.stdout.strip()
 
 
 def test_environment_yml_carries_exactly_requirements_txt():
@@ -18,27 +35,41 @@ def test_environment_yml_carries_exactly_requirements_txt():
     assert "python=3.11" in env["dependencies"]
     pip_lists = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
     assert len(pip_lists) == 1
-    wanted = [str(r) for r in setup_check.read_requirements(REQUIREMENTS)]
-    assert pip_lists[0] == wanted
+    assert pip_lists[0] == [f"{name}=={version}" for name, version in PINS]
 
 
-def test_torch_is_pinned_to_the_cpu_wheel_version():
-    pins = {r.name: str(r.specifier) for r in setup_check.read_requirements()}
-    assert pins["torch"] == "==2.13.0"
+def test_makefile_reads_the_shared_names_and_the_torch_pin_from_their_one_place():
+    assert make_variable("KERNEL") == names.KERNEL_NAME
+    assert make_variable("API_KEY_ENV") == names.API_KEY_ENV
+    assert make_variable("TORCH_PIN") == f"torch=={setup_check.torch_pin()}"
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    for copy in (f"--name {names.KERNEL_NAME}", names.API_KEY_ENV, setup_check.torch_pin()):
+        assert copy not in makefile, f"the Makefile spells {copy!r} itself instead of reading it"
+
+
+def test_the_installed_torch_is_the_pinned_one():
+    (check,) = [c for c in setup_check.check_packages(PINS) if c.name == "torch"]
+    assert check.status == "OK", f"torch {check.installed} is installed; requirements.txt pins {check.wanted}"
 
 
 def test_every_requirement_is_installed_here():
-    checks = setup_check.check_packages(setup_check.read_requirements())
+    checks = setup_check.check_packages(PINS)
     assert [c.name for c in checks if c.status == "FAIL"] == []
     assert setup_check.fix_command(checks) is None
 
 
-def test_check_writes_environment_json(isolated_outputs: Path):
+def test_check_writes_environment_json_that_reads_back(isolated_outputs: Path):
     report = setup_check.run_check()
-    saved = json.loads((isolated_outputs / "environment.json").read_text(encoding="utf-8"))
-    assert saved["platform"] == report["platform"] == "local"
-    assert {row["name"] for row in saved["shelf"]} >= {"sshleifer/tiny-gpt2", "HuggingFaceTB/SmolLM2-135M-Instruct"}
-    assert saved["gpu"]["available"] is False
+    saved = read_environment_report()
+    assert saved == report
+    assert saved.platform == "local" and saved.gpu.available is False
+    assert {row.name for row in saved.shelf} >= {names.TINY_GPT2, names.SMOLLM2}
+
+
+def test_an_older_environment_json_says_which_notebook_rewrites_it(isolated_outputs: Path):
+    (isolated_outputs / "environment.json").write_text(json.dumps({"platform": "local", "python": "3.11"}))
+    with pytest.raises(ReportFormatError, match="rerun notebook 00_setup_check"):
+        read_environment_report()
 
 
 def test_missing_package_exits_non_zero_with_the_exact_fix(tmp_path: Path):
@@ -47,12 +78,36 @@ def test_missing_package_exits_non_zero_with_the_exact_fix(tmp_path: Path):
     outputs = tmp_path / "outputs"
     result = subprocess.run(
         [sys.executable, "-m", "helpers.setup_check", "--requirements", str(requirements)],
-        capture_output=True, text=True, cwd=REPO_ROOT, env={**__import__("os").environ, "OPENLLM_ROUTES_OUTPUTS": str(outputs)},
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "OPENLLM_ROUTES_OUTPUTS": str(outputs)},
     )
     assert result.returncode == 1
     assert "FAIL surely-not-installed-pkg" in result.stdout
     assert "-m pip install surely-not-installed-pkg==1.2.3" in result.stdout
-    assert (outputs / "environment.json").exists()
+    assert EnvironmentReport.from_json(json.loads((outputs / "environment.json").read_text())).missing == [
+        "surely-not-installed-pkg"
+    ]
+
+
+def test_runs_on_the_standard_library_alone_and_reports_fail_instead_of_crashing(tmp_path: Path):
+    """``-I -S``: no site-packages at all, so torch, psutil, NVML and packaging are all absent."""
+    outputs = tmp_path / "outputs"
+    code = f"import sys; sys.path.insert(0, {str(REPO_ROOT)!r}); from helpers.setup_check import main; sys.exit(main())"
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"OPENLLM_ROUTES_OUTPUTS": str(outputs), "PATH": os.environ["PATH"]},
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "FAIL torch" in result.stdout and "FAIL psutil" in result.stdout
+    assert "gpu           none (torch is not installed)" in result.stdout
+    assert "ram           " in result.stdout  # read from /proc or sysconf without psutil
+    assert f"torch=={setup_check.torch_pin()}" in json.loads((outputs / "environment.json").read_text())["fix"]
 
 
 def test_other_version_is_diff_not_fail(tmp_path: Path):
@@ -60,3 +115,18 @@ def test_other_version_is_diff_not_fail(tmp_path: Path):
     requirements.write_text("pytest==0.0.1\n", encoding="utf-8")
     (check,) = setup_check.check_packages(setup_check.read_requirements(requirements))
     assert check.status == "DIFF"
+
+
+def test_colab_marks_local_only_tools_not_needed(tmp_path: Path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("papermill==2.7.0\nsurely-not-installed-pkg==1.0\n", encoding="utf-8")
+    papermill, missing = setup_check.check_packages(setup_check.read_requirements(requirements), platform="colab")
+    assert papermill.status == "NOT NEEDED" and "not needed here" in papermill.note
+    assert missing.status == "FAIL"
+
+
+def test_a_line_that_is_not_an_exact_pin_names_the_line(tmp_path: Path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("# pins\ntorch>=2.1\n", encoding="utf-8")
+    with pytest.raises(setup_check.RequirementsError, match=r"line 2: 'torch>=2.1' is not an exact pin"):
+        setup_check.read_requirements(requirements)

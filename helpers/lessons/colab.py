@@ -1,0 +1,50 @@
+"""What notebook 03 prints: the GPU report, the route card's two steps, each step's score, and random weights named as such."""
+
+from __future__ import annotations
+
+from helpers.colab import RoutePlan, RunPlan, StepResult
+from helpers.evals import EvalRow
+from helpers.gpu import GpuReport
+
+
+def show_gpu_report(report: GpuReport) -> None:
+    torch, driver = report.torch, report.driver
+    print(f"platform:        {report.platform}")
+    print(f"torch:           {torch.described}")
+    print(f"cuda available:  {torch.cuda_available}")
+    for gpu in torch.devices:
+        print(
+            f"gpu {gpu.index}:           {gpu.name}, capability {gpu.compute_capability}, "
+            f"{gpu.free_gb} of {gpu.total_gb} GB free, bf16: {gpu.bf16}"
+        )
+    print(f"driver:          {driver.driver_version or 'not found'} (source: {driver.source})")
+    for line in report.advice:
+        print("advice:", line)
+
+
+def _show_plan(title: str, plan: RunPlan) -> None:
+    print(title)
+    print(f"  model:           {plan.model}" + (" (random weights)" if plan.random_weights else ""))
+    print(f"  device:          {plan.device} ({plan.torch_dtype})")
+    print(f"  why:             {plan.reason}")
+    print(f"  this step proves {plan.proves}")
+    print(f"  it does not:     {plan.does_not_prove}")
+
+
+def show_route(route: RoutePlan) -> None:
+    _show_plan("step 1 · tiny model first", route.first)
+    if route.second:
+        _show_plan("step 2 · small instruct model (a GPU is visible)", route.second)
+    else:
+        print(f"step 2 · skipped: {route.skipped}")
+
+
+def show_step(result: StepResult, rows: list[EvalRow]) -> None:
+    """The score, then one answer, labelled for what it is: a random-weight model's text is noise, never an answer."""
+    summary, plan = result.eval, result.plan
+    print(f"{summary.model} on {summary.runtime}: {summary.passed} of {summary.cases} cases passed")
+    sample = rows[0]
+    if plan.random_weights:
+        print(f"Its output for {sample.case_id!r} is random-weight noise, not an answer; it proves only that generation ran.")
+    else:
+        print(f"Its answer to {sample.case_id!r} ({'passed' if sample.passed else 'failed'}): {sample.output[:200]!r}")
