@@ -1,0 +1,154 @@
+"""Notebook 04's views: tables, plots and printed notes for route 3, and its busy/idle bookkeeping.
+
+Nothing here measures or decides; it shows what :mod:`helpers.serving` returned.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from helpers.serving import Benchmark, Capacity, Checklist, CostNote, Level, Readiness, ShutdownProof
+from helpers.serving.metrics import slo_text
+
+
+class Stopwatch:
+    """How long the server sat ready: the time spent on work versus idle (idle time on a GPU is paid for nothing)."""
+
+    def __init__(self) -> None:
+        self.ready_at = time.monotonic()
+        self.busy_s = 0.0
+
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            self.busy_s += time.monotonic() - start
+
+    @property
+    def idle_s(self) -> float:
+        return max(0.0, time.monotonic() - self.ready_at - self.busy_s)
+
+
+def show_readiness(ready: Readiness, base_url: str) -> None:
+    print(f"ready after {ready.ready_after_s:.0f} s at {base_url}")
+    print("served models:", ready.served_models)
+    print("max_model_len:", ready.max_model_len)
+    print("server version:", ready.version)
+    for note in ready.notes:
+        print("note:", note)
+
+
+def level_table(levels: list[Level]) -> Any:
+    """One row per level: load, failures with their reasons, latency percentiles, throughput, goodput, SLO attainment."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {
+                "load": level.load,
+                "completed": level.completed,
+                "failures": level.failures,
+                "failure reasons": "; ".join(f"{n}× {reason}" for reason, n in level.failure_reasons.items()) or "-",
+                "TTFT median ms": level.ttft_ms.median,
+                "TTFT p90 ms": level.ttft_ms.p90,
+                "TPOT median ms": level.tpot_ms.median,
+                "TPOT p90 ms": level.tpot_ms.p90,
+                "ITL p90 ms": level.itl_ms.p90,
+                "E2EL median ms": level.e2el_ms.median,
+                "req/s": level.request_throughput,
+                "output tok/s": level.output_throughput,
+                "goodput req/s": level.goodput,
+                "SLO met %": level.slo_attainment_pct,
+                "valid": "yes" if level.valid else f"no: {level.invalid_reason}",
+            }
+            for level in levels
+        ]
+    )
+
+
+def plot_benchmark(benchmark: Benchmark) -> Any:
+    """Latency (median TTFT and TPOT) and throughput against concurrency."""
+    import matplotlib.pyplot as plt
+
+    levels = [level.concurrency for level in benchmark.levels]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.2))
+    left.plot(levels, [lv.ttft_ms.median for lv in benchmark.levels], marker="o", label="median TTFT")
+    left.plot(levels, [lv.tpot_ms.median for lv in benchmark.levels], marker="o", label="median TPOT")
+    left.set_xlabel("concurrent requests")
+    left.set_ylabel("ms")
+    left.legend()
+    right.plot(levels, [lv.output_throughput for lv in benchmark.levels], marker="o", color="#dd8452")
+    right.set_xlabel("concurrent requests")
+    right.set_ylabel("output tokens/s")
+    for axis in (left, right):
+        axis.set_xscale("log", base=2)
+        axis.set_xticks(levels, [str(level) for level in levels])
+    figure.tight_layout()
+    return figure
+
+
+def plot_capacity(capacity: Capacity) -> Any:
+    """The knee: P90 TTFT and TPOT against request rate, with the SLO limits and the capacity found."""
+    import matplotlib.pyplot as plt
+
+    points = sorted((p for p in capacity.points if p.valid), key=lambda p: p.request_rate)
+    rates = [p.request_rate for p in points]
+    figure, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+    for axis, metric in zip(axes, ("ttft", "tpot"), strict=True):
+        axis.plot(rates, [getattr(p, f"{metric}_p90_ms") for p in points], marker="o", label=f"P90 {metric.upper()}")
+        if metric in capacity.slo:
+            axis.axhline(capacity.slo[metric], color="#c44e52", linestyle="--", label=f"SLO {capacity.slo[metric]:g} ms")
+        if capacity.found:
+            axis.axvline(capacity.max_request_rate, color="#55a868", linestyle=":", label="capacity")
+        axis.set_xlabel("request rate (req/s)")
+        axis.set_ylabel("ms")
+        axis.legend()
+    figure.tight_layout()
+    return figure
+
+
+def show_capacity(capacity: Capacity) -> None:
+    print(f"SLO: P90 {slo_text(capacity.slo)}")
+    if capacity.found:
+        print(f"capacity: {capacity.max_request_rate:g} req/s, {capacity.output_tokens_per_s_at_capacity} output tok/s")
+    else:
+        print(f"capacity: {capacity.status} ({capacity.note})")
+    print("method:", capacity.method)
+
+
+def show_cost(cost: CostNote) -> None:
+    print(f"measured on {cost.measured_on} ({cost.device}), priced at ${cost.hourly_usd:g}/h for that machine")
+    print(f"basis: {cost.basis}: {cost.output_tokens_per_s} output tok/s")
+    print(f"-> ${cost.usd_per_million_output_tokens} per 1M output tokens")
+    if cost.deployment:
+        plan = cost.deployment
+        print(
+            f"for {plan.target_qps:g} req/s: {plan.replicas} replica(s) × {plan.gpus_per_replica} at "
+            f"{plan.capacity_rps_per_replica:g} req/s each -> ${plan.monthly_usd:,.0f} per month"
+        )
+    for row in cost.estimates:
+        print(f"  {row.gpu}: ~{row.output_tokens_per_s} tok/s, ~${row.usd_per_million_output_tokens} per 1M ({row.label})")
+    print(f"boot {cost.boot_s} s = ${cost.boot_usd}; idle {cost.idle_s} s = ${cost.idle_usd}")
+    for note in cost.notes:
+        print("note:", note)
+
+
+def checklist_table(checklist: Checklist) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame([{"item": i.name, "status": i.status, "detail": i.detail, "fix": i.fix} for i in checklist.items])
+
+
+def show_proof(proof: ShutdownProof) -> None:
+    print(f"kind: {proof.kind}")
+    print(f"stopped: {proof.stopped}")
+    print(proof.statement)
+    if proof.gpu_check:
+        print(f"gpu check: {proof.gpu_check}")
+    if proof.written_to:
+        print(f"proof in {proof.written_to}")

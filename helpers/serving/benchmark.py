@@ -1,0 +1,144 @@
+"""A benchmark run as one typed record: its load, its levels, and what was learnt from them.
+
+``outputs/serving/benchmark.json`` holds one :class:`Benchmark`. Notebook 04
+writes it, and the decision record's evidence reads it with
+:func:`read_benchmark`. Both use attributes, never nested keys.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from helpers import clock
+from helpers.client import ServingError
+from helpers.names import API_KEY_ENV
+from helpers.paths import atomic_write_json, output, relative
+from helpers.serving.capacity import Capacity
+from helpers.serving.cost import CostNote
+from helpers.serving.load import Load, run_levels
+from helpers.serving.metrics import Level, check_slo, slo_text
+from helpers.serving.server_metrics import MetricsDelta
+
+FORMAT = 2
+
+
+def machine_description() -> str:
+    """The client machine, named so figures are never quoted without their hardware."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores"
+
+
+@dataclass
+class Benchmark:
+    created_at: str
+    model: str
+    endpoints: list[str]
+    requests_per_endpoint: dict[str, int]
+    hardware: str
+    requests_per_level: int
+    max_tokens: int
+    warmup: int
+    slo_ms: dict[str, float]
+    extra_body: dict
+    levels: list[Level]
+    rate_levels: list[Level] = field(default_factory=list)
+    server_version: str | None = None
+    max_model_len: int | None = None
+    dtype: str | None = None
+    dtype_reason: str | None = None
+    capacity: Capacity | None = None
+    server_metrics: MetricsDelta | None = None
+    cost: CostNote | None = None
+    format: int = FORMAT
+
+    @property
+    def goodput_definition(self) -> str:
+        return f"requests per second meeting {slo_text(self.slo_ms)}"
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Benchmark:
+        if data.get("format") != FORMAT:
+            raise ServingError(
+                f"This benchmark.json has format {data.get('format')!r}, not {FORMAT}: re-run notebook 04 to write it again."
+            )
+        data = dict(data)
+        data["levels"] = [Level.from_json(level) for level in data["levels"]]
+        data["rate_levels"] = [Level.from_json(level) for level in data.get("rate_levels", [])]
+        for name, kind in (("capacity", Capacity), ("server_metrics", MetricsDelta), ("cost", CostNote)):
+            data[name] = kind.from_json(data[name]) if data.get(name) else None
+        return cls(**data)
+
+    def write(self, path: Path | None = None) -> str:
+        target = path or output("benchmark")
+        atomic_write_json(target, self.to_json())
+        return relative(target)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Benchmark:
+        return read_benchmark(path)
+
+
+def read_benchmark(path: Path | None = None) -> Benchmark:
+    """The benchmark notebook 04 wrote (``outputs/serving/benchmark.json`` unless ``path``), typed."""
+    target = path or output("benchmark")
+    if not target.is_file():
+        raise ServingError(f"No benchmark at {relative(target)}: run notebook 04_rented_gpu_route first.")
+    return Benchmark.from_json(json.loads(target.read_text(encoding="utf-8")))
+
+
+def run_benchmark(
+    base_urls: str | list[str],
+    model: str,
+    prompts: list[list[dict]],
+    *,
+    levels: Iterable[int] = (1, 2, 4, 8),
+    rates: Iterable[float] = (),
+    requests_per_level: int = 16,
+    max_tokens: int = 32,
+    warmup: int = 2,
+    burstiness: float = 1.0,
+    seed: int = 0,
+    api_key_env: str = API_KEY_ENV,
+    extra_body: dict | None = None,
+    slo_ms: dict[str, float] | None = None,
+) -> Benchmark:
+    """Concurrency levels (closed loop) and request rates (open loop), spread round-robin over ``base_urls``."""
+    urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
+    slo = check_slo(slo_ms)
+    load = Load(urls, model, prompts, max_tokens, extra_body, api_key_env)
+    closed, opened = run_levels(
+        load,
+        concurrency_levels=levels,
+        rates=rates,
+        requests=requests_per_level,
+        warmup=warmup,
+        slo_ms=slo,
+        burstiness=burstiness,
+        seed=seed,
+    )
+    return Benchmark(
+        clock.timestamp(),
+        model,
+        urls,
+        load.per_endpoint,
+        machine_description(),
+        requests_per_level,
+        max_tokens,
+        warmup,
+        slo,
+        extra_body or {},
+        closed,
+        opened,
+    )

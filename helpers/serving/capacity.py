@@ -1,0 +1,175 @@
+"""Capacity at an SLO: the highest request rate whose P90 latencies stay within the limits.
+
+The search follows ``vllm bench serve``'s SLA sweep and GuideLLM's goodput
+search: open-loop arrivals at a rate, doubling until a rate misses the SLO,
+then bisection between the last rate that met it and the first that did not,
+until the two are within ``tolerance`` of each other. The best rate is then
+measured once more; if the repeat disagrees, or a higher rate met the SLO
+while a lower one missed, the answer is "indeterminate", not a number.
+
+A probe that fails outright (the server died, the tunnel closed) stops the
+search with what was measured so far. A probe the client could not keep up
+with is invalid: the search stops there and says the client was the limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from helpers.client import ServingError
+from helpers.serving.metrics import Level, check_slo, slo_text
+
+STATUSES = {
+    "found": "the highest rate that met the SLO, within the tolerance",
+    "indeterminate": "repeated or neighbouring runs disagreed",
+    "none_meets": "even the lowest rate tried missed the SLO",
+    "above_search_limit": "every rate up to the search limit met the SLO",
+    "client_limited": "the client fell behind before the server missed the SLO",
+    "aborted": "the server stopped answering during the search",
+}
+
+
+@dataclass
+class CapacityPoint:
+    request_rate: float
+    meets: bool
+    valid: bool
+    ttft_p90_ms: float | None
+    tpot_p90_ms: float | None
+    e2el_p90_ms: float | None
+    output_throughput: float
+    failures: int
+    note: str | None = None
+
+
+@dataclass
+class Capacity:
+    """The result of a capacity search, with every point it measured."""
+
+    slo: dict[str, float]
+    max_request_rate: float | None
+    output_tokens_per_s_at_capacity: float | None
+    method: str
+    status: str
+    tolerance: float
+    points: list[CapacityPoint] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def found(self) -> bool:
+        return self.status == "found" and self.max_request_rate is not None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Capacity:
+        data = dict(data)
+        data["points"] = [CapacityPoint(**p) for p in data.get("points", [])]
+        return cls(**data)
+
+
+def level_meets(level: Level, slo_ms: dict[str, float]) -> bool:
+    """P90 of every limited metric within its limit, and no failed request."""
+    return level.meets(slo_ms, "p90") and level.failures == 0
+
+
+def _server_gone(level: Level) -> bool:
+    return level.completed == 0 and all(reason.startswith("connection error") for reason in level.failure_reasons)
+
+
+def search_capacity(
+    probe: Callable[[float], Level],
+    slo_ms: dict[str, float] | None = None,
+    *,
+    start_rate: float = 0.5,
+    max_rate: float = 64.0,
+    tolerance: float = 0.1,
+    requests_per_point: int | None = None,
+) -> Capacity:
+    """Doubling from ``start_rate`` then bisection to ``tolerance`` (relative), with a confirming repeat.
+
+    ``probe(rate)`` runs one open-loop level at ``rate`` req/s (see :func:`helpers.serving.load.run_rate`).
+    """
+    slo = check_slo(slo_ms)
+    if start_rate <= 0 or max_rate < start_rate:
+        raise ServingError(f"The search needs 0 < start_rate <= max_rate; got start_rate={start_rate!r}, max_rate={max_rate!r}.")
+    if not 0 < tolerance < 1:
+        raise ServingError(f"tolerance is a fraction between 0 and 1 (0.1 = within 10%); got {tolerance!r}.")
+    points: list[CapacityPoint] = []
+    levels: dict[float, Level] = {}
+
+    def measure(rate: float) -> CapacityPoint:
+        try:
+            level = probe(rate)
+        except Exception as error:  # a probe that cannot run is recorded, and the search stops
+            point = CapacityPoint(rate, False, False, None, None, None, 0.0, 0, f"probe failed: {type(error).__name__}: {error}")
+        else:
+            levels[rate] = level
+            note = level.invalid_reason or ("the server stopped answering" if _server_gone(level) else None)
+            point = CapacityPoint(
+                rate,
+                level_meets(level, slo),
+                level.valid and not _server_gone(level),
+                level.ttft_ms.p90,
+                level.tpot_ms.p90,
+                level.e2el_ms.p90,
+                level.output_throughput,
+                level.failures,
+                note,
+            )
+        points.append(point)
+        return point
+
+    requests = f"{requests_per_point} requests per point, " if requests_per_point else ""
+    method = (
+        f"open-loop arrivals ({requests}Poisson unless stated); doubling from {start_rate:g} req/s up to {max_rate:g}, "
+        f"then bisection until the bounds are within {tolerance:.0%}; a rate meets the SLO when the P90 of "
+        f"{slo_text(slo)} holds with no failed request; the best rate is measured again to confirm"
+    )
+
+    def result(status: str, best: float | None, note: str) -> Capacity:
+        throughput = levels[best].output_throughput if best in levels else None
+        return Capacity(slo, best, throughput, method, status, tolerance, points, note)
+
+    low, high, rate = None, None, start_rate
+    while rate <= max_rate:
+        point = measure(rate)
+        if not point.valid:
+            status = "client_limited" if point.note and "client" in point.note else "aborted"
+            return result(
+                status,
+                low,
+                f"stopped at {rate:g} req/s: {point.note}. "
+                + (f"Capacity is at least {low:g} req/s." if low else "No rate was measured validly."),
+            )
+        if not point.meets:
+            high = rate
+            break
+        low, rate = rate, rate * 2
+    if low is None:
+        return result("none_meets", None, f"{start_rate:g} req/s already misses the SLO ({slo_text(slo)}).")
+    if high is None:
+        return result("above_search_limit", low, f"every rate up to {low:g} req/s met the SLO; raise max_rate to look further.")
+    while (high - low) / high > tolerance:
+        middle = round((low + high) / 2, 4)
+        point = measure(middle)
+        if not point.valid:
+            return result(
+                "client_limited" if point.note and "client" in point.note else "aborted",
+                low,
+                f"stopped at {middle:g} req/s: {point.note}. Capacity is at least {low:g} req/s.",
+            )
+        low, high = (middle, high) if point.meets else (low, middle)
+    repeat = measure(low)
+    disagree = [p.request_rate for p in points if p.valid and not p.meets and p.request_rate <= low]
+    if not repeat.meets or disagree:
+        return result(
+            "indeterminate",
+            None,
+            f"runs disagree: {low:g} req/s met the SLO once, but "
+            + ("missed it on the repeat" if not repeat.meets else f"{disagree[0]:g} req/s missed it")
+            + "; measure with more requests per point, or on a quieter machine.",
+        )
+    return result("found", low, f"{low:g} req/s met the SLO twice; {high:g} req/s did not.")

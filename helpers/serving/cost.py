@@ -1,0 +1,189 @@
+"""What serving costs, from what was measured: the SLO capacity, priced at the hardware it ran on.
+
+Rules this module keeps:
+
+* A measurement is priced only at the hourly price of the hardware it was
+  measured on, as the learner gives it. CPU throughput is never priced at a GPU rate.
+* Figures for other GPUs are **estimates**: the measured GPU's throughput scaled
+  by the memory-bandwidth ratio from ``data/model_catalogue.json`` (decode is
+  bandwidth-bound on a GPU). They are kept apart from the measurement, and none
+  is derived from a CPU run, where that ratio would be a guess.
+* Replicas and monthly cost for a target QPS follow the lesson's
+  ``estimate_deployment_cost``, fed with measured capacity instead of a guessed throughput.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from helpers import hardware
+from helpers.client import ServingError
+from helpers.serving.capacity import Capacity
+from helpers.serving.metrics import Level
+
+HOURS_PER_MONTH = 24 * 30
+
+
+def check_price(hourly_usd: float, what: str = "hourly price") -> float:
+    if not isinstance(hourly_usd, (int, float)) or not math.isfinite(hourly_usd) or hourly_usd <= 0:
+        raise ServingError(
+            f"The {what} must be a positive number of US dollars per hour; got {hourly_usd!r}. "
+            "Use your provider's price for the machine you measured on."
+        )
+    return float(hourly_usd)
+
+
+def usd_per_million_tokens(hourly_usd: float, tokens_per_s: float) -> float | None:
+    """Dollars per 1M output tokens: the hourly price over the tokens produced in an hour."""
+    return round(hourly_usd / 3600 / tokens_per_s * 1e6, 2) if tokens_per_s > 0 else None
+
+
+@dataclass
+class DeploymentPlan:
+    """Replicas for a target QPS from measured capacity (the seed's structure, measured input)."""
+
+    target_qps: float
+    capacity_rps_per_replica: float
+    replicas: int
+    gpus_per_replica: int
+    monthly_usd: float
+
+
+def deployment_plan(
+    target_qps: float, capacity_rps: float, hourly_usd_per_gpu: float, gpus_per_replica: int = 1
+) -> DeploymentPlan:
+    if target_qps <= 0:
+        raise ServingError(f"target_qps must be positive; got {target_qps!r}.")
+    if capacity_rps <= 0:
+        raise ServingError("No measured capacity to size replicas from: run the capacity search first.")
+    replicas = math.ceil(target_qps / capacity_rps)
+    monthly = replicas * gpus_per_replica * check_price(hourly_usd_per_gpu) * HOURS_PER_MONTH
+    return DeploymentPlan(target_qps, capacity_rps, replicas, gpus_per_replica, round(monthly, 2))
+
+
+@dataclass
+class GpuEstimate:
+    """Another GPU's figure, scaled from a GPU measurement by the bandwidth ratio: an estimate, labelled so."""
+
+    gpu: str
+    bandwidth_ratio: float
+    output_tokens_per_s: float
+    example_usd_per_hour: float
+    usd_per_million_output_tokens: float | None
+    label: str = "estimate (bandwidth ratio), not measured"
+
+
+@dataclass
+class CostNote:
+    measured_on: str
+    device: str
+    hourly_usd: float
+    basis: str
+    output_tokens_per_s: float | None
+    usd_per_million_output_tokens: float | None
+    boot_s: float
+    boot_usd: float
+    idle_s: float
+    idle_usd: float
+    deployment: DeploymentPlan | None = None
+    estimates: list[GpuEstimate] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> CostNote:
+        data = dict(data)
+        data["deployment"] = DeploymentPlan(**data["deployment"]) if data.get("deployment") else None
+        data["estimates"] = [GpuEstimate(**e) for e in data.get("estimates", [])]
+        return cls(**data)
+
+
+def _gpu_estimates(measured_gpu: str, tokens_per_s: float) -> tuple[list[GpuEstimate], str | None]:
+    gpus = {g["name"]: g for g in hardware.catalogue()["gpus"]}
+    match = next((name for name in gpus if name.lower() in measured_gpu.lower() or measured_gpu.lower() in name.lower()), None)
+    if match is None:
+        return [], f"no estimates for other GPUs: {measured_gpu!r} is not in the catalogue's GPU list ({', '.join(gpus)})"
+    base = gpus[match]["bandwidth_gb_s"]
+    rows = []
+    for name, gpu in gpus.items():
+        if name == match:
+            continue
+        ratio = gpu["bandwidth_gb_s"] / base
+        rate = round(tokens_per_s * ratio, 2)
+        rows.append(
+            GpuEstimate(
+                name,
+                round(ratio, 3),
+                rate,
+                gpu["example_usd_per_hour"],
+                usd_per_million_tokens(gpu["example_usd_per_hour"], rate),
+            )
+        )
+    return rows, None
+
+
+def cost_note(
+    *,
+    measured_on: str,
+    device: str,
+    hourly_usd: float,
+    capacity: Capacity | None,
+    levels: list[Level],
+    boot_s: float,
+    idle_s: float,
+    target_qps: float | None = None,
+    gpus_per_replica: int = 1,
+) -> CostNote:
+    """Price the SLO capacity (or, without one, the best measured level, said so) at the measured hardware's price.
+
+    ``device`` is ``"cpu"`` or ``"gpu"``; ``measured_on`` names the hardware (for a GPU, its catalogue name).
+    """
+    if device not in ("cpu", "gpu"):
+        raise ServingError(f"device must be 'cpu' or 'gpu'; got {device!r}.")
+    price = check_price(hourly_usd)
+    notes = []
+    if capacity is not None and capacity.found:
+        basis, rate = f"SLO capacity ({capacity.max_request_rate:g} req/s)", capacity.output_tokens_per_s_at_capacity
+    else:
+        valid = [lv for lv in levels if lv.valid and lv.completed]
+        if not valid:
+            raise ServingError("Nothing to price: no benchmark level completed a request.")
+        best = max(valid, key=lambda lv: lv.output_throughput)
+        basis, rate = f"best measured level ({best.load}); no SLO capacity was found", best.output_throughput
+        notes.append("priced at peak throughput, not at an SLO: latency at that load may be more than users accept")
+    plan = None
+    if target_qps is not None:
+        if capacity is not None and capacity.found:
+            plan = deployment_plan(target_qps, capacity.max_request_rate, price, gpus_per_replica)
+        else:
+            notes.append("no replica plan: it needs a measured SLO capacity")
+    estimates: list[GpuEstimate] = []
+    if device == "gpu":
+        estimates, why_not = _gpu_estimates(measured_on, rate)
+        if why_not:
+            notes.append(why_not)
+    else:
+        notes.append(
+            f"measured on a CPU ({measured_on}) and priced at that machine's price only; no GPU figure is derived "
+            "from it, because a bandwidth ratio from CPU cores to a GPU would be a guess. Point this notebook at "
+            "your GPU to measure one."
+        )
+    per_second = price / 3600
+    return CostNote(
+        measured_on,
+        device,
+        price,
+        basis,
+        rate,
+        usd_per_million_tokens(price, rate) if rate else None,
+        round(boot_s, 1),
+        round(boot_s * per_second, 4),
+        round(idle_s, 1),
+        round(idle_s * per_second, 4),
+        plan,
+        estimates,
+        notes,
+    )

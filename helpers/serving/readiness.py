@@ -1,0 +1,141 @@
+"""Is the server up, and what is it? ``/health``, then ``/v1/models`` and ``/version``, within a deadline.
+
+``/health`` answers in three ways on vLLM: connection refused (still booting),
+503 (the engine died), 200 (ready). Servers without ``/health`` (llama.cpp's)
+answer 404, and then ``/v1/models`` decides. What could not be checked is
+written down in ``notes`` rather than guessed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+
+import httpx
+
+from helpers.client import ServingError, api_key, host_port, normalize_base_url, server_root
+from helpers.names import API_KEY_ENV
+from helpers.serving.tunnel import tunnel_hint
+
+
+def key_rejected(base_url: str, api_key_env: str) -> str:
+    return (
+        f"{host_port(base_url)} rejected the API key (401). Set {api_key_env} to the key the server was started with "
+        "(in Colab: Secrets, with notebook access on)."
+    )
+
+
+@dataclass
+class Readiness:
+    """What the server said once it was ready."""
+
+    base_url: str
+    ready_after_s: float
+    served_models: list[str]
+    max_model_len: int | None
+    version: str | None
+    has_health: bool
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Readiness:
+        return cls(**data)
+
+    def model_to_use(self, wanted: str) -> tuple[str, str | None]:
+        """The served model to send requests to, and a note when it is not ``wanted``.
+
+        A remote server serves what its launch command named; asking for another
+        name gets a 404 on every request, so the served name wins.
+        """
+        if not self.served_models:
+            raise ServingError(
+                f"{host_port(self.base_url)}/v1/models lists no model: the server has nothing loaded. "
+                "Check its launch command (--model / --served-model-name) and its log."
+            )
+        if wanted in self.served_models:
+            return wanted, None
+        chosen = self.served_models[0]
+        return chosen, f"the server serves {chosen}, not {wanted}: requests use {chosen}"
+
+
+def http_get(url: str, key: str = "", timeout_s: float = 5.0) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return httpx.get(url, headers=headers, timeout=timeout_s)
+
+
+def served_models(base_url: str, *, api_key_env: str = API_KEY_ENV) -> list[str]:
+    try:
+        response = http_get(normalize_base_url(base_url) + "/models", api_key(api_key_env))
+        return [m["id"] for m in response.json().get("data", [])] if response.status_code == 200 else []
+    except (httpx.HTTPError, ValueError):
+        return []
+
+
+def wait_until_ready(
+    base_url: str,
+    *,
+    api_key_env: str = API_KEY_ENV,
+    deadline_s: float = 300.0,
+    poll_s: float = 1.0,
+    process: subprocess.Popen | None = None,
+) -> Readiness:
+    """Poll until the server answers, within ``deadline_s``; say what it is and what could not be checked.
+
+    ``process``, when given, is watched so a server that crashes during boot is
+    reported at once instead of at the deadline.
+    """
+    root, start, notes = server_root(base_url), time.monotonic(), []
+    has_health = True
+    while True:
+        if process is not None and process.poll() is not None:
+            raise ServingError(
+                f"The server process exited with code {process.returncode} while booting (engine dead). Read its log."
+            )
+        try:
+            status = http_get(root + "/health").status_code
+            if status == 503:
+                raise ServingError(
+                    f"{host_port(base_url)} answers /health with 503: the engine is dead. Restart the server and read its log."
+                )
+            if status == 404:
+                has_health = False
+                status = http_get(normalize_base_url(base_url) + "/models", api_key(api_key_env)).status_code
+            if status in (200, 401):
+                break
+        except httpx.TransportError:
+            pass  # refused or reset: still booting
+        if time.monotonic() - start > deadline_s:
+            raise ServingError(
+                f"No answer from {host_port(base_url)} within {deadline_s:.0f} s: the server may still be booting, "
+                f"or the SSH tunnel is not open ({tunnel_hint(base_url)})."
+            )
+        time.sleep(poll_s)
+    ready_after = time.monotonic() - start
+    models = http_get(normalize_base_url(base_url) + "/models", api_key(api_key_env))
+    if models.status_code == 401:
+        raise ServingError(key_rejected(base_url, api_key_env))
+    data = models.json().get("data", [])
+    version_response = http_get(root + "/version")
+    version = version_response.json().get("version") if version_response.status_code == 200 else None
+    if not has_health:
+        notes.append("no /health endpoint: readiness was judged from /v1/models")
+    if version is None:
+        notes.append("no /version endpoint: not a vLLM server, so the server version is unknown")
+    lengths = [m.get("max_model_len") for m in data if m.get("max_model_len")]
+    if not lengths:
+        notes.append("/v1/models does not report max_model_len")
+    if not data:
+        notes.append("/v1/models lists no model")
+    return Readiness(
+        normalize_base_url(base_url),
+        round(ready_after, 2),
+        [m["id"] for m in data],
+        lengths[0] if lengths else None,
+        version,
+        has_health,
+        notes,
+    )
