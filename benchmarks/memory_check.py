@@ -22,19 +22,21 @@ import subprocess
 import sys
 
 from helpers import hardware
+from helpers.environment import machine_description
+from helpers.generation import generate, load
 from helpers.models import SHELF_ENTRIES, gguf_file
-from helpers.paths import OUTPUTS, atomic_write_text, relative
-from helpers.serving import machine_description
+from helpers.names import SMOLLM2, TINY_GPT2
+from helpers.paths import atomic_write_text, output, relative
 
 NEW_TOKENS = 16
 PROMPT = [{"role": "user", "content": "What is the capital of France?"}]
 LLAMA_CTX = 2048
 ROWS = [
-    ("sshleifer/tiny-gpt2", "transformers-cpu", "fp32"),
-    ("sshleifer/tiny-gpt2", "transformers-cpu", "bf16"),
-    ("HuggingFaceTB/SmolLM2-135M-Instruct", "transformers-cpu", "fp32"),
-    ("HuggingFaceTB/SmolLM2-135M-Instruct", "transformers-cpu", "bf16"),
-    ("HuggingFaceTB/SmolLM2-135M-Instruct", "llama.cpp", "q4_1"),
+    (TINY_GPT2, "transformers-cpu", "fp32"),
+    (TINY_GPT2, "transformers-cpu", "bf16"),
+    (SMOLLM2, "transformers-cpu", "fp32"),
+    (SMOLLM2, "transformers-cpu", "bf16"),
+    (SMOLLM2, "llama.cpp", "q4_1"),
 ]
 TORCH_DTYPES = {"fp32": "float32", "bf16": "bfloat16"}
 
@@ -47,16 +49,10 @@ def measure_in_this_process(model: str, runtime: str, dtype: str) -> dict:
         llm = Llama(model_path=str(gguf_file()), n_ctx=LLAMA_CTX, seed=0, verbose=False)
         llm.create_chat_completion(PROMPT, max_tokens=NEW_TOKENS, temperature=0.0)
         context = LLAMA_CTX  # llama.cpp allocates the KV cache for all of n_ctx up front
-    else:
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        folder = SHELF_ENTRIES[model].path
-        tokenizer = AutoTokenizer.from_pretrained(folder)
-        lm = AutoModelForCausalLM.from_pretrained(folder, dtype=getattr(torch, TORCH_DTYPES[dtype]))
-        inputs = tokenizer("What is the capital of France?", return_tensors="pt")
-        lm.generate(**inputs, max_new_tokens=NEW_TOKENS, do_sample=False, pad_token_id=tokenizer.eos_token_id)
-        context = inputs["input_ids"].shape[1] + NEW_TOKENS
+    else:  # the shelf folder itself, online too: the prediction is made from its config.json
+        loaded = load(str(SHELF_ENTRIES[model].path), dtype=TORCH_DTYPES[dtype])
+        result = generate(loaded, PROMPT[0]["content"], NEW_TOKENS)
+        context = len(loaded.tokenizer(PROMPT[0]["content"])["input_ids"]) + result.output_tokens
     return {"peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "context": context}
 
 
@@ -74,26 +70,37 @@ def main() -> int:
         return 0
     rows = []
     for model, runtime, dtype in ROWS:
-        child = subprocess.run([sys.executable, __file__, "--one", model, runtime, dtype], capture_output=True, text=True, check=True)
+        child = subprocess.run(
+            [sys.executable, __file__, "--one", model, runtime, dtype], capture_output=True, text=True, check=True
+        )
         measured = json.loads(child.stdout.strip().splitlines()[-1])
         est = predict(model, runtime, dtype, measured["context"])
-        rows.append({
-            "model": model, "runtime": runtime, "dtype": dtype,
-            "predicted_bytes": est.total_bytes, "measured_bytes": measured["peak_bytes"],
-            "error_pct": round(100 * (est.total_bytes - measured["peak_bytes"]) / measured["peak_bytes"], 1),
-            "rule_of_thumb_bytes": est.rule_of_thumb_bytes,
-            "rule_error_pct": round(100 * (est.rule_of_thumb_bytes - measured["peak_bytes"]) / measured["peak_bytes"], 1),
-        })
+        rows.append(
+            {
+                "model": model,
+                "runtime": runtime,
+                "dtype": dtype,
+                "predicted_bytes": est.total_bytes,
+                "measured_bytes": measured["peak_bytes"],
+                "error_pct": round(100 * (est.total_bytes - measured["peak_bytes"]) / measured["peak_bytes"], 1),
+                "rule_of_thumb_bytes": est.rule_of_thumb_bytes,
+                "rule_error_pct": round(100 * (est.rule_of_thumb_bytes - measured["peak_bytes"]) / measured["peak_bytes"], 1),
+            }
+        )
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    path = atomic_write_text(OUTPUTS / "memory_check.csv", buffer.getvalue())
+    path = atomic_write_text(output("memory_check"), buffer.getvalue())
     print(f"Memory check on {machine_description()}, Python {platform.python_version()}")
-    print(f"{'model':<38} {'runtime':<17} {'dtype':<5} {'predicted':>10} {'measured':>10} {'error':>7} {'x1.2 rule':>10} {'error':>8}")
+    header = f"{'model':<38} {'runtime':<17} {'dtype':<5} {'predicted':>10} {'measured':>10} {'error':>7} {'x1.2 rule':>10}"
+    print(f"{header} {'error':>8}")
     for r in rows:
-        print(f"{r['model']:<38} {r['runtime']:<17} {r['dtype']:<5} {r['predicted_bytes'] / 1e6:>8.0f}MB "
-              f"{r['measured_bytes'] / 1e6:>8.0f}MB {r['error_pct']:>6.1f}% {r['rule_of_thumb_bytes'] / 1e6:>8.1f}MB {r['rule_error_pct']:>7.1f}%")
+        print(
+            f"{r['model']:<38} {r['runtime']:<17} {r['dtype']:<5} {r['predicted_bytes'] / 1e6:>8.0f}MB "
+            f"{r['measured_bytes'] / 1e6:>8.0f}MB {r['error_pct']:>6.1f}% "
+            f"{r['rule_of_thumb_bytes'] / 1e6:>8.1f}MB {r['rule_error_pct']:>7.1f}%"
+        )
     worst = max(abs(r["error_pct"]) for r in rows)
     print(f"Worst estimator error {worst:.1f}% (target ±15%). Wrote {relative(path)}")
     return 0

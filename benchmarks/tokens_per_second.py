@@ -1,32 +1,36 @@
-"""Greedy decode speed of every local model and runtime, on the fixed eval cases, with the hardware named.
+"""Greedy decode speed and pass count of every local model and runtime, on the fixed eval cases, with the hardware named.
 
-Tokens/s here is output tokens over wall time across the 14 cases (prompt
-processing included), one request at a time. Route 3's vLLM figures come from
-notebook 04 and benchmarks/peer_vllm_bench.py.
+Tokens/s is :func:`helpers.generation.decode_tokens_per_s` over all the cases:
+output tokens over wall time, prompt processing included, one request at a
+time. Each row says whether its output was constrained (llama.cpp can enforce
+the JSON cases' schema with a grammar; Transformers cannot). Route 3's vLLM
+figures come from notebook 04 and benchmarks/peer_vllm_bench.py.
 
     .venv/bin/python benchmarks/tokens_per_second.py
 """
 
 from __future__ import annotations
 
+from helpers.environment import machine_description
 from helpers.evals import LlamaCppRunner, TransformersRunner, load_cases, run_cases, summarize
-from helpers.models import gguf_file
-from helpers.serving import machine_description
+from helpers.names import SMOLLM2, TINY_GPT2
 
 
 def main() -> int:
     cases = load_cases()
     runners = [
-        lambda: TransformersRunner("sshleifer/tiny-gpt2"),
-        lambda: TransformersRunner("HuggingFaceTB/SmolLM2-135M-Instruct"),
-        lambda: TransformersRunner("HuggingFaceTB/SmolLM2-135M-Instruct", dtype="bfloat16", runtime="transformers-bf16"),
-        lambda: LlamaCppRunner("HuggingFaceTB/SmolLM2-135M-Instruct", gguf_file()),
+        lambda: TransformersRunner(TINY_GPT2),
+        lambda: TransformersRunner(SMOLLM2),
+        lambda: TransformersRunner(SMOLLM2, dtype="bfloat16", runtime="transformers-bf16"),
+        lambda: LlamaCppRunner(SMOLLM2),
+        lambda: LlamaCppRunner(SMOLLM2, structured_output=True),
     ]
-    rows = [summarize(run_cases(make(), cases)) for make in runners]
+    summaries = [summarize(run_cases(make(), cases)) for make in runners]
     print(f"Decode speed on {machine_description()}, {len(cases)} fixed cases, greedy, one request at a time")
-    print(f"{'model':<38} {'runtime':<18} {'tokens/s':>9} {'passed':>7}")
-    for r in rows:
-        print(f"{r['model']:<38} {r['runtime']:<18} {r['tokens_per_s']:>9.1f} {r['passed']:>4}/{r['cases']}")
+    print(f"{'model':<38} {'runtime':<18} {'output':<13} {'tokens/s':>9} {'passed':>7}")
+    for s in summaries:
+        mode = "constrained" if s.constrained else "free"
+        print(f"{s.model:<38} {s.runtime:<18} {mode:<13} {s.tokens_per_s:>9.1f} {s.passed:>4}/{s.cases}")
     return 0
 
 

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from helpers import roofline
 from helpers.paths import REPO_ROOT
@@ -45,6 +46,12 @@ BYTES_PER_PARAM = {
     "q8_0": 34 / 32,
     "q4_1": 20 / 32,
     "q4_k_m": 4.85 / 8,
+    # The rest of the quantization ladder: bits per weight llama.cpp's tools/quantize/README.md
+    # reports for Llama-3-8B (K-quant mixes keep some tensors at a higher type).
+    "q6_k": 6.5633 / 8,
+    "q5_k_m": 5.7036 / 8,
+    "q3_k_m": 3.9960 / 8,
+    "q2_k": 3.1593 / 8,
     "int4": 4.25 / 8,
 }
 DTYPE_ALIASES = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16", "half": "fp16"}
@@ -120,16 +127,33 @@ def shape_from_config(config: dict[str, Any]) -> ModelShape:
     if is_gpt2:
         hidden, heads = config["n_embd"], config["n_head"]
         return ModelShape(
-            "gpt2", config["vocab_size"], hidden, config["n_layer"], heads, heads, hidden // heads,
-            config.get("n_inner") or 4 * hidden, config["n_positions"], True, True, file_dtype,
+            "gpt2",
+            config["vocab_size"],
+            hidden,
+            config["n_layer"],
+            heads,
+            heads,
+            hidden // heads,
+            config.get("n_inner") or 4 * hidden,
+            config["n_positions"],
+            True,
+            True,
+            file_dtype,
         )
     heads = config["num_attention_heads"]
     return ModelShape(
-        config.get("model_type", "llama"), config["vocab_size"], config["hidden_size"],
-        config["num_hidden_layers"], heads, config.get("num_key_value_heads", heads),
-        config.get("head_dim") or config["hidden_size"] // heads, config["intermediate_size"],
-        config.get("max_position_embeddings", 2048), bool(config.get("tie_word_embeddings", False)),
-        config.get("model_type") == "qwen2", file_dtype,
+        config.get("model_type", "llama"),
+        config["vocab_size"],
+        config["hidden_size"],
+        config["num_hidden_layers"],
+        heads,
+        config.get("num_key_value_heads", heads),
+        config.get("head_dim") or config["hidden_size"] // heads,
+        config["intermediate_size"],
+        config.get("max_position_embeddings", 2048),
+        bool(config.get("tie_word_embeddings", False)),
+        config.get("model_type") == "qwen2",
+        file_dtype,
     )
 
 
@@ -154,10 +178,18 @@ def shape_from_gguf(path: Path | str) -> tuple[ModelShape, int]:
     vocab = len(reader.fields["tokenizer.ggml.tokens"].data)
     tensor_names = {t.name for t in reader.tensors}
     shape = ModelShape(
-        arch, vocab, hidden, int(value(f"{arch}.block_count")), heads,
-        int(value(f"{arch}.attention.head_count_kv")), hidden // heads,
-        int(value(f"{arch}.feed_forward_length")), int(value(f"{arch}.context_length")),
-        "output.weight" not in tensor_names, False, "q4_1",
+        arch,
+        vocab,
+        hidden,
+        int(value(f"{arch}.block_count")),
+        heads,
+        int(value(f"{arch}.attention.head_count_kv")),
+        hidden // heads,
+        int(value(f"{arch}.feed_forward_length")),
+        int(value(f"{arch}.context_length")),
+        "output.weight" not in tensor_names,
+        False,
+        "q4_1",
     )
     return shape, sum(int(t.n_bytes) for t in reader.tensors)
 
@@ -204,9 +236,6 @@ class Estimate:
     rule_of_thumb_bytes: int
     decode_tokens_per_s_ceiling: float | None
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 def estimate(
     shape: ModelShape,
@@ -242,8 +271,13 @@ def estimate(
         read = roofline.weight_bytes_read_per_token(weights, embedding, shape.vocab_size, tied=shape.tied_embeddings)
         ceiling = round(roofline.ceiling_tokens_per_s(bandwidth_gb_s, roofline.bytes_per_token(read, kv_per_token, tokens)), 1)
     return Estimate(
-        runtime=runtime, dtype=dtype, parameters=params, weight_bytes=weights, kv_cache_bytes=kv,
-        runtime_overhead_bytes=int(overhead), load_transient_bytes=transient,
+        runtime=runtime,
+        dtype=dtype,
+        parameters=params,
+        weight_bytes=weights,
+        kv_cache_bytes=kv,
+        runtime_overhead_bytes=int(overhead),
+        load_transient_bytes=transient,
         total_bytes=int(weights + kv + overhead + transient),
         disk_bytes=int(weights * 1.02 + 5 * MB),  # tokenizer and config files
         rule_of_thumb_bytes=int(params * BYTES_PER_PARAM[dtype] * 1.2),
@@ -283,8 +317,13 @@ def vllm_budget(
     kv_budget = max(0.0, (usable - overhead) * tp - weights)
     kv_tokens = int(kv_budget // kv_bytes_per_token(shape, kv_dtype_for(dtype)))
     return VllmBudget(
-        gpu_memory_utilization, int(usable * tp), int(kv_budget), kv_tokens,
-        kv_tokens // max_model_len, tp, kv_tokens >= max_model_len,
+        gpu_memory_utilization,
+        int(usable * tp),
+        int(kv_budget),
+        kv_tokens,
+        kv_tokens // max_model_len,
+        tp,
+        kv_tokens >= max_model_len,
     )
 
 
@@ -310,13 +349,6 @@ def candidate_shape(model_id: str) -> ModelShape:
     return shape_from_config(candidate(model_id)["config"])
 
 
-def gpu_spec(name: str) -> dict[str, Any]:
-    for gpu in catalogue()["gpus"]:
-        if gpu["name"] == name:
-            return gpu
-    raise EstimateError(f"GPU {name!r} is not in the catalogue. Known: {', '.join(g['name'] for g in catalogue()['gpus'])}.")
-
-
 def fit_table(memory_gb: float, *, context_tokens: int = 4096, runtime: str = "transformers-cuda") -> list[dict[str, Any]]:
     """Every catalogue model at every dtype it is offered in: predicted memory against what is available.
 
@@ -329,18 +361,20 @@ def fit_table(memory_gb: float, *, context_tokens: int = 4096, runtime: str = "t
         for dtype in entry["dtypes"]:
             used = "llama.cpp" if runtime == "transformers-cpu" and dtype in GGUF_DTYPES else runtime
             est = estimate(shape, dtype, runtime=used, context_tokens=tokens)
-            rows.append({
-                "model": entry["id"],
-                "dtype": dtype,
-                "runtime": used,
-                "params_b": round(est.parameters / 1e9, 3),
-                "weights_gb": round(est.weight_bytes / GB, 2),
-                "kv_gb": round(est.kv_cache_bytes / GB, 2),
-                "total_gb": round(est.total_bytes / GB, 2),
-                "rule_of_thumb_gb": round(est.rule_of_thumb_bytes / GB, 2),
-                "fits": est.total_bytes <= memory_gb * GB,
-                "license": entry["license"],
-            })
+            rows.append(
+                {
+                    "model": entry["id"],
+                    "dtype": dtype,
+                    "runtime": used,
+                    "params_b": round(est.parameters / 1e9, 3),
+                    "weights_gb": round(est.weight_bytes / GB, 2),
+                    "kv_gb": round(est.kv_cache_bytes / GB, 2),
+                    "total_gb": round(est.total_bytes / GB, 2),
+                    "rule_of_thumb_gb": round(est.rule_of_thumb_bytes / GB, 2),
+                    "fits": est.total_bytes <= memory_gb * GB,
+                    "license": entry["license"],
+                }
+            )
     return rows
 
 

@@ -20,20 +20,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from helpers.evals import encode_messages
-
-LOCALHOST = "127.0.0.1"
+from helpers.generation import LoadedModel, encode_messages, greedy_settings, load
+from helpers.net import LOCALHOST, free_port
 
 
 def error_response(status: int, message: str, *, param: str | None = None, code: str | None = None) -> JSONResponse:
@@ -50,6 +49,11 @@ class ServedModel:
     tokenizer: Any
     max_model_len: int
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def from_loaded(cls, loaded: LoadedModel, *, name: str | None = None) -> ServedModel:
+        """Serve a model already loaded (a notebook reuses the one it inspected) under ``name`` or its hub name."""
+        return cls(name or loaded.name, loaded.model, loaded.tokenizer, loaded.max_context)
 
 
 class _StopWhenSet:
@@ -72,8 +76,10 @@ def _validate(body: Any, served: ServedModel) -> JSONResponse | None:
         return error_response(400, "Each message needs a 'role' and a string 'content'.", param="messages")
     if body.get("model") != served.name:
         return error_response(
-            404, f"The model '{body.get('model')}' does not exist. This server serves: {served.name}.",
-            param="model", code="model_not_found",
+            404,
+            f"The model '{body.get('model')}' does not exist. This server serves: {served.name}.",
+            param="model",
+            code="model_not_found",
         )
     return None
 
@@ -91,10 +97,18 @@ def create_app(served: ServedModel) -> FastAPI:
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:
-        return {"object": "list", "data": [{
-            "id": served.name, "object": "model", "created": created, "owned_by": "openllm-routes",
-            "max_model_len": served.max_model_len,
-        }]}
+        return {
+            "object": "list",
+            "data": [
+                {
+                    "id": served.name,
+                    "object": "model",
+                    "created": created,
+                    "owned_by": "openllm-routes",
+                    "max_model_len": served.max_model_len,
+                }
+            ],
+        }
 
     @app.post("/v1/chat/completions", response_model=None)
     async def chat(request: Request) -> JSONResponse | StreamingResponse:
@@ -113,7 +127,8 @@ def create_app(served: ServedModel) -> FastAPI:
                 400,
                 f"This model's maximum context length is {served.max_model_len} tokens. However, you requested "
                 f"{prompt_tokens + max_tokens} tokens ({prompt_tokens} in the messages, {max_tokens} in the completion).",
-                param="messages", code="context_length_exceeded",
+                param="messages",
+                code="context_length_exceeded",
             )
         completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         stop = threading.Event()
@@ -124,8 +139,10 @@ def create_app(served: ServedModel) -> FastAPI:
             with served.lock:
                 try:
                     output = served.model.generate(
-                        **inputs, max_new_tokens=max_tokens, do_sample=False, streamer=streamer,
-                        pad_token_id=served.tokenizer.eos_token_id, stopping_criteria=StoppingCriteriaList([_StopWhenSet(stop)]),
+                        **inputs,
+                        **greedy_settings(served.tokenizer, max_tokens),
+                        streamer=streamer,
+                        stopping_criteria=StoppingCriteriaList([_StopWhenSet(stop)]),
                     )
                     counted["completion"] = int(output.shape[1] - prompt_tokens)
                 except Exception:  # the streamer must still end, or the reader waits for ever
@@ -143,8 +160,13 @@ def create_app(served: ServedModel) -> FastAPI:
             return "length" if counted.get("completion", 0) >= max_tokens else "stop"
 
         def chunk(delta: dict[str, str], reason: str | None = None) -> str:
-            payload = {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()), "model": served.name,
-                       "choices": [{"index": 0, "delta": delta, "finish_reason": reason}]}
+            payload = {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": served.name,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": reason}],
+            }
             return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
         async def pieces() -> AsyncIterator[str]:
@@ -159,11 +181,18 @@ def create_app(served: ServedModel) -> FastAPI:
         if not body.get("stream"):
             text = "".join([piece async for piece in pieces()])
             await asyncio.to_thread(worker.join)
-            return JSONResponse({
-                "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": served.name,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish_reason()}],
-                "usage": usage(),
-            })
+            return JSONResponse(
+                {
+                    "id": completion_id,
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": served.name,
+                    "choices": [
+                        {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish_reason()}
+                    ],
+                    "usage": usage(),
+                }
+            )
 
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
 
@@ -175,8 +204,14 @@ def create_app(served: ServedModel) -> FastAPI:
                 await asyncio.to_thread(worker.join)
                 yield chunk({}, finish_reason())
                 if include_usage:
-                    payload = {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()),
-                               "model": served.name, "choices": [], "usage": usage()}
+                    payload = {
+                        "id": completion_id,
+                        "object": "chat.completion.chunk",
+                        "created": int(time.time()),
+                        "model": served.name,
+                        "choices": [],
+                        "usage": usage(),
+                    }
                     yield f"data: {json.dumps(payload)}\n\n"
                 yield "data: [DONE]\n\n"
             finally:
@@ -188,32 +223,8 @@ def create_app(served: ServedModel) -> FastAPI:
 
 
 def load_served_model(model_id: str, *, name: str | None = None, dtype: str = "float32") -> ServedModel:
-    """Load a model through the shelf resolver and describe it for serving."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from helpers.models import resolve
-
-    source = resolve(model_id)
-    tokenizer = AutoTokenizer.from_pretrained(source)
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype)).eval()
-    limit = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", 1024)
-    return ServedModel(name or model_id, model, tokenizer, int(limit))
-
-
-def free_port(host: str = LOCALHOST) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
-
-
-def port_is_open(host: str, port: int, timeout_s: float = 0.5) -> bool:
-    """Whether anything accepts connections on host:port right now."""
-    try:
-        socket.create_connection((host, port), timeout=timeout_s).close()
-        return True
-    except OSError:
-        return False
+    """Load a model through the shelf resolver (:func:`helpers.generation.load`) and describe it for serving."""
+    return ServedModel.from_loaded(load(model_id, dtype=dtype), name=name)
 
 
 class LocalAPIServer:
@@ -229,7 +240,7 @@ class LocalAPIServer:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}/v1"
 
-    def start(self, timeout_s: float = 30.0) -> "LocalAPIServer":
+    def start(self, timeout_s: float = 30.0) -> LocalAPIServer:
         self.thread.start()
         deadline = time.monotonic() + timeout_s
         while not self.server.started:
@@ -242,7 +253,7 @@ class LocalAPIServer:
         self.server.should_exit = True
         self.thread.join(timeout=30)
 
-    def __enter__(self) -> "LocalAPIServer":
+    def __enter__(self) -> LocalAPIServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

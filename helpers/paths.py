@@ -30,6 +30,7 @@ ARTEFACTS: dict[str, str] = {
     "environment": "environment.json",
     "memory_check": "memory_check.csv",
     "evals": "evals",
+    "local_cpu_comparison": "evals/local_cpu_comparison.png",
     "gpu_report": "gpu_report.json",
     "colab_run": "colab_run.json",
     "benchmark": "serving/benchmark.json",

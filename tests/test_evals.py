@@ -1,90 +1,18 @@
-"""Eval cases are validated before anything runs; graders are runtime-blind; every runner is real."""
+"""Every runner is real: Transformers and llama.cpp on the shelf, the local API, and llama.cpp's own server."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+import time
 
+import httpx
 import pytest
 
 from helpers import evals
-from helpers.evals import CaseFileError, grade, load_cases
-from helpers.paths import EVAL_CASES, REPO_ROOT
+from helpers.client import make_client
+from helpers.evals import load_cases, read_summaries, run_cases
+from helpers.names import SMOLLM2, TINY_GPT2
 
-GOOD = json.loads((EVAL_CASES / "sop_assistant.v1.jsonl").read_text(encoding="utf-8").splitlines()[0])
-
-
-def write_cases(folder: Path, *lines: str) -> Path:
-    path = folder / "cases.v1.jsonl"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def test_the_fixed_set_covers_the_lesson():
-    cases = load_cases()
-    assert len(cases) >= 12
-    assert {c.language for c in cases} == {"en", "zh"}
-    assert {"factual", "refusal", "extraction", "sop"} <= {c.category for c in cases}
-    assert {g["type"] for c in cases for g in c.graders} == set(evals.GRADERS)
-
-
-def test_invalid_json_names_file_and_line(tmp_path):
-    write_cases(tmp_path, json.dumps(GOOD), '{"case_id": "broken", ')
-    with pytest.raises(CaseFileError, match=r"cases.v1.jsonl, line 2: invalid JSON"):
-        load_cases(tmp_path)
-
-
-def test_schema_violation_names_file_line_and_field(tmp_path):
-    bad = {**GOOD, "max_tokens": "many"}
-    write_cases(tmp_path, json.dumps(bad))
-    with pytest.raises(CaseFileError, match=r"line 1, field max_tokens: 'many' is not of type 'integer'"):
-        load_cases(tmp_path)
-
-
-def test_duplicate_case_id_is_rejected(tmp_path):
-    write_cases(tmp_path, json.dumps(GOOD), json.dumps(GOOD))
-    with pytest.raises(CaseFileError, match=r"line 2: duplicate case_id 'en-fact-capital' \(first at .*line 1\)"):
-        load_cases(tmp_path)
-
-
-def test_unknown_grader_is_a_clear_error(tmp_path):
-    write_cases(tmp_path, json.dumps({**GOOD, "graders": [{"type": "vibes"}]}))
-    with pytest.raises(CaseFileError, match=r"unknown grader 'vibes'; known graders: exact, contains, regex, json_schema, language"):
-        load_cases(tmp_path)
-    with pytest.raises(CaseFileError, match="unknown grader"):
-        grade("text", [{"type": "vibes"}])
-
-
-def test_cli_validate_rejects_and_runs_nothing(tmp_path):
-    write_cases(tmp_path, json.dumps(GOOD), "not json")
-    result = subprocess.run([sys.executable, "-m", "helpers.evals", "run", str(tmp_path)], capture_output=True, text=True, cwd=REPO_ROOT)
-    assert result.returncode == 2 and "line 2: invalid JSON" in result.stderr
-    ok = subprocess.run([sys.executable, "-m", "helpers.evals", "validate", "data/eval_cases/"], capture_output=True, text=True, cwd=REPO_ROOT)
-    assert ok.returncode == 0 and ok.stdout.startswith("OK: 14 cases")
-
-
-@pytest.mark.parametrize(
-    ("output", "spec", "passes"),
-    [
-        ("OK.", {"type": "exact", "value": "OK"}, True),
-        ("OK then", {"type": "exact", "value": "OK"}, False),
-        ("The capital is paris", {"type": "contains", "value": "Paris"}, True),
-        ("Tier 2 handles it", {"type": "regex", "pattern": "(?i)tier\\s*2"}, True),
-        ('{"priority": "high"}', {"type": "json_schema", "schema": {"required": ["priority"]}}, True),
-        ('```json\n{"priority": "high"}\n```', {"type": "json_schema", "schema": {"required": ["priority"]}}, True),
-        ('Sure! {"priority": "high"}', {"type": "json_schema", "schema": {"required": ["priority"]}}, False),
-        ('{"level": 1}', {"type": "json_schema", "schema": {"required": ["priority"]}}, False),
-        ("北京是中国的首都。", {"type": "language", "language": "zh"}, True),
-        ("Beijing 是首都", {"type": "language", "language": "zh"}, False),
-        ("Beijing is the capital.", {"type": "language", "language": "en"}, True),
-        ("Beijing 北京", {"type": "language", "language": "en"}, False),
-        ("", {"type": "language", "language": "en"}, False),
-    ],
-)
-def test_graders(output, spec, passes):
-    assert (grade(output, [spec]) == []) is passes
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -93,27 +21,56 @@ def two_cases():
 
 
 def test_transformers_runner_on_the_shelf(two_cases):
-    rows = evals.run_cases(evals.TransformersRunner("sshleifer/tiny-gpt2"), two_cases)
-    assert [r["passed"] for r in rows] == [False, False]
-    assert all(r["output_tokens"] > 0 and r["runtime"] == "transformers" for r in rows)
+    rows = run_cases(evals.TransformersRunner(TINY_GPT2), two_cases)
+    assert [r.passed for r in rows] == [False, False]
+    assert all(r.output_tokens > 0 and r.runtime == "transformers" and not r.constrained for r in rows)
 
 
-def test_llama_cpp_runner_on_the_shelf_gguf(two_cases):
-    from helpers.models import gguf_file
+def test_llama_cpp_runner_free_and_constrained(two_cases):
+    free = run_cases(evals.LlamaCppRunner(SMOLLM2), two_cases)
+    assert free[0].passed and "30" in free[0].output
+    assert not any(r.constrained for r in free)
+    enforced = run_cases(evals.LlamaCppRunner(SMOLLM2, structured_output=True), two_cases)
+    sop, priority = enforced
+    assert not sop.constrained, "only JSON cases are constrained"
+    assert priority.constrained and "json_schema" not in priority.failed_graders  # the grammar guarantees the shape...
+    assert evals.parse_json_answer(priority.output)["priority"] in {"low", "medium", "high", "urgent"}
 
-    rows = evals.run_cases(evals.LlamaCppRunner("HuggingFaceTB/SmolLM2-135M-Instruct", gguf_file()), two_cases)
-    assert rows[0]["passed"] and "30" in rows[0]["output"]
-    assert all(r["runtime"] == "llama.cpp" and r["output_tokens"] > 0 for r in rows)
 
-
-def test_openai_runner_against_the_local_api_and_csv_round_trip(two_cases, tmp_path):
+def test_openai_runner_against_the_local_api_and_csv_round_trip(two_cases, isolated_outputs):
     from helpers.local_api import LocalAPIServer, load_served_model
-    from helpers.serving import make_client
 
-    with LocalAPIServer(load_served_model("sshleifer/tiny-gpt2")) as server:
-        runner = evals.OpenAIRunner(make_client(server.base_url), "sshleifer/tiny-gpt2", runtime="local-api", structured_output=False)
-        rows = evals.run_cases(runner, two_cases)
-    path = evals.write_table(rows, tmp_path)
+    with LocalAPIServer(load_served_model(TINY_GPT2)) as server:
+        runner = evals.make_runner("openai", base_url=server.base_url, structured_output=False, label="local-api")
+        assert runner.model == TINY_GPT2  # taken from /v1/models when no name is given
+        rows = run_cases(runner, two_cases)
+    path = evals.write_table(rows)
     assert path.name == "sshleifer-tiny-gpt2__local-api.csv"
-    assert path.read_text(encoding="utf-8").splitlines()[0].startswith("case_id,model,runtime,passed,latency_s,output_tokens")
-    assert [r["case_id"] for r in evals.read_tables(tmp_path)] == ["en-sop-reset-expiry", "en-json-priority"]
+    (summary,) = read_summaries()
+    assert (summary.model, summary.runtime, summary.cases, summary.constrained) == (TINY_GPT2, "local-api", 2, False)
+
+
+def _wait_until_serving(base_url: str, timeout_s: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base_url}/v1/models", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"llama.cpp's server did not answer at {base_url} within {timeout_s:.0f} s")
+
+
+def test_side_by_side_on_llama_cpp_server(llama_server, isolated_outputs):
+    """The same cases with and without response_format, against a real OpenAI-compatible server that is not vLLM."""
+    _, base_url = llama_server
+    _wait_until_serving(base_url)
+    cases = [c for c in load_cases() if c.case_id in ("en-fact-capital", "en-json-priority", "zh-json-refund-days")]
+    pair = evals.run_side_by_side(make_client(base_url), SMOLLM2, cases, runtime="llama.cpp-server")
+    assert not pair.unconstrained.constrained and pair.unconstrained.output_mode == "unconstrained"
+    # llama-cpp-python 0.3.36's server refuses json_schema: the "constrained" run says nothing was enforced
+    assert not pair.constrained.constrained and pair.constrained.constrained_cases == 0
+    assert pair.notes == ("the server rejected response_format json_schema, so JSON cases ran without enforced structure",)
+    assert [r.case_id for r in pair.constrained_rows] == [c.case_id for c in cases]
+    assert {s.runtime for s in read_summaries()} == {"llama.cpp-server"}

@@ -36,13 +36,17 @@ def test_kv_cache_counts_kv_heads_not_query_heads():
 
 def test_untied_head_is_counted():
     tied = hardware.shape_from_config({**hardware.candidate("Qwen/Qwen2.5-0.5B-Instruct")["config"]})
-    untied = hardware.shape_from_config({**hardware.candidate("Qwen/Qwen2.5-0.5B-Instruct")["config"], "tie_word_embeddings": False})
+    untied = hardware.shape_from_config(
+        {**hardware.candidate("Qwen/Qwen2.5-0.5B-Instruct")["config"], "tie_word_embeddings": False}
+    )
     assert hardware.parameter_count(untied) - hardware.parameter_count(tied) == 151936 * 896
 
 
 def test_shelf_config_and_gguf_header_agree():
     from_config = hardware.shape_from_config_file(SHELF_ENTRIES["HuggingFaceTB/SmolLM2-135M-Instruct"].path / "config.json")
-    from_gguf, gguf_bytes = hardware.shape_from_gguf(SHELF_ENTRIES["SmolLM2-135M-Instruct.Q4_1.gguf"].path / "SmolLM2-135M-Instruct.Q4_1.gguf")
+    from_gguf, gguf_bytes = hardware.shape_from_gguf(
+        SHELF_ENTRIES["SmolLM2-135M-Instruct.Q4_1.gguf"].path / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    )
     assert hardware.parameter_count(from_config) == hardware.parameter_count(from_gguf) == 134_515_008
     assert 0.6 < gguf_bytes / hardware.parameter_count(from_gguf) < 0.8  # Q4_1 blocks plus fp32 norms
 
@@ -63,9 +67,18 @@ def test_vllm_budget_and_tensor_parallel():
 
 
 def test_largest_fitting_picks_by_memory():
-    assert hardware.largest_fitting(15, context_tokens=4096, runtime="transformers-cuda", dtype="bf16") == "Qwen/Qwen2.5-0.5B-Instruct"
-    assert hardware.largest_fitting(24, context_tokens=4096, runtime="transformers-cuda", dtype="bf16") == "meta-llama/Llama-3.1-8B-Instruct"
-    assert hardware.largest_fitting(15, context_tokens=4096, runtime="transformers-cuda", dtype="bf16", max_params_b=1) == "Qwen/Qwen2.5-0.5B-Instruct"
+    assert (
+        hardware.largest_fitting(15, context_tokens=4096, runtime="transformers-cuda", dtype="bf16")
+        == "Qwen/Qwen2.5-0.5B-Instruct"
+    )
+    assert (
+        hardware.largest_fitting(24, context_tokens=4096, runtime="transformers-cuda", dtype="bf16")
+        == "meta-llama/Llama-3.1-8B-Instruct"
+    )
+    assert (
+        hardware.largest_fitting(15, context_tokens=4096, runtime="transformers-cuda", dtype="bf16", max_params_b=1)
+        == "Qwen/Qwen2.5-0.5B-Instruct"
+    )
     assert hardware.largest_fitting(0.5, context_tokens=4096, runtime="transformers-cuda", dtype="bf16") is None
 
 
@@ -78,7 +91,10 @@ def test_unknown_model_lists_the_catalogue():
 @pytest.mark.parametrize(
     ("config", "missing"),
     [
-        ({"model_type": "llama", "vocab_size": 10, "hidden_size": 8}, "num_hidden_layers, num_attention_heads, intermediate_size"),
+        (
+            {"model_type": "llama", "vocab_size": 10, "hidden_size": 8},
+            "num_hidden_layers, num_attention_heads, intermediate_size",
+        ),
         ({"model_type": "gpt2", "vocab_size": 10, "n_embd": 4}, "n_layer, n_head, n_positions"),
     ],
 )

@@ -6,10 +6,14 @@ import httpx
 import openai
 import pytest
 
-from helpers.local_api import LOCALHOST, LocalAPIServer, load_served_model, port_is_open
-from helpers.serving import make_client
+from helpers.client import make_client
+from helpers.local_api import LocalAPIServer, load_served_model
+from helpers.names import TINY_GPT2
+from helpers.net import LOCALHOST, port_is_open
 
-MODEL = "sshleifer/tiny-gpt2"
+pytestmark = pytest.mark.slow
+
+MODEL = TINY_GPT2
 HELLO = [{"role": "user", "content": "Hello"}]
 
 
@@ -47,8 +51,11 @@ def test_chat_is_greedy_and_reports_usage(client):
 
 
 def test_stream_with_include_usage_ends_with_an_empty_choices_chunk(client):
-    chunks = list(client.chat.completions.create(
-        model=MODEL, messages=HELLO, max_tokens=8, stream=True, stream_options={"include_usage": True}))
+    chunks = list(
+        client.chat.completions.create(
+            model=MODEL, messages=HELLO, max_tokens=8, stream=True, stream_options={"include_usage": True}
+        )
+    )
     assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens == 8
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert streamed == client.chat.completions.create(model=MODEL, messages=HELLO, max_tokens=8).choices[0].message.content

@@ -8,31 +8,33 @@ import pytest
 
 from helpers import models
 from helpers.models import ShelfEntry, ShelfError
-
+from helpers.names import SMOLLM2, SMOLLM2_GGUF, TINY_GPT2
 
 SEPARATOR = "\n__ggml_vocab_test__\n"  # llama.cpp writes one after every text, the last included
 
 
 def reference_cases() -> list[tuple[str, list[int]]]:
-    folder = models.SHELF_ENTRIES["sshleifer/tiny-gpt2"].path / "vocab_reference"
+    folder = models.SHELF_ENTRIES[TINY_GPT2].path / "vocab_reference"
     texts = (folder / "ggml-vocab-gpt-2.gguf.inp").read_text(encoding="utf-8").removesuffix(SEPARATOR).split(SEPARATOR)
     ids = (folder / "ggml-vocab-gpt-2.gguf.out").read_text(encoding="utf-8").splitlines()
     return [(text, [int(i) for i in line.split()]) for text, line in zip(texts, ids, strict=True)]
 
 
+@pytest.mark.slow
 def test_tiny_gpt2_tokenizer_matches_every_reference_encoding():
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(models.SHELF_ENTRIES["sshleifer/tiny-gpt2"].path)
+    tokenizer = AutoTokenizer.from_pretrained(models.SHELF_ENTRIES[TINY_GPT2].path)
     cases = reference_cases()
     assert len(cases) == 46 and ("", []) in cases  # 46 texts, the empty string among them
     assert [tokenizer.encode(text) for text, _ in cases] == [expected for _, expected in cases]
 
 
+@pytest.mark.slow
 def test_tiny_gpt2_has_the_shape_of_sshleifer_tiny_gpt2():
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(models.SHELF_ENTRIES["sshleifer/tiny-gpt2"].path)
+    model = AutoModelForCausalLM.from_pretrained(models.SHELF_ENTRIES[TINY_GPT2].path)
     config = model.config
     assert (config.vocab_size, config.n_positions, config.n_embd, config.n_layer, config.n_head) == (50257, 1024, 2, 2, 2)
     assert sum(p.numel() for p in model.parameters()) == 102_714
@@ -40,10 +42,12 @@ def test_tiny_gpt2_has_the_shape_of_sshleifer_tiny_gpt2():
 
 def test_offline_resolve_uses_the_shelf_and_says_so(monkeypatch, capsys):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    path = models.resolve("sshleifer/tiny-gpt2")
-    assert Path(path) == models.SHELF_ENTRIES["sshleifer/tiny-gpt2"].path
+    path = models.resolve(TINY_GPT2)
+    assert Path(path) == models.SHELF_ENTRIES[TINY_GPT2].path
     printed = capsys.readouterr().out.strip().splitlines()
-    assert len(printed) == 1 and printed[0].startswith("Offline: loading sshleifer/tiny-gpt2 from the shelf copy in .shelf/tiny-gpt2")
+    assert len(printed) == 1 and printed[0].startswith(
+        "Offline: loading sshleifer/tiny-gpt2 from the shelf copy in .shelf/tiny-gpt2"
+    )
 
 
 def test_local_folder_is_used_as_is(tmp_path):
@@ -125,3 +129,12 @@ def test_missing_shelf_model_says_how_to_build_it(toy_entry, monkeypatch):
     monkeypatch.setitem(models.SHELF_ENTRIES, toy_entry.name, toy_entry)
     with pytest.raises(ShelfError, match="make run"):
         models.resolve(toy_entry.name)
+
+
+def test_offline_smollm2_folder_is_known_to_be_the_gguf_dequantised(monkeypatch):
+    """So notebook 02 can say that Transformers and llama.cpp ran the same weights, and only when it is true."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert models.converted_from(models.resolve(SMOLLM2)) is models.SHELF_ENTRIES[SMOLLM2_GGUF]
+    assert models.gguf_file().parent == models.SHELF_ENTRIES[SMOLLM2_GGUF].path
+    assert models.converted_from(models.resolve(TINY_GPT2)) is None
+    assert models.converted_from(SMOLLM2) is None  # a hub id (online): the original weights

@@ -1,0 +1,129 @@
+"""The fixed eval cases: versioned JSONL files, checked in full before anything runs.
+
+One JSON object per line, each checked against
+``data/schemas/eval_case.schema.json``. A file that cannot be used stops the run
+with a message naming the file, the line and what to do, never a traceback, and
+never a run that "passes" zero cases: an empty file, a file that is not UTF-8
+and a file cut off mid-line (a copy or download that did not finish) are errors.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from helpers.evals.graders import GRADERS
+from helpers.paths import EVAL_CASES, relative
+from helpers.schemas import first_schema_error
+
+CASE_SCHEMA = "eval_case.schema.json"
+RESTORE = "Restore it from git (`git checkout -- {name}`) or fix it by hand"
+
+
+class CaseFileError(ValueError):
+    """A case file that cannot be used; the message names file, line and field, and what to do."""
+
+
+@dataclass(frozen=True)
+class Case:
+    case_id: str
+    version: int
+    category: str
+    language: str
+    messages: list[dict[str, str]]
+    max_tokens: int
+    graders: list[dict[str, Any]]
+    source: str
+
+    @property
+    def json_schema(self) -> dict | None:
+        """The schema of a structured-output case, for runtimes that can enforce it."""
+        return next((g["schema"] for g in self.graders if g["type"] == "json_schema"), None)
+
+
+def _text(file: Path, name: str) -> str:
+    """The file as text; a file that is not UTF-8 is named with the line of its first bad byte."""
+    data = file.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        if error.reason == "unexpected end of data":  # the file stops inside a character
+            raise CaseFileError(
+                f"{name}, line {line}: the file ends in the middle of a character, so it looks truncated (a copy or "
+                f"download that did not finish). {RESTORE.format(name=name)}, then run again."
+            ) from None
+        raise CaseFileError(
+            f"{name}, line {line}: the file is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}). "
+            "Case files must be UTF-8: re-save it as UTF-8 (e.g. `iconv -f GB18030 -t UTF-8` for a GBK file), "
+            "then run again."
+        ) from None
+
+
+def _parse_line(line: str, number: int, name: str, last_line_cut: bool) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as error:
+        if last_line_cut:
+            raise CaseFileError(
+                f"{name}, line {number}: the last line is cut off mid-case ({error.msg} at column {error.colno}) and the "
+                f"file does not end with a newline, so it looks truncated (a copy or download that did not finish). "
+                f"{RESTORE.format(name=name)}, then run again."
+            ) from None
+        raise CaseFileError(
+            f"{name}, line {number}: invalid JSON ({error.msg} at column {error.colno}). Each line must be one complete "
+            "JSON object (a case spread over several lines is not allowed); fix that line, then run again."
+        ) from None
+
+
+def _cases_in_file(file: Path, seen: dict[str, str]) -> list[Case]:
+    name = relative(file)
+    text = _text(file, name)
+    lines = text.splitlines()
+    numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+    if not numbered:
+        raise CaseFileError(
+            f"{name} holds no cases (it is empty). Add one JSON object per line (see data/schemas/{CASE_SCHEMA}), "
+            "or delete the file; an empty file would let a run pass zero cases."
+        )
+    cut = not text.endswith("\n")
+    cases = []
+    for number, line in numbered:
+        data = _parse_line(line, number, name, last_line_cut=cut and number == len(lines))
+        for grader in data.get("graders", []) if isinstance(data, dict) else []:
+            if isinstance(grader, dict) and grader.get("type") not in GRADERS:
+                raise CaseFileError(
+                    f"{name}, line {number}: unknown grader {grader.get('type')!r}; known graders: {', '.join(GRADERS)}."
+                )
+        problem = first_schema_error(CASE_SCHEMA, data, root="(the case)")
+        if problem:
+            raise CaseFileError(f"{name}, line {number}, field {problem.where}: {problem.message}.")
+        if data["case_id"] in seen:
+            raise CaseFileError(
+                f"{name}, line {number}: duplicate case_id {data['case_id']!r} (first at {seen[data['case_id']]}); "
+                "give each case its own id."
+            )
+        seen[data["case_id"]] = f"{name}, line {number}"
+        cases.append(Case(source=f"{name}:{number}", **data))
+    return cases
+
+
+def case_files(path: Path | str = EVAL_CASES) -> list[Path]:
+    """The ``.jsonl`` files at ``path`` (a file or a folder), or :class:`CaseFileError` when there are none."""
+    path = Path(path)
+    if not path.exists():
+        raise CaseFileError(
+            f"{relative(path)} does not exist. Point at a .jsonl file or a folder of them (default: data/eval_cases/)."
+        )
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    if not files:
+        raise CaseFileError(f"{relative(path)}: no .jsonl case files found. Put the cases there, one JSON object per line.")
+    return files
+
+
+def load_cases(path: Path | str = EVAL_CASES) -> list[Case]:
+    """Every case in a file or folder of ``.jsonl`` files, or :class:`CaseFileError` before anything runs."""
+    seen: dict[str, str] = {}
+    return [case for file in case_files(path) for case in _cases_in_file(file, seen)]

@@ -1,0 +1,151 @@
+"""Notebook 02's views: a model's size beside the estimate, tokens, the eval comparison, and what it shows.
+
+Each function answers one question the notebook asks, so its cells read like
+sentences. The numbers come from ``helpers.hardware``, ``helpers.generation``
+and ``helpers.evals``; this module only lays them out and says them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from helpers import hardware
+from helpers.evals import EvalSummary
+from helpers.generation import LoadedModel
+from helpers.models import converted_from
+from helpers.paths import output
+
+
+def size_against_prediction(loaded: LoadedModel) -> list[dict[str, Any]]:
+    """Parameters, dtype, on-disk and in-memory size, each beside what the estimator predicted from config.json."""
+    model, folder = loaded.model, loaded.folder
+    shape = hardware.shape_from_config_file(folder / "config.json")
+    dtype = hardware.normalize_dtype(str(next(model.parameters()).dtype).removeprefix("torch."))
+    predicted = hardware.estimate(shape, dtype, context_tokens=0)
+    parameters = sum(p.numel() for p in model.parameters())
+    in_memory = sum(p.numel() * p.element_size() for p in model.parameters())
+    on_disk = sum(p.stat().st_size for p in folder.glob("*.safetensors"))
+    return [
+        {"quantity": "parameters", "measured": f"{parameters:,}", "predicted": f"{predicted.parameters:,}"},
+        {"quantity": "dtype", "measured": dtype, "predicted": predicted.dtype},
+        {
+            "quantity": "weights in memory",
+            "measured": f"{in_memory / 1e6:.3f} MB",
+            "predicted": f"{predicted.weight_bytes / 1e6:.3f} MB",
+        },
+        {
+            "quantity": "weights on disk",
+            "measured": f"{on_disk / 1e6:.3f} MB",
+            "predicted": f"{hardware.parameter_count(shape) * hardware.BYTES_PER_PARAM[shape.file_dtype] / 1e6:.3f} MB",
+        },
+    ]
+
+
+def token_pieces(tokenizer: Any, text: str) -> list[dict[str, Any]]:
+    """How a text splits into token ids, and what each id decodes back to."""
+    return [{"id": i, "decodes_to": tokenizer.decode([i])} for i in tokenizer.encode(text)]
+
+
+def tokens_per_character(tokenizer: Any, samples: dict[str, str]) -> list[dict[str, Any]]:
+    """Token counts per character: a byte-level English tokenizer spends far more on Chinese."""
+    rows = []
+    for language, text in samples.items():
+        count = len(tokenizer.encode(text))
+        rows.append(
+            {"language": language, "characters": len(text), "tokens": count, "tokens_per_char": round(count / len(text), 2)}
+        )
+    return rows
+
+
+def cases_table(cases: list[Any]) -> list[dict[str, str]]:
+    """The fixed cases, one line each: id, category, language and the graders that score it."""
+    return [
+        {"case_id": c.case_id, "category": c.category, "language": c.language, "graders": ", ".join(g["type"] for g in c.graders)}
+        for c in cases
+    ]
+
+
+def summary_table(summaries: list[EvalSummary]) -> list[dict[str, Any]]:
+    """One line per run: passes, decode speed, and whether the output was constrained."""
+    return [
+        {
+            "model": s.model,
+            "runtime": s.runtime,
+            "output": s.output_mode,
+            "passed": f"{s.passed}/{s.cases}",
+            "pass_rate": s.pass_rate,
+            "tokens_per_s": s.tokens_per_s,
+        }
+        for s in summaries
+    ]
+
+
+def pass_matrix(tables: dict[str, list[Any]]) -> dict[str, dict[str, str]]:
+    """Case by case, which run passes what: ``{run label: {case_id: "pass" | "fail"}}``."""
+    return {label: {row.case_id: "pass" if row.passed else "fail" for row in rows} for label, rows in tables.items()}
+
+
+def plot_comparison(summaries: list[EvalSummary], path: Path | None = None) -> Any:
+    """Pass rate and decode tokens/s for each run, side by side; saved beside the eval tables."""
+    import matplotlib.pyplot as plt
+
+    labels = [s.label.replace(" · ", "\n", 1) for s in summaries]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.2))
+    left.bar(labels, [100 * s.pass_rate for s in summaries], color="#4c72b0")
+    left.set_ylabel("fixed cases passed (%)")
+    left.set_ylim(0, 100)
+    right.bar(labels, [s.tokens_per_s for s in summaries], color="#dd8452")
+    right.set_ylabel("output tokens/s (this CPU)")
+    for axis in (left, right):
+        axis.tick_params(axis="x", labelsize=8)
+    figure.tight_layout()
+    path = path or output("local_cpu_comparison")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    return figure
+
+
+def weights_note(transformers_source: str, gguf: Path | str) -> str:
+    """Whether the Transformers and llama.cpp runs share weights, so the reader knows what their difference means.
+
+    Said from what the resolver actually loaded: true offline (the shelf's fp32
+    folder is the same Q4_1 file dequantised), false online (the hub's originals).
+    """
+    origin = converted_from(transformers_source)
+    if origin is not None and Path(gguf).resolve().parent == origin.path.resolve():
+        return (
+            f"Both SmolLM2 runs use the same Q4_1 weights: offline, the Transformers folder is {Path(gguf).name} "
+            "dequantised to fp32, the file llama.cpp runs. So any difference between the two runs comes from the runtime "
+            "(chat template, kernels, numerics), not from quantization; these runs cannot show quantization loss."
+        )
+    return (
+        f"The Transformers run loaded {transformers_source} (original weights) and llama.cpp runs {Path(gguf).name}, "
+        "a 4-bit quantization, so the difference between them mixes the runtime and quantization."
+    )
+
+
+def upgrade_verdict(summaries: list[EvalSummary], *, good_enough: float = 0.8) -> str:
+    """The upgrade signal in words, generated from the pass rates: never hard-coded."""
+    baseline, *upgrades = summaries
+    best = max(upgrades, key=lambda s: s.pass_rate) if upgrades else baseline
+    lines = [
+        f"{baseline.model} passes {baseline.passed} of {baseline.cases} fixed cases "
+        f"on {baseline.runtime}: the loop is reproducible"
+        + (", but quality is too weak for the target task." if baseline.pass_rate < good_enough else ", and quality is enough.")
+    ]
+    for s in upgrades:
+        lines.append(f"{s.model} on {s.runtime} ({s.output_mode}) passes {s.passed} of {s.cases}.")
+    if best.pass_rate > baseline.pass_rate:
+        lines.append(
+            f"Upgrade signal: the same cases improve with {best.model} on {best.runtime}"
+            + (
+                ", and it clears the bar."
+                if best.pass_rate >= good_enough
+                else f", but {best.pass_rate:.0%} is still below the {good_enough:.0%} bar: "
+                "a larger model is justified, on a GPU route."
+            )
+        )
+    else:
+        lines.append("No upgrade signal: the larger model does not pass more cases, so keep the smaller one.")
+    return "\n".join(lines)
