@@ -91,7 +91,8 @@ def test_use_switches_what_underscore_returns():
     heading = "## Run the check"  # a heading of notebook 00, so it is in every catalogue
     assert i18n._(heading) == heading
     for lang in ("zh", "ja"):
-        assert i18n.use(lang) == lang and i18n.current() == lang
+        i18n.use(lang)
+        assert i18n.current() == lang
         assert i18n._(heading) not in ("", heading)
     assert i18n._("a sentence no catalogue has") == "a sentence no catalogue has"
 

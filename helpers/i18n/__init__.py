@@ -120,13 +120,12 @@ def load(lang: str, locale_dir: Path | None = None) -> _gettext.NullTranslations
     return _loaded[key]
 
 
-def use(lang: str) -> str:
+def use(lang: str) -> None:
     """Speak ``lang`` from now on; its catalogue is checked at once, so a broken one fails here."""
     global _current
     lang = normalize(lang)
     load(lang)
     _current = lang
-    return lang
 
 
 def current() -> str:
