@@ -109,8 +109,9 @@ unit: $(VENV)/.setup-done
 test: setup memory-check lint
 	$(PY) -m pytest -q notebooks tests $(NBVAL)  # notebooks/ includes notebooks/zh and notebooks/ja
 
+# ACCEPT=1 takes the new figures even when the drift report (outputs/regeneration_report.md) flags them.
 regenerate: setup
-	$(PY) -m helpers.notebook_runner regenerate $(ONLY)
+	$(PY) -m helpers.notebook_runner regenerate $(ONLY) $(if $(ACCEPT),--accept)
 
 # Three languages from one source (issue 14). `translations`: extract, update and compile the
 # catalogues in locale/, then build notebooks/zh and notebooks/ja from the English notebooks

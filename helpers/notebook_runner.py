@@ -28,6 +28,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers import regeneration
 from helpers.names import KERNEL_NAME
 from helpers.paths import NOTEBOOKS, atomic_write_text, output, outputs_dir, relative
 
@@ -36,6 +37,10 @@ PORTABLE_KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)"
 VOLATILE_CELL_METADATA = ("papermill", "execution")
 #: Output mime type of a live widget: it carries a random model id, and means nothing without the kernel.
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+#: The clock regeneration runs under (``SOURCE_DATE_EPOCH``, 2026-01-01 UTC), so record timestamps do not churn.
+REGENERATION_EPOCH = 1767225600
+#: Tag for a cell whose output is a measurement (timings, free memory): the one place regenerated diffs may appear.
+MEASUREMENT_TAG = "measurement"
 
 
 class SelectionError(ValueError):
@@ -179,38 +184,102 @@ def run_all(selected: list[Path]) -> list[NotebookResult]:
     return results
 
 
-def regenerate_all(selected: list[Path]) -> list[NotebookResult]:
-    """Re-execute each committed notebook and replace it only if every cell ran."""
-    results = []
+def without_outputs(selected: list[Path]) -> list[Path]:
+    """Committed notebooks with no stored outputs: nbval passes them trivially, and drift has nothing to compare."""
+    import nbformat
+
+    empty = []
+    for path in selected:
+        cells = nbformat.read(path, as_version=4).cells
+        if not any(c.get("outputs") for c in cells if c.cell_type == "code"):
+            empty.append(path)
+    return empty
+
+
+def _execute_to_scratch(selected: list[Path]) -> list[tuple[NotebookResult, Path]]:
     runs = output("notebook_runs")
+    runs.mkdir(parents=True, exist_ok=True)
+    done = []
     for notebook in selected:
         print(f"regenerating {relative(notebook)} ...", flush=True)
-        runs.mkdir(parents=True, exist_ok=True)
         fd, scratch = tempfile.mkstemp(prefix=".regenerating-", suffix=".ipynb", dir=runs)
         os.close(fd)
         result = execute(notebook, Path(scratch))
         if result.passed:
             strip_volatile_metadata(Path(scratch))
-            os.replace(scratch, notebook)
+        done.append((result, Path(scratch)))
+    return done
+
+
+def regenerate(selected: list[Path], *, accept: bool = False) -> int:
+    """Re-execute the notebooks under a fixed clock, report drift, and replace the committed copies only when it is safe.
+
+    Nothing committed changes when a notebook fails, when an input cannot be
+    compared (a notebook without outputs, a results file of an older format), or
+    when a figure moves beyond tolerance, unless ``accept`` says the instructor
+    has read the report and takes the new figures.
+    """
+    empty = without_outputs(selected)
+    if empty and not accept:
+        names = ", ".join(relative(p) for p in empty)
+        print(
+            f"{names}: no stored outputs to compare against. Regenerate with ACCEPT=1 to make them the baseline.", file=sys.stderr
+        )
+        return 2
+    try:
+        old = {} if accept else regeneration.load_or_take_baseline(outputs_dir())
+    except regeneration.DriftInputError as error:
+        print(
+            f"Cannot compare with the figures in outputs/: {error} Or regenerate with ACCEPT=1 to take the new ones.",
+            file=sys.stderr,
+        )
+        return 2
+    os.environ.setdefault("SOURCE_DATE_EPOCH", str(REGENERATION_EPOCH))
+    done = _execute_to_scratch(selected)
+    results = [result for result, _ in done]
+    print(summary(results))
+    try:
+        rows = regeneration.compare(old, regeneration.collect(outputs_dir()))
+    except regeneration.DriftInputError as error:
+        print(f"The new results cannot be read: {error}", file=sys.stderr)
+        rows = []
+    print(regeneration.table(rows))
+    print(f"wrote {regeneration.write_report(rows)}")
+    flagged = any(r.flag for r in rows) and not accept
+    for result, scratch in done:
+        if result.passed and not flagged:
+            os.replace(scratch, result.notebook)
         else:
-            failed_copy = runs / notebook.name
-            os.replace(scratch, failed_copy)
-            result.executed = failed_copy
-        results.append(result)
-    return results
+            kept = output("notebook_runs") / result.notebook.name
+            os.replace(scratch, kept)
+            result.executed = kept
+    if flagged:
+        print(
+            "Flagged figures: the committed notebooks are unchanged; the new copies are in outputs/notebooks/.", file=sys.stderr
+        )
+        return 1
+    if all(r.passed for r in results):
+        regeneration.drop_baseline()
+        return 0
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.notebook_runner", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["run", "regenerate"])
     parser.add_argument("--only", action="append", metavar="PATTERN", help="a number prefix (04), a name or a glob; repeatable")
+    parser.add_argument(
+        "--accept", action="store_true", help="regenerate: take the new figures even when the drift report flags them"
+    )
     args = parser.parse_args(argv)
     try:
         selected = select(args.only)
     except SelectionError as error:
         print(error, file=sys.stderr)
         return 2
-    results = run_all(selected) if args.command == "run" else regenerate_all(selected)
+    if args.command == "regenerate":
+        return regenerate(selected, accept=args.accept)
+    results = run_all(selected)
     print(summary(results))
     return 0 if all(r.passed for r in results) else 1
 

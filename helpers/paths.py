@@ -37,6 +37,8 @@ ARTEFACTS: dict[str, str] = {
     "shutdown_proof": "serving/shutdown_proof.json",
     "checklist": "serving/checklist.json",
     "peer_comparison": "serving/peer_comparison.json",
+    "dtype_comparison": "serving/dtype_comparison.json",
+    "deploy": "serving/deploy",
     "serving_logs": "serving/logs",
     "decision_json": "model_runtime_decision.json",
     "decision_md": "model_runtime_decision.md",
@@ -45,6 +47,7 @@ ARTEFACTS: dict[str, str] = {
     "roofline": "roofline.csv",
     "bandwidth": "bandwidth.json",
     "regeneration_report": "regeneration_report.md",
+    "regeneration_baseline": "regeneration_baseline.json",
     "notebook_runs": "notebooks",
     "outputs_zip": "openllm_routes_outputs.zip",
 }

@@ -63,7 +63,7 @@ def test_only_regenerates_just_the_named_notebook(course, isolated_outputs):
     first = write_notebook(course / "00_setup.ipynb", "print(1)")
     second = write_notebook(course / "01_profile.ipynb", "print(2)")
     untouched = first.read_text(encoding="utf-8")
-    assert notebook_runner.main(["regenerate", "--only", "01"]) == 0
+    assert notebook_runner.main(["regenerate", "--only", "01", "--accept"]) == 0
     assert first.read_text(encoding="utf-8") == untouched
     assert json.loads(second.read_text(encoding="utf-8"))["cells"][0]["outputs"][0]["text"] == ["2\n"]
 
@@ -85,7 +85,7 @@ def test_failure_names_notebook_and_cell_and_keeps_the_copy(course, isolated_out
 @pytest.mark.slow
 def test_regenerate_replaces_in_place_without_papermill_metadata(course, isolated_outputs):
     notebook = write_notebook(course / "01_ok.ipynb", "print(6 * 7)")
-    assert notebook_runner.main(["regenerate"]) == 0
+    assert notebook_runner.main(["regenerate", "--accept"]) == 0
     nb = json.loads(notebook.read_text(encoding="utf-8"))
     assert nb["cells"][0]["outputs"][0]["text"] == ["42\n"]
     assert "papermill" not in nb["metadata"]
@@ -97,6 +97,22 @@ def test_regenerate_replaces_in_place_without_papermill_metadata(course, isolate
 def test_regenerate_keeps_the_committed_notebook_when_a_cell_fails(course, isolated_outputs):
     notebook = write_notebook(course / "01_broken.ipynb", "1/0")
     before = notebook.read_text(encoding="utf-8")
-    assert notebook_runner.main(["regenerate"]) == 1
+    assert notebook_runner.main(["regenerate", "--accept"]) == 1
     assert notebook.read_text(encoding="utf-8") == before
     assert (isolated_outputs / "notebooks" / "01_broken.ipynb").exists()
+
+
+def test_widget_state_and_papermill_metadata_are_stripped(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("form")
+    widget = {"model_id": "3f2c9a", "version_major": 2, "version_minor": 0}
+    cell.outputs = [nbformat.v4.new_output("display_data", data={notebook_runner.WIDGET_VIEW: widget, "text/plain": "VBox()"})]
+    cell.metadata["papermill"] = {"duration": 0.1}
+    nb.cells = [cell]
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {"3f2c9a": {}}}}
+    path = tmp_path / "form.ipynb"
+    nbformat.write(nb, path)
+    notebook_runner.strip_volatile_metadata(path)
+    stripped = json.loads(path.read_text(encoding="utf-8"))
+    assert "widgets" not in stripped["metadata"] and "papermill" not in stripped["cells"][0]["metadata"]
+    assert stripped["cells"][0]["outputs"][0]["data"] == {"text/plain": ["VBox()"]}
