@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 from helpers import translate_notebooks as tn
+from helpers.i18n import CatalogueError
 from helpers.paths import NOTEBOOKS, REPO_ROOT
 
 BADGE = (
@@ -178,3 +179,16 @@ def test_every_translated_badge_opens_itself():
             first = json.loads(path.read_text(encoding="utf-8"))["cells"][0]
             text = "".join(first["source"])
             assert f"/blob/main/{path.relative_to(REPO_ROOT).as_posix()})" in text, path
+
+
+def test_build_stops_on_a_missing_catalogue_naming_it(tmp_path, monkeypatch):
+    source = _english(tmp_path)
+    monkeypatch.setattr("helpers.i18n.LOCALE_DIR", tmp_path / "no-locale")
+    with pytest.raises(CatalogueError, match=str(tmp_path / "no-locale" / "ja" / "LC_MESSAGES" / "messages.mo")):
+        tn.build(source, "ja")
+    assert not tn.translated_path(source, "ja").exists()
+
+
+def test_cli_rejects_an_unknown_language(capsys):
+    assert tn.main(["check", "--lang", "fr"]) == 2
+    assert "en (English), zh (中文), ja (日本語)" in capsys.readouterr().err
