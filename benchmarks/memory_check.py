@@ -27,6 +27,7 @@ from helpers.generation import generate, load
 from helpers.models import SHELF_ENTRIES, gguf_file
 from helpers.names import SMOLLM2, TINY_GPT2
 from helpers.paths import atomic_write_text, output, relative
+from helpers.serving.memory import rehearsal_memory_row
 
 NEW_TOKENS = 16
 PROMPT = [{"role": "user", "content": "What is the capital of France?"}]
@@ -87,6 +88,7 @@ def main() -> int:
                 "rule_error_pct": round(100 * (est.rule_of_thumb_bytes - measured["peak_bytes"]) / measured["peak_bytes"], 1),
             }
         )
+    rows.append(rehearsal_memory_row())  # route 3's vLLM server: RSS of its three processes (helpers/serving/memory.py)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()

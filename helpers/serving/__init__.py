@@ -23,7 +23,7 @@ API keys come from an environment variable or Colab Secrets and are never printe
 """
 
 from helpers.serving.benchmark import Benchmark, machine_description, read_benchmark, run_benchmark
-from helpers.serving.capacity import Capacity, search_capacity
+from helpers.serving.capacity import Capacity, measure_capacity, search_capacity
 from helpers.serving.checklist import Checklist, read_checklist
 from helpers.serving.cost import CostNote, cost_note, deployment_plan
 from helpers.serving.dtype import DtypeChoice, choose_dtype
@@ -69,6 +69,7 @@ __all__ = [
     "explain",
     "host_check_command",
     "machine_description",
+    "measure_capacity",
     "metrics_delta",
     "prove_endpoint",
     "prove_local",

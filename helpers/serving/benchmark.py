@@ -8,14 +8,13 @@ writes it, and the decision record's evidence reads it with
 from __future__ import annotations
 
 import json
-import os
-import platform
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from helpers import clock
 from helpers.client import ServingError
+from helpers.environment import machine_description
 from helpers.names import API_KEY_ENV
 from helpers.paths import atomic_write_json, output, relative
 from helpers.serving.capacity import Capacity
@@ -25,16 +24,6 @@ from helpers.serving.metrics import Level, check_slo, slo_text
 from helpers.serving.server_metrics import MetricsDelta
 
 FORMAT = 2
-
-
-def machine_description() -> str:
-    """The client machine, named so figures are never quoted without their hardware."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {os.cpu_count()} cores"
 
 
 @dataclass

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from helpers.client import ServingError
+from helpers.names import API_KEY_ENV
+from helpers.serving.load import run_rate
 from helpers.serving.metrics import Level, check_slo, slo_text
 
 STATUSES = {
@@ -86,7 +88,7 @@ def search_capacity(
     start_rate: float = 0.5,
     max_rate: float = 64.0,
     tolerance: float = 0.1,
-    requests_per_point: int | None = None,
+    probe_description: str = "",
 ) -> Capacity:
     """Doubling from ``start_rate`` then bisection to ``tolerance`` (relative), with a confirming repeat.
 
@@ -122,9 +124,8 @@ def search_capacity(
         points.append(point)
         return point
 
-    requests = f"{requests_per_point} requests per point, " if requests_per_point else ""
     method = (
-        f"open-loop arrivals ({requests}Poisson unless stated); doubling from {start_rate:g} req/s up to {max_rate:g}, "
+        f"open-loop arrivals ({probe_description or 'Poisson'}); doubling from {start_rate:g} req/s up to {max_rate:g}, "
         f"then bisection until the bounds are within {tolerance:.0%}; a rate meets the SLO when the P90 of "
         f"{slo_text(slo)} holds with no failed request; the best rate is measured again to confirm"
     )
@@ -173,3 +174,37 @@ def search_capacity(
             + "; measure with more requests per point, or on a quieter machine.",
         )
     return result("found", low, f"{low:g} req/s met the SLO twice; {high:g} req/s did not.")
+
+
+def measure_capacity(
+    base_urls: str | list[str],
+    model: str,
+    prompts: list[list[dict]],
+    *,
+    slo_ms: dict[str, float] | None = None,
+    max_rate: float = 16.0,
+    tolerance: float = 0.25,
+    seconds_per_point: float = 6.0,
+    min_requests: int = 8,
+    max_tokens: int = 32,
+    api_key_env: str = API_KEY_ENV,
+    extra_body: dict | None = None,
+) -> Capacity:
+    """:func:`search_capacity` with open-loop Poisson probes against real endpoints."""
+
+    def probe(rate: float) -> Level:
+        return run_rate(
+            base_urls,
+            model,
+            prompts,
+            rate,
+            slo_ms=check_slo(slo_ms),
+            requests=min_requests,
+            duration_s=seconds_per_point,
+            max_tokens=max_tokens,
+            api_key_env=api_key_env,
+            extra_body=extra_body,
+        )
+
+    description = f"Poisson, at least {min_requests} requests and {seconds_per_point:g} s of arrivals per point"
+    return search_capacity(probe, slo_ms, max_rate=max_rate, tolerance=tolerance, probe_description=description)

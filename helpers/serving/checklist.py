@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from helpers import clock
+from helpers import clock, hardware
 from helpers.client import ServingError, host_port, normalize_base_url, server_root
 from helpers.paths import atomic_write_json, output, relative
 from helpers.serving.metrics import Level
@@ -187,3 +187,11 @@ def read_checklist(path: Path | None = None) -> Checklist:
     if not target.is_file():
         raise ServingError(f"No checklist at {relative(target)}: run notebook 04_rented_gpu_route first.")
     return Checklist.from_json(json.loads(target.read_text(encoding="utf-8")))
+
+
+def model_max_len(model: str) -> int | None:
+    """The model's own context limit, from the catalogue's config numbers; ``None`` for a model it lacks."""
+    try:
+        return hardware.candidate_shape(model).context_length
+    except hardware.EstimateError:
+        return None

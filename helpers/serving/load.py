@@ -210,15 +210,22 @@ def run_rate(
     prompts: list[list[dict]],
     rate: float,
     *,
-    requests: int = 16,
-    max_tokens: int = 32,
     slo_ms: dict[str, float],
+    requests: int = 8,
+    duration_s: float = 0.0,
+    max_tokens: int = 32,
     burstiness: float = 1.0,
     seed: int = 0,
     api_key_env: str = API_KEY_ENV,
     extra_body: dict | None = None,
 ) -> Level:
-    """One open-loop level at ``rate`` requests per second (no warm-up): the capacity search's probe."""
+    """One open-loop level at ``rate`` req/s, no warm-up: the capacity search's probe.
+
+    It sends at least ``requests`` requests and at least ``duration_s`` seconds of
+    arrivals: a handful of requests at a high rate is only a burst, and a burst the
+    server absorbs says nothing about the rate it can sustain.
+    """
     urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
+    count = max(requests, math.ceil(check_rate(rate) * duration_s))
     load = Load(urls, model, prompts, max_tokens, extra_body, api_key_env)
-    return run_levels(load, rates=[rate], requests=requests, warmup=0, slo_ms=slo_ms, burstiness=burstiness, seed=seed)[1][0]
+    return run_levels(load, rates=[rate], requests=count, warmup=0, slo_ms=slo_ms, burstiness=burstiness, seed=seed)[1][0]

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 
 from helpers import hardware
 from helpers.client import make_client
+from helpers.serving.dtype import choose_dtype
 from helpers.serving.rehearsal import KV_CACHE_GIB, RehearsalServer
 from helpers.serving.stream import time_stream
 
@@ -38,6 +39,10 @@ class MemoryRow:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+    def csv_row(self) -> dict:
+        """The columns of ``outputs/memory_check.csv``."""
+        return {key: value for key, value in self.to_json().items() if key != "processes"}
 
 
 def predicted_bytes(server: RehearsalServer) -> tuple[int, int]:
@@ -82,3 +87,8 @@ def measure_rehearsal_memory(dtype: str) -> MemoryRow:
         round(100 * (rule - measured) / measured, 1),
         processes,
     )
+
+
+def rehearsal_memory_row() -> dict:
+    """The memory check's row for the rehearsal server, in the dtype it runs (see :mod:`helpers.serving.dtype`)."""
+    return measure_rehearsal_memory(choose_dtype().dtype).csv_row()
