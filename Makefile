@@ -42,7 +42,7 @@ ONLY := $(if $(NB),--only '$(NB)')
 VLLM_VENV := .venv-vllm
 VLLM_PY := $(VLLM_VENV)/bin/python
 
-.PHONY: setup vllm shelf memory-check benchmarks run test unit lint regenerate clean translations translations-run
+.PHONY: setup vllm shelf memory-check benchmarks run test unit lint regenerate colab-links clean translations translations-run
 
 setup: $(VENV)/.setup-done vllm shelf
 
@@ -108,6 +108,10 @@ unit: $(VENV)/.setup-done
 
 test: setup memory-check lint
 	$(PY) -m pytest -q notebooks tests $(NBVAL)  # notebooks/ includes notebooks/zh and notebooks/ja
+
+# Badges, clone cells and README links from pyproject.toml's [project.urls]; REPO=owner/name retargets a fork.
+colab-links: $(VENV)/.setup-done
+	$(PY) -m helpers.colab_links $(if $(REPO),--repo '$(REPO)')
 
 # ACCEPT=1 takes the new figures even when the drift report (outputs/regeneration_report.md) flags them.
 regenerate: setup
