@@ -1,0 +1,77 @@
+"""One URL for the kit: a fork retargets every badge, first cell and README link with one command; the first cell's steps."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import bootstrap, colab_links
+from helpers.paths import NOTEBOOKS, REPO_ROOT
+
+FORK = "https://github.com/my-org/openllm-routes-fork"
+
+
+def test_the_url_is_read_from_pyproject():
+    assert colab_links.repo_url().startswith("https://github.com/")
+
+
+def test_retarget_rewrites_the_one_url_and_every_link_follows(tmp_path):
+    pyproject = tmp_path / "pyproject.toml"
+    shutil.copy(REPO_ROOT / "pyproject.toml", pyproject)
+    assert colab_links.retarget("my-org/openllm-routes-fork.git", pyproject) == FORK
+    assert colab_links.repo_url(pyproject) == FORK
+    notebook = NOTEBOOKS / "03_colab_gpu_route.ipynb"
+    text = colab_links._linked(notebook, FORK, NOTEBOOKS)
+    assert "colab.research.google.com/github/my-org/openllm-routes-fork/blob/main/notebooks/03_colab_gpu_route.ipynb" in text
+    assert 'KIT_URL = \\"https://github.com/my-org/openllm-routes-fork.git\\"' in text
+    stale = colab_links.out_of_date(FORK)
+    assert "notebooks/00_setup_check.ipynb" in stale and "README.md" in stale
+
+
+@pytest.mark.parametrize("repo", ["not a repo", "owner", "https://gitlab.com/a/b/c"])
+def test_a_repo_that_is_not_owner_slash_name_is_refused(tmp_path, repo):
+    pyproject = tmp_path / "pyproject.toml"
+    shutil.copy(REPO_ROOT / "pyproject.toml", pyproject)
+    with pytest.raises(colab_links.LinkError, match="is not owner/name"):
+        colab_links.retarget(repo, pyproject)
+
+
+def test_check_mode_changes_nothing_and_passes_on_this_tree():
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers.colab_links", "--check"], capture_output=True, text=True, cwd=REPO_ROOT
+    )
+    assert result.returncode == 0, result.stdout
+
+
+# ---------------------------------------------------------------- the first cell's steps, each failing with one sentence
+
+
+def test_an_unsupported_python_says_what_to_do():
+    with pytest.raises(bootstrap.BootstrapError, match=r"Python 3.9; the kit needs 3.10 or newer: choose a newer runtime"):
+        bootstrap.check_python((3, 9))
+
+
+def test_a_folder_that_is_not_the_kit_says_to_delete_it(tmp_path):
+    with pytest.raises(bootstrap.BootstrapError, match="is not a copy of the kit"):
+        bootstrap.prepare(tmp_path)
+
+
+def test_an_update_without_network_keeps_the_copy_already_here(tmp_path):
+    assert bootstrap.update(tmp_path).startswith("could not update the kit")
+
+
+def test_a_failed_pip_install_is_one_sentence_and_leaves_no_stamp(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("this is [not toml\n")
+    with pytest.raises(bootstrap.BootstrapError, match="pip could not install the kit .*check that this runtime is online"):
+        bootstrap.install(tmp_path)
+    assert not (tmp_path / bootstrap.STAMP).exists()
+
+
+def test_an_install_is_skipped_while_pyproject_is_unchanged(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / bootstrap.STAMP).write_text(bootstrap._pyproject_digest(tmp_path))
+    assert bootstrap.install(tmp_path) == "already installed"
