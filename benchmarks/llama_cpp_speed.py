@@ -1,0 +1,87 @@
+"""The portable llama.cpp build against the best build this CPU allows (AMX excluded), with the hardware named.
+
+Both wheels come from the per-user wheelhouse (``helpers.llama_build``). Each is
+unpacked on its own and run in a fresh process on the shelf's SmolLM2 Q4_1
+GGUF, alternating between builds so that load from other processes falls on
+both alike. Each run times:
+
+* **prefill tokens/s**: a prompt of about 230 tokens, prompt tokens over the
+  time to the first generated token (arithmetic-bound, where wider vectors help);
+* **decode tokens/s**: 128 greedy tokens, timed from the first generated token to
+  the last (memory-bound: every token rereads the weights).
+
+Medians of the repetitions are printed for 1 thread and for every core.
+
+    .venv/bin/python benchmarks/llama_cpp_speed.py [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+from helpers.environment import machine_description
+from helpers.llama_build import LLAMA_VERSION, best_isa, unpacked, wheel_in, wheel_key, wheelhouse
+from helpers.models import gguf_file
+
+DECODE_TOKENS = 128
+SPEED_CODE = """
+import json, sys, time
+from llama_cpp import Llama
+llm = Llama(model_path=sys.argv[1], n_ctx=2048, n_threads=int(sys.argv[2]), seed=0, verbose=False)
+text = "Summarise the following standard operating procedure for a support engineer. " * 16
+prompt = llm.tokenize(("<|im_start|>user\\n" + text + "<|im_end|>\\n<|im_start|>assistant\\n").encode(), special=True)
+start, stamps = time.perf_counter(), []
+for _ in llm.generate(prompt, temp=0.0, top_k=1):
+    stamps.append(time.perf_counter())
+    if len(stamps) == int(sys.argv[3]) + 1:
+        break
+print(json.dumps({"prefill": len(prompt) / (stamps[0] - start), "decode": (len(stamps) - 1) / (stamps[-1] - stamps[0])}))
+"""
+
+
+def run_once(env: dict[str, str], threads: int) -> dict[str, float]:
+    command = [sys.executable, "-c", SPEED_CODE, str(gguf_file()), str(threads), str(DECODE_TOKENS)]
+    child = subprocess.run(command, capture_output=True, text=True, env=env)
+    if child.returncode != 0:
+        raise SystemExit(f"The build crashed (exit {child.returncode}): {child.stderr.strip()[-400:]}")
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    best = wheel_key(best_isa())
+    builds = {"portable (avx2)": wheel_in(wheelhouse("avx2")), f"best ({best})": wheel_in(wheelhouse(best))}
+    missing = [name for name, wheel in builds.items() if wheel is None]
+    if missing:
+        raise SystemExit(f"No wheel for {', '.join(missing)}: run `make setup` (it builds both) first.")
+    thread_counts = sorted({1, os.cpu_count() or 1})
+    runs: dict[tuple[str, int], list[dict[str, float]]] = {(b, t): [] for b in builds for t in thread_counts}
+    with unpacked(builds["portable (avx2)"]) as portable_env, unpacked(builds[f"best ({best})"]) as best_env:
+        envs = {"portable (avx2)": portable_env, f"best ({best})": best_env}
+        for _ in range(args.repeats):
+            for threads in thread_counts:
+                for build, env in envs.items():
+                    runs[(build, threads)].append(run_once(env, threads))
+    print(f"llama-cpp-python {LLAMA_VERSION} on {machine_description()}: SmolLM2-135M-Instruct Q4_1, "
+          f"median of {args.repeats} fresh processes, builds alternated")  # fmt: skip
+    print(f"{'build':<46} {'threads':>7} {'prefill tok/s':>14} {'decode tok/s':>13}")
+    medians = {}
+    for (build, threads), found in runs.items():
+        medians[(build, threads)] = {k: statistics.median(r[k] for r in found) for k in ("prefill", "decode")}
+        print(f"{build:<46} {threads:>7} {medians[(build, threads)]['prefill']:>14.1f} {medians[(build, threads)]['decode']:>13.1f}")
+    for threads in thread_counts:
+        fast, slow = medians[(f"best ({best})", threads)], medians[("portable (avx2)", threads)]
+        print(f"speed-up at {threads} thread(s): prefill x{fast['prefill'] / slow['prefill']:.2f}, "
+              f"decode x{fast['decode'] / slow['decode']:.2f}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
