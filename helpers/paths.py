@@ -18,7 +18,8 @@ from typing import Any
 #: The repository root. ``helpers`` is installed in editable mode, so this is the
 #: clone itself, in Colab as well as locally. ``OPENLLM_ROUTES_HOME`` overrides it.
 REPO_ROOT = Path(os.environ.get("OPENLLM_ROUTES_HOME", Path(__file__).resolve().parents[1]))
-SHELF = REPO_ROOT / ".shelf"
+#: ``OPENLLM_ROUTES_SHELF`` points at another clone's shelf (the simulated-Colab run uses it to stand in for the hub).
+SHELF = Path(os.environ.get("OPENLLM_ROUTES_SHELF", REPO_ROOT / ".shelf"))
 CACHE = REPO_ROOT / ".cache"
 NOTEBOOKS = REPO_ROOT / "notebooks"
 EVAL_CASES = REPO_ROOT / "data" / "eval_cases"
@@ -48,6 +49,7 @@ ARTEFACTS: dict[str, str] = {
     "bandwidth": "bandwidth.json",
     "regeneration_report": "regeneration_report.md",
     "regeneration_baseline": "regeneration_baseline.json",
+    "colab_sim": "colab_sim.json",
     "notebook_runs": "notebooks",
     "outputs_zip": "openllm_routes_outputs.zip",
 }
