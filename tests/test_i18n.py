@@ -141,7 +141,8 @@ def test_translate_keeps_code_and_points_the_badge_at_the_translation():
 
 
 def _project(tmp_path: Path, python: str, markdown: str = "## Hello\n\nA paragraph.") -> Path:
-    (tmp_path / "babel.cfg").write_text("[python: pkg/**.py]\n[notebook_markdown: notebooks/*.ipynb]\n", encoding="utf-8")
+    mapping = "[python_messages: pkg/**.py]\n[notebook_markdown: notebooks/*.ipynb]\n"
+    (tmp_path / "babel.cfg").write_text(mapping, encoding="utf-8")
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "mod.py").write_text(textwrap.dedent(python), encoding="utf-8")
     (tmp_path / "notebooks").mkdir()
@@ -171,18 +172,26 @@ def _translate_all(locale: Path, suffix: str = " (translated)") -> None:
 
 
 PYTHON = """
-    from helpers.i18n import _, N_
+    from helpers.i18n import _, N_, sentences
     CLAIM = N_("proves the workflow, not model quality")
+    SAY = sentences({"ok": "Your runtime ({runtime}) matches.", "joined": "Two literals " "make one sentence.", "skip": 1})
+    STEPS = sentences(("Tiny model first.",))
     def hello(model):
         print(_("Loaded {model} from the shelf.").format(model=model))
     """
+PYTHON_IDS = [
+    "proves the workflow, not model quality",
+    "Your runtime ({runtime}) matches.",
+    "Two literals make one sentence.",
+    "Tiny model first.",
+    "Loaded {model} from the shelf.",
+]
 
 
 def test_extraction_finds_python_and_notebook_markdown(tmp_path):
     template = catalogues.extract(_project(tmp_path, PYTHON))
     ids = [m.id for m in template if m.id]
-    expected = ["proves the workflow, not model quality", "Loaded {model} from the shelf.", "## Hello", "A paragraph."]
-    assert sorted(ids) == sorted(expected)
+    assert sorted(ids) == sorted([*PYTHON_IDS, "## Hello", "A paragraph."])
     assert "not extracted" not in "".join(ids)
 
 
@@ -192,12 +201,28 @@ def test_update_then_check_fails_until_every_entry_is_translated(tmp_path):
     changed = catalogues.update(root, locale)
     assert {Path(p).name for p in changed} == {"messages.pot", "messages.po", "messages.mo"}
     report = catalogues.check(root, locale)
-    assert any("4 untranslated" in p and "zh/LC_MESSAGES/messages.po" in p for p in report.problems)
+    assert any("7 untranslated" in p and "zh/LC_MESSAGES/messages.po" in p for p in report.problems)
     assert any("ja/LC_MESSAGES/messages.po" in p for p in report.problems)
     _translate_all(locale)
     catalogues.update(root, locale)
     assert catalogues.check(root, locale).ok
     assert catalogues.update(root, locale) == []  # a rerun changes nothing
+
+
+def test_sentences_translate_when_read(tmp_path, monkeypatch):
+    root = _project(tmp_path, PYTHON)
+    locale = root / "locale"
+    catalogues.update(root, locale)
+    _translate_all(locale, suffix=" [ja]")
+    catalogues.update(root, locale)
+    monkeypatch.setattr("helpers.i18n.LOCALE_DIR", locale)
+    say = i18n.sentences({"ok": "Your runtime ({runtime}) matches."})
+    steps = i18n.sentences(("Tiny model first.",))
+    assert say["ok"] == "Your runtime ({runtime}) matches." and steps[0] == "Tiny model first."
+    i18n.use("ja")
+    assert say["ok"].format(runtime="vLLM") == "Your runtime (vLLM) matches. [ja]"
+    assert list(steps) == ["Tiny model first. [ja]"] and dict(say) == {"ok": "Your runtime ({runtime}) matches. [ja]"}
+    assert say.english("ok") == "Your runtime ({runtime}) matches."
 
 
 def test_changed_english_makes_the_entry_fuzzy_and_fails(tmp_path):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from helpers.paths import REPO_ROOT
@@ -143,6 +143,53 @@ def gettext(message: str) -> str:
     return load(_current).gettext(message)
 
 
+class Messages(Mapping):
+    """A module's sentences, written once in English and read in the current language.
+
+    ``SAY = sentences({"empty": "Your paragraph is empty.", ...})`` keeps every
+    sentence of a module in one dict, as before; each lookup (``SAY["empty"]``)
+    translates at that moment, so a module imported in English speaks Japanese
+    after ``use("ja")``. The extractor (:mod:`helpers.i18n.extract`) collects the
+    literal values of every ``sentences({...})``, so no sentence needs its own ``_()``.
+    """
+
+    def __init__(self, english: Mapping[str, str]):
+        self._english = dict(english)
+
+    def __getitem__(self, key: str) -> str:
+        return gettext(self._english[key])
+
+    def __iter__(self):
+        return iter(self._english)
+
+    def __len__(self) -> int:
+        return len(self._english)
+
+    def english(self, key: str) -> str:
+        """The source sentence, whatever the current language (for comparisons and logs)."""
+        return self._english[key]
+
+
+class MessageList(Sequence):
+    """:class:`Messages` for an ordered list of sentences (a checklist, a list of steps)."""
+
+    def __init__(self, english: Iterable[str]):
+        self._english = tuple(english)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(gettext(text) for text in self._english[index])
+        return gettext(self._english[index])
+
+    def __len__(self) -> int:
+        return len(self._english)
+
+
+def sentences(english: Mapping[str, str] | Iterable[str]) -> Messages | MessageList:
+    """Sentences that translate when read: a dict gives :class:`Messages`, a list or tuple :class:`MessageList`."""
+    return Messages(english) if isinstance(english, Mapping) else MessageList(english)
+
+
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention, and Babel's default keyword
     """Mark ``message`` for extraction without translating it yet (it is translated where it is shown)."""
     return message
@@ -160,6 +207,7 @@ __all__ = [
     "gettext",
     "language_from_environment",
     "load",
+    "sentences",
     "normalize",
     "translator",
     "use",

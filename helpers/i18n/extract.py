@@ -1,15 +1,21 @@
-"""Babel extractor for the markdown cells of a Jupyter notebook.
+"""Babel extractors: notebook markdown cells, and Python sentences kept in ``sentences({...})``.
 
-Registered in ``pyproject.toml`` as the ``notebook_markdown`` method of the
-``babel.extractors`` entry point, and mapped to ``notebooks/*.ipynb`` in
-``babel.cfg``. Code cells are not extracted: they are written once and run the
-same in every language. Each prose block of a markdown cell is one message (see
-:mod:`helpers.i18n.markdown`); its "line number" is the cell's position, counted
-from 1, so a translator can find it in the notebook.
+Both are registered in ``pyproject.toml`` under the ``babel.extractors`` entry
+point and mapped in ``babel.cfg``:
+
+- ``notebook_markdown`` (``notebooks/*.ipynb``): every prose block of every
+  markdown cell (see :mod:`helpers.i18n.markdown`); its "line number" is the
+  cell's position, counted from 1. Code cells are not extracted: they are written
+  once and run the same in every language.
+- ``python_messages`` (``helpers/**.py``): what Babel's own Python extractor finds
+  (``_()``, ``N_()``), plus every literal sentence inside a ``sentences({...})`` or
+  ``sentences((...))`` call, so a module keeps its sentences in one dict and each
+  one still reaches the catalogue.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Iterator
 from typing import IO, Any
@@ -34,3 +40,35 @@ def extract_notebook_markdown(
         text = "".join(source) if isinstance(source, list) else source
         for block in messages(text):
             yield number, None, block, []
+
+
+def _message_literals(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """``(line, sentence)`` for each literal string among the values of a ``sentences(...)`` call."""
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "sentences"):
+            continue
+        if not node.args:
+            continue
+        container = node.args[0]
+        values = container.values if isinstance(container, ast.Dict) else getattr(container, "elts", [])
+        for value in values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value:
+                yield value.lineno, value.value
+
+
+def extract_python_messages(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, Any]
+) -> Iterator[tuple[int, str | None, str | tuple, list[str]]]:
+    """Babel's Python extraction, then the sentences of every ``sentences(...)`` in the module."""
+    from babel.messages.extract import extract_python
+
+    source = fileobj.read()
+    fileobj.seek(0)
+    yield from extract_python(fileobj, keywords, comment_tags, options)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:
+        name = getattr(fileobj, "name", "module")
+        raise ValueError(f"{name} does not parse ({error}); fix it before extracting messages.") from None
+    for lineno, text in _message_literals(tree):
+        yield lineno, None, text, []
