@@ -42,9 +42,9 @@ ONLY := $(if $(NB),--only '$(NB)')
 VLLM_VENV := .venv-vllm
 VLLM_PY := $(VLLM_VENV)/bin/python
 
-.PHONY: setup vllm shelf memory-check benchmarks run test unit lint regenerate colab-links clean translations translations-run
+.PHONY: setup vllm shelf ladder memory-check benchmarks run test unit lint regenerate colab-links clean translations translations-run
 
-setup: $(VENV)/.setup-done vllm shelf
+setup: $(VENV)/.setup-done vllm shelf $(VENV)/llama-build.json ladder
 
 # The stamp is written last, so an interrupted install is simply run again.
 $(VENV)/.setup-done: requirements.txt pyproject.toml
@@ -82,12 +82,27 @@ $(VLLM_VENV)/.setup-done: requirements-vllm.txt
 shelf: $(VENV)/.setup-done
 	$(PY) -m helpers.models build
 
+# The best llama.cpp build for this CPU: AVX-512, VNNI, BF16 where present, never AMX. It is compiled
+# once per instruction set into the wheelhouse beside the portable one, and installed only if it
+# decodes the shelf model's greedy tokens exactly as the portable build does; otherwise the portable
+# build stays and the reason is printed (helpers/llama_build.py). LLAMA_BEST=0 keeps the portable build.
+LLAMA_BEST ?= 1
+$(VENV)/llama-build.json: $(VENV)/.setup-done | shelf
+	@if [ "$(LLAMA_BEST)" = "1" ]; then $(PY) -m helpers.llama_build setup; fi
+
+# The quantization ladder: seven GGUF levels built with llama.cpp's converter and quantizer, then
+# measured, once, onto the shelf (a few minutes the first time; the runtime notebook reads it).
+ladder: shelf $(VENV)/llama-build.json
+	$(PY) -m helpers.ladder build
+
 # Evidence the notebooks read (notebook 05 reports it), so both run and test produce it.
 memory-check: setup
 	$(PY) benchmarks/memory_check.py
 
 # Speed figures quoted in the README; each script names the hardware it ran on.
 benchmarks: setup memory-check
+	$(PY) benchmarks/bandwidth.py
+	$(PY) benchmarks/llama_cpp_speed.py
 	$(PY) benchmarks/tokens_per_second.py
 	$(PY) benchmarks/peer_vllm_bench.py
 

@@ -75,7 +75,9 @@ def main() -> int:
     medians = {}
     for (build, threads), found in runs.items():
         medians[(build, threads)] = {k: statistics.median(r[k] for r in found) for k in ("prefill", "decode")}
-        print(f"{build:<46} {threads:>7} {medians[(build, threads)]['prefill']:>14.1f} {medians[(build, threads)]['decode']:>13.1f}")
+        print(
+            f"{build:<46} {threads:>7} {medians[(build, threads)]['prefill']:>14.1f} {medians[(build, threads)]['decode']:>13.1f}"
+        )
     for threads in thread_counts:
         fast, slow = medians[(f"best ({best})", threads)], medians[("portable (avx2)", threads)]
         print(f"speed-up at {threads} thread(s): prefill x{fast['prefill'] / slow['prefill']:.2f}, "

@@ -170,10 +170,19 @@ def measure(files: dict[str, Path]) -> tuple[list[LadderRow], dict]:
         kl, top1 = kl_and_top1(logits[quantization.REFERENCE], logits[level])
         predicted = estimate(shape, quantization.ESTIMATOR_DTYPE[level], runtime="llama.cpp").weight_bytes
         got = results[level]
-        rows.append(LadderRow(
-            level, round(path.stat().st_size / 1e6, 1), round(predicted / 1e6, 1), round(got["peak_rss_bytes"] / 1e6, 1),
-            round(got["tokens_per_s"], 1), got["cases_passed"], got["cases"], round(kl, 5), round(top1, 4),
-        ))
+        rows.append(
+            LadderRow(
+                level,
+                round(path.stat().st_size / 1e6, 1),
+                round(predicted / 1e6, 1),
+                round(got["peak_rss_bytes"] / 1e6, 1),
+                round(got["tokens_per_s"], 1),
+                got["cases_passed"],
+                got["cases"],
+                round(kl, 5),
+                round(top1, 4),
+            )
+        )
     settings = results[quantization.REFERENCE]
     return rows, {"n_threads": settings["n_threads"], "context_tokens": settings["context_tokens"]}
 
@@ -194,17 +203,24 @@ def _build_measurements(staging: Path) -> None:
 
     rows, settings = measure(quantization.ladder_files())
     atomic_write_text(staging / "ladder.csv", _rows_csv(rows))
-    atomic_write_json(staging / "about.json", {
-        "hardware": machine_description(),
-        "llama_cpp": f"llama-cpp-python {llama_cpp.__version__}: {llama_cpp.llama_print_system_info().decode().strip()}",
-        "source": quantization.LADDER.provenance,
-        "measured_at": timestamp(),
-        **settings,
-    })
+    atomic_write_json(
+        staging / "about.json",
+        {
+            "hardware": machine_description(),
+            "llama_cpp": f"llama-cpp-python {llama_cpp.__version__}: {llama_cpp.llama_print_system_info().decode().strip()}",
+            "source": quantization.LADDER.provenance,
+            "measured_at": timestamp(),
+            **settings,
+        },
+    )
 
 
-MEASURED = ShelfEntry(f"{SMOLLM2} quantization ladder, measured", f"{quantization.STEM}-ladder-measured",
-                      "each ladder level measured in a fresh process on this machine", _build_measurements)
+MEASURED = ShelfEntry(
+    f"{SMOLLM2} quantization ladder, measured",
+    f"{quantization.STEM}-ladder-measured",
+    "each ladder level measured in a fresh process on this machine",
+    _build_measurements,
+)
 
 
 def ladder() -> Ladder:
@@ -227,10 +243,14 @@ def roofline_rows(measured: Ladder, bandwidth_gb_s: float) -> list[roofline.Roof
     shape, _ = shape_from_gguf(files[quantization.REFERENCE])
     kv = kv_bytes_per_token(shape, "fp16")  # llama.cpp keeps an F16 cache whatever the weights
     return [
-        roofline.RooflineRow.measured("llama.cpp", SMOLLM2, row.quant.lower(), row.tokens_per_s,
-                                      roofline.bytes_per_token(roofline.gguf_weight_bytes_read(files[row.quant]), kv,
-                                                               measured.context_tokens),
-                                      bandwidth_gb_s)  # fmt: skip
+        roofline.RooflineRow.measured(
+            "llama.cpp",
+            SMOLLM2,
+            row.quant.lower(),
+            row.tokens_per_s,
+            roofline.bytes_per_token(roofline.gguf_weight_bytes_read(files[row.quant]), kv, measured.context_tokens),
+            bandwidth_gb_s,
+        )  # fmt: skip
         for row in measured.rows
     ]
 

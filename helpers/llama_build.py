@@ -197,8 +197,11 @@ def setup() -> GuardResult:
         result = guard(build_wheel(isa), portable, key)
     chosen = wheel_in(wheelhouse(key)) if result.passed and key != "avx2" else portable
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall", str(chosen)], check=True)
-    print(f"llama-build: installed {chosen.parent.name}; {result.reason}" if result.passed
-          else f"llama-build: falling back to the portable build, because {result.reason}")
+    print(
+        f"llama-build: installed {chosen.parent.name}; {result.reason}"
+        if result.passed
+        else f"llama-build: falling back to the portable build, because {result.reason}"
+    )
     atomic_write_json(STAMP, {**result.to_json(), "installed": chosen.parent.name})
     return result
 

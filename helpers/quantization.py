@@ -142,8 +142,8 @@ def _converter(into: Path) -> Path:
     with tarfile.open(models.llama_cpp_sdist()) as tar:
         for member in tar.getmembers():
             inner = member.name.split("/", 1)[-1]
-            if member.isfile() and inner.startswith(prefix) and inner[len(prefix):].startswith(wanted):
-                target = into / inner[len(prefix):]
+            if member.isfile() and inner.startswith(prefix) and inner[len(prefix) :].startswith(wanted):
+                target = into / inner[len(prefix) :]
                 target.parent.mkdir(parents=True, exist_ok=True)
                 source = tar.extractfile(member)
                 assert source is not None

@@ -93,7 +93,9 @@ def gguf_weight_bytes_read(path: Path | str) -> int:
         raise RooflineError(f"{Path(path).name} has no token_embd.weight tensor; is it a language model GGUF?")
     embedding = tensors["token_embd.weight"]
     return weight_bytes_read_per_token(
-        sum(int(t.n_bytes) for t in tensors.values()), int(embedding.n_bytes), int(embedding.shape[-1]),
+        sum(int(t.n_bytes) for t in tensors.values()),
+        int(embedding.n_bytes),
+        int(embedding.shape[-1]),
         tied="output.weight" not in tensors,
     )
 
@@ -185,8 +187,16 @@ class RooflineRow:
     @classmethod
     def measured(cls, runtime: str, model: str, dtype: str, tokens_per_s: float, bytes_read: int, bw: float) -> RooflineRow:
         ceiling = ceiling_tokens_per_s(bw, bytes_read)
-        return cls(runtime, model, dtype, round(tokens_per_s, 1), bytes_read, bw, round(ceiling, 1),
-                   round(pct_of_ceiling(tokens_per_s, ceiling), 1))
+        return cls(
+            runtime,
+            model,
+            dtype,
+            round(tokens_per_s, 1),
+            bytes_read,
+            bw,
+            round(ceiling, 1),
+            round(pct_of_ceiling(tokens_per_s, ceiling), 1),
+        )
 
     def to_json(self) -> dict:
         return asdict(self)
