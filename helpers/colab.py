@@ -240,7 +240,9 @@ def save_outputs(platform: str, *, to_drive: bool = False, outputs: Path | None 
         Path(DRIVE_FOLDER).mkdir(parents=True, exist_ok=True)
         shutil.copy2(archive, DRIVE_FOLDER)
         return f"Copied {archive.name} to Google Drive: {DRIVE_FOLDER}/{archive.name}"
-    from google.colab import files  # type: ignore[import-not-found]
-
+    try:
+        from google.colab import files  # type: ignore[import-not-found]
+    except ImportError:  # a runtime that looks like Colab but has no browser behind it (the simulated-Colab run)
+        return f"Packed outputs into {relative(archive)}; this runtime cannot start a browser download, so it stays on its disk."
     files.download(str(archive))
     return f"Downloading {archive.name}: the Colab VM and its disk go away when the session ends."

@@ -1,0 +1,133 @@
+"""The simulated-Colab run: every notebook, top to bottom, the way a Colab learner runs it, on this machine.
+
+What it builds (see tests/colab/README.md for what it does not simulate):
+
+1. a fresh virtual environment from ``colab-preinstalled.txt``, with none of make's ``.venv``,
+   ``.venv-vllm`` or ``.shelf`` on its path;
+2. a ``google.colab`` module imported at start-up, so detection sees Colab, and nothing else of Colab;
+3. a ``/content``-like folder; git is told (``url.<file://checkout>.insteadOf``) that the kit's
+   GitHub URL is this checkout, so the first cell's clone is a real ``git clone`` of the committed tree;
+4. papermill executes each notebook from that folder, first cell included, each in a new kernel of
+   that environment, as opening the notebook from its badge does.
+
+Offline here, the hub is replaced by this checkout's shelf (``OPENLLM_ROUTES_SHELF``), so models are
+capped at what the shelf has. Run it with ``make colab-sim [NB=03]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import papermill
+
+HERE = Path(__file__).resolve().parent
+CHECKOUT = HERE.parents[1]
+sys.path.insert(0, str(CHECKOUT))
+
+from helpers.colab_links import repo_url  # noqa: E402
+from helpers.notebook_runner import describe_failure, select  # noqa: E402
+from helpers.paths import atomic_write_json, output, relative  # noqa: E402
+
+KERNEL = "colab-sim"
+FAKE_COLAB = '"""Stands in for Colab\'s own module, for platform detection only: nothing of Colab is simulated."""\n'
+
+
+def run(command: list[str], **kwargs) -> None:
+    subprocess.run(command, check=True, **kwargs)
+
+
+def runtime(root: Path, python: str) -> tuple[Path, dict[str, str]]:
+    """The Colab-like environment: a fresh venv, the fake module, a kernel, and the environment variables."""
+    venv = root / "venv"
+    start = time.perf_counter()
+    run([python, "-m", "venv", str(venv)])
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    run([*pip, "-r", str(HERE / "colab-preinstalled.txt")])
+    site = Path(
+        subprocess.check_output(
+            [str(venv / "bin" / "python"), "-c", "import site; print(site.getsitepackages()[0])"], text=True
+        ).strip()
+    )
+    (site / "google" / "colab").mkdir(parents=True, exist_ok=True)
+    (site / "google" / "colab" / "__init__.py").write_text(FAKE_COLAB)
+    (site / "zz_fake_google_colab.pth").write_text("import google.colab\n")
+    run(
+        [str(venv / "bin" / "python"), "-m", "ipykernel", "install", "--prefix", str(root / "jupyter"), "--name", KERNEL],
+        stdout=subprocess.DEVNULL,
+    )
+    home = root / "home"
+    home.mkdir()
+    url = repo_url()
+    for original in (url, f"{url}.git"):
+        run(["git", "config", "--file", str(home / ".gitconfig"), "--add", f"url.file://{CHECKOUT}.insteadOf", original])
+    environ = {
+        **os.environ,
+        "HOME": str(home),
+        "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip")),
+        "JUPYTER_PATH": str(root / "jupyter" / "share" / "jupyter"),
+        "OPENLLM_ROUTES_SHELF": str(CHECKOUT / ".shelf"),
+        "HF_HUB_OFFLINE": "1",
+        "PATH": f"{venv / 'bin'}:{os.environ['PATH']}",
+    }
+    for leaked in ("VIRTUAL_ENV", "OPENLLM_ROUTES_OUTPUTS", "OPENLLM_ROUTES_HOME", "PYTHONPATH"):
+        environ.pop(leaked, None)
+    print(f"colab-sim: runtime ready in {time.perf_counter() - start:.0f} s ({venv})", flush=True)
+    return venv, environ
+
+
+def execute(notebooks: list[Path], root: Path, environ: dict[str, str]) -> list[dict]:
+    content = root / "content"
+    content.mkdir()
+    results = []
+    os.environ.clear()
+    os.environ.update(environ)  # papermill starts each kernel with this process's environment
+    for notebook in notebooks:
+        opened = content / notebook.name
+        shutil.copy(notebook, opened)
+        start, error = time.perf_counter(), None
+        print(f"colab-sim: running {notebook.name} from {content} ...", flush=True)
+        try:
+            papermill.execute_notebook(
+                str(opened), str(root / "executed" / notebook.name), kernel_name=KERNEL, cwd=str(content), progress_bar=False
+            )
+        except Exception as exc:
+            error = describe_failure(exc)
+        results.append({"notebook": notebook.name, "seconds": round(time.perf_counter() - start, 1), "error": error})
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", action="append", metavar="PATTERN", help="a number prefix (03), a name or a glob; repeatable")
+    parser.add_argument("--python", default="python3.11", help="the interpreter the runtime's venv is made from")
+    parser.add_argument("--keep", action="store_true", help="keep the simulated runtime's folder to inspect it")
+    args = parser.parse_args(argv)
+    notebooks = select(args.only)
+    root = Path(tempfile.mkdtemp(prefix="colab-sim-"))
+    (root / "executed").mkdir()
+    try:
+        _, environ = runtime(root, args.python)
+        results = execute(notebooks, root, environ)
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    for r in results:
+        print(f"{r['notebook']:<34} {'passed' if r['error'] is None else 'FAILED':<7} {r['seconds']:>7.1f}  {r['error'] or ''}")
+    print(f"wrote {relative(atomic_write_json(output('colab_sim'), results))}")
+    failed = [r for r in results if r["error"]]
+    print(
+        f"{len(results) - len(failed)} of {len(results)} notebooks ran top to bottom in the simulated Colab runtime"
+        + (f"; kept {root}" if args.keep else "")
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
