@@ -1,9 +1,16 @@
-"""The lesson's command: `ROUTE=rented_gpu VRAM_GB=24 NEEDS_SERVICE=yes python choose_openllm_runtime.py`.
+"""The lesson's script, as the lesson runs it::
 
-Same as `python -m helpers.decide`; kept at the top level so the lesson's line runs as written.
+    ROUTE=local_cpu python choose_openllm_runtime.py
+    ROUTE=free_colab python choose_openllm_runtime.py
+    ROUTE=rented_gpu VRAM_GB=24 NEEDS_SERVICE=yes python choose_openllm_runtime.py
+
+It downloads nothing. It prints JSON with the profile and the decision, and
+writes ``outputs/model_runtime_decision.json`` with the ``.md`` beside it. The
+rule is ``helpers.decision``; ``python -m helpers.decide`` takes the same
+fields as flags.
 """
 
 from helpers.decide import main
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(lesson=True))

@@ -1,12 +1,14 @@
 """Print (and save) the model/runtime decision for a profile, from the terminal.
 
-The lesson's command works as written::
+The lesson's command works as written (``choose_openllm_runtime.py`` calls :func:`main` with ``lesson=True``)::
 
-    ROUTE=rented_gpu VRAM_GB=24 NEEDS_SERVICE=yes python -m helpers.decide
+    ROUTE=rented_gpu VRAM_GB=24 NEEDS_SERVICE=yes PRIVACY=private_docs python choose_openllm_runtime.py
 
-Environment variables TASK, ROUTE, PRIVACY, VRAM_GB and NEEDS_SERVICE set the
-profile; the flags below override them. Bad input exits with status 2 and a
-message naming the field, and writes nothing.
+Environment variables TASK, ROUTE, PRIVACY, VRAM_GB, NEEDS_SERVICE, RAM_GB,
+MUST_HAVE and NICE_TO_HAVE set the profile (the lesson's defaults: local_cpu,
+private_docs, 0 GB of GPU memory, no service); the flags below override them.
+Both write ``outputs/model_runtime_decision.json`` and ``.md``. Bad input exits
+with status 2 and a message naming the field, and writes nothing.
 """
 
 from __future__ import annotations
@@ -16,26 +18,45 @@ import json
 import os
 import sys
 
-from helpers.decision import DecisionError, build_record, parse_profile, render_markdown, write_record
+from helpers.decision import DecisionError, choose, parse_profile
+from helpers.record import RecordError, build_record, render_markdown, write_record
 
-FIELDS = {"task": "TASK", "route": "ROUTE", "privacy": "PRIVACY", "vram_gb": "VRAM_GB", "needs_service": "NEEDS_SERVICE"}
+FIELDS = {
+    "task": "TASK",
+    "route": "ROUTE",
+    "privacy": "PRIVACY",
+    "vram_gb": "VRAM_GB",
+    "needs_service": "NEEDS_SERVICE",
+    "ram_gb": "RAM_GB",
+    "must_have": "MUST_HAVE",
+    "nice_to_have": "NICE_TO_HAVE",
+}
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, lesson: bool = False) -> int:
+    """``lesson=True`` prints what the lesson's script prints: JSON with the profile and the decision."""
     parser = argparse.ArgumentParser(prog="python -m helpers.decide", description=__doc__.split("\n\n")[0])
     for name, env in FIELDS.items():
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"overrides ${env}")
-    parser.add_argument("--json", action="store_true", help="print the JSON record instead of Markdown")
+    parser.add_argument("--json", action="store_true", help="print the whole JSON record instead of Markdown")
     parser.add_argument("--dry-run", action="store_true", help="print the record without writing outputs/")
     args = parser.parse_args(argv)
-    values = {env: getattr(args, name) if getattr(args, name) is not None else os.environ.get(env) for name, env in FIELDS.items()}
+    values = {
+        env: getattr(args, name) if getattr(args, name) is not None else os.environ.get(env) for name, env in FIELDS.items()
+    }
     try:
-        record = build_record(parse_profile(values))
+        decision = choose(parse_profile(values))
+        record = build_record(decision)
         written = None if args.dry_run else write_record(record)
-    except DecisionError as error:
+    except (DecisionError, RecordError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(json.dumps(record, indent=2, ensure_ascii=False) if args.json else render_markdown(record))
+    if lesson:
+        second = record["candidate_2"]
+        shown = {**record["decision"], "next": second["model"] if second else None, "fallback": record["fallback"]}
+        print(json.dumps({"profile": record["profile"], "decision": shown}, indent=2, ensure_ascii=False))
+    else:
+        print(json.dumps(record, indent=2, ensure_ascii=False) if args.json else render_markdown(record))
     if written:
         print(f"Wrote {written['json']} and {written['markdown']}; archived as {written['archived']}", file=sys.stderr)
     return 0

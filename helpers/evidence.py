@@ -1,122 +1,208 @@
-"""Read what the route notebooks left in ``outputs/`` and finish the decision record with it.
+"""What the route notebooks left in ``outputs/``, read back as typed results.
 
-Each piece of evidence has one producer. When a file is missing, the record
-says which notebook or command writes it, rather than inventing a number.
+Each source has one producer. A missing file is named with the notebook or
+command that writes it, rather than a number being invented. A file that is
+empty, cut off or corrupt is reported the same way, with what to rerun, and is
+never touched: :func:`gather` only reads. The verdict (``helpers.verdict``) and
+the record (``helpers.record``) read :class:`Evidence` by attribute.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
 
-from helpers.evals import read_tables, summarize
-from helpers.paths import OUTPUTS
+from helpers import names
+from helpers.client import ServingError
+from helpers.colab import ColabRun, read_colab_run
+from helpers.environment import ReportFormatError
+from helpers.evals import EvalRow, EvalSummary, EvalTableError, load_cases, read_table, summarize
+from helpers.evals.results import table_files
+from helpers.models import MANIFEST, SHELF_ENTRIES
+from helpers.paths import ARTEFACTS, outputs_dir, relative
+from helpers.serving.benchmark import Benchmark, read_benchmark
+from helpers.serving.shutdown import ShutdownProof
+
+PRESENT, MISSING, UNREADABLE = "present", "missing", "unreadable"
+
+#: Which notebook or command writes each source: what a learner runs when it is missing or broken.
+PRODUCERS = {
+    "memory_check": "make run (benchmarks/memory_check.py)",
+    "evals": "notebooks 02, 03 and 04 (or python -m helpers.evals run data/eval_cases/ ...)",
+    "colab_run": "notebook 03_colab_gpu_route",
+    "benchmark": "notebook 04_rented_gpu_route",
+    "shutdown_proof": "notebook 04_rented_gpu_route",
+}
+
+
+class EvidenceError(ValueError):
+    """Evidence files that cannot be read; the message names each file and what rewrites it."""
 
 
 @dataclass(frozen=True)
 class Source:
+    """One evidence source: present, missing (with its producer) or unreadable (with what is wrong and what to rerun)."""
+
     name: str
     path: str
+    status: str
     producer: str
-    summarize: Callable[[Path], str]
+    problem: str = ""
+
+    @property
+    def message(self) -> str:
+        if self.status == MISSING:
+            return f"{self.path} is missing: run {self.producer} to produce it."
+        if self.status == UNREADABLE:
+            return f"{self.path} cannot be used: {self.problem} Rerun {self.producer} to rewrite it; nothing was changed."
+        return f"{self.path} is present."
 
 
-def _json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+@dataclass(frozen=True)
+class EvalRun:
+    """One eval table: its summary, the file it came from, and its first answer (the lesson's "first output")."""
+
+    summary: EvalSummary
+    path: str
+    first_case: str
+    first_output: str
+
+    @property
+    def label(self) -> str:
+        s = self.summary
+        mode = ", constrained" if s.constrained else ""
+        return f"{s.model.split('/')[-1]} on {s.runtime} {s.passed}/{s.cases}{mode}"
 
 
-def _environment(path: Path) -> str:
-    env = _json(path)
-    gpu = f"GPU {env['gpu']['name']}" if env["gpu"]["available"] else "no GPU"
-    return f"{env['platform']}, Python {env['python']}, {env['cpu_cores']} cores, {env['ram_total_gb']} GB RAM, {gpu}; {len(env['missing'])} missing packages"
+@dataclass(frozen=True)
+class MemoryCheck:
+    """The worst gap between the estimator and measured peak memory, over the rows of ``memory_check.csv``."""
+
+    rows: int
+    worst_error_pct: float
 
 
-def _memory(path: Path) -> str:
-    with path.open(encoding="utf-8") as handle:
+@dataclass(frozen=True)
+class Evidence:
+    """Everything :func:`gather` found. ``sources`` has one entry per source, whatever its state."""
+
+    sources: dict[str, Source]
+    runs: tuple[EvalRun, ...] = ()
+    case_ids: tuple[str, ...] = ()
+    memory: MemoryCheck | None = None
+    colab: ColabRun | None = None
+    benchmark: Benchmark | None = None
+    shutdown: ShutdownProof | None = None
+    eval_problems: tuple[str, ...] = field(default_factory=tuple)
+
+    def problems(self) -> list[str]:
+        """A sentence for every file that is there but cannot be used."""
+        return [s.message for s in self.sources.values() if s.status == UNREADABLE] + list(self.eval_problems)
+
+    def raise_for_problems(self) -> None:
+        if self.problems():
+            raise EvidenceError(" ".join(self.problems()))
+
+
+def _memory_check(path: Path) -> MemoryCheck:
+    with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    worst = max(abs(float(r["error_pct"])) for r in rows)
-    rule = max(abs(float(r["rule_error_pct"])) for r in rows)
-    return f"estimator within {worst:.1f}% of measured peak memory on {len(rows)} model/runtime/dtype rows (the x1.2 rule: up to {rule:.1f}% off)"
+    if not rows:
+        raise ValueError("it holds no rows.")
+    try:
+        errors = [abs(float(row["error_pct"])) for row in rows]
+    except (KeyError, TypeError, ValueError):
+        raise ValueError("a row has no readable error_pct; the file looks cut off or comes from an older kit.") from None
+    return MemoryCheck(len(rows), max(errors))
 
 
-def _evals(folder: Path) -> str:
-    rows = read_tables(folder.parent)
-    runs: dict[tuple[str, str], list[dict]] = {}
-    for row in rows:
-        runs.setdefault((row["model"], row["runtime"]), []).append(row)
-    parts = [f"{s['model'].split('/')[-1]} on {s['runtime']} {s['passed']}/{s['cases']}" for s in map(summarize, runs.values())]
-    return "fixed cases passed: " + "; ".join(sorted(parts))
+def _read(name: str, path: Path, reader):
+    """Read one source; any way the file can be broken becomes a :class:`Source` that says so."""
+    shown = relative(path)
+    if not path.exists():
+        return Source(name, shown, MISSING, PRODUCERS[name]), None
+    try:
+        return Source(name, shown, PRESENT, PRODUCERS[name]), reader(path)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, ReportFormatError, ServingError) as error:
+        text = str(error) or type(error).__name__
+        if isinstance(error, json.JSONDecodeError):
+            text = "it is empty or not valid JSON (cut off while being written?)."
+        return Source(name, shown, UNREADABLE, PRODUCERS[name], text), None
 
 
-def _colab(path: Path) -> str:
-    run = _json(path)
-    return f"{run['plan']['model']} on {run['plan']['device']}: proves {run['plan']['proves']}"
+def _shutdown(path: Path) -> ShutdownProof:
+    return ShutdownProof.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
-def _benchmark(path: Path) -> str:
-    bench = _json(path)
-    first, best = bench["levels"][0], max(bench["levels"], key=lambda lv: lv["output_throughput"])
-    return (f"vLLM {bench.get('server_version') or '(unknown version)'} on {bench['hardware']}: median TTFT {first['ttft_ms']['median']} ms and "
-            f"TPOT {first['tpot_ms']['median']} ms at concurrency {first['concurrency']}; best {best['output_throughput']} output tok/s "
-            f"at concurrency {best['concurrency']}; goodput {best['goodput']} req/s")
+def _runs(outputs: Path) -> tuple[tuple[EvalRun, ...], tuple[str, ...]]:
+    runs, problems = [], []
+    for path in table_files(outputs):
+        try:
+            rows: list[EvalRow] = read_table(path)
+        except EvalTableError as error:
+            problems.append(str(error))
+            continue
+        runs.append(EvalRun(summarize(rows), relative(path), rows[0].case_id, rows[0].output))
+    return tuple(runs), tuple(problems)
 
 
-def _shutdown(path: Path) -> str:
-    proof = _json(path)
-    return f"stopped: {proof['stopped']} ({proof['health']} at {proof['health_checked_at']})"
+def gather(outputs: Path | None = None) -> Evidence:
+    """Read every evidence source under ``outputs`` (default: the kit's ``outputs/``). Never writes."""
+    outputs = outputs or outputs_dir()
+    sources, found = {}, {}
+    for name, reader in (
+        ("memory_check", _memory_check),
+        ("colab_run", read_colab_run),
+        ("benchmark", read_benchmark),
+        ("shutdown_proof", _shutdown),
+    ):
+        sources[name], found[name] = _read(name, outputs / ARTEFACTS[name], reader)
+    runs, problems = _runs(outputs)
+    evals_dir = outputs / ARTEFACTS["evals"]
+    status = PRESENT if runs else (UNREADABLE if problems else MISSING)
+    sources["evals"] = Source("evals", relative(evals_dir) + "/", status, PRODUCERS["evals"], " ".join(problems))
+    return Evidence(
+        sources,
+        runs,
+        tuple(c.case_id for c in load_cases()),
+        found["memory_check"],
+        found["colab_run"],
+        found["benchmark"],
+        found["shutdown_proof"],
+        problems if runs else (),
+    )
 
 
-SOURCES = (
-    Source("environment", "environment.json", "notebook 00_setup_check", _environment),
-    Source("memory_check", "memory_check.csv", "make run (benchmarks/memory_check.py)", _memory),
-    Source("eval_tables", "evals", "notebooks 02, 03 and 04", _evals),
-    Source("colab_run", "colab_run.json", "notebook 03_colab_gpu_route", _colab),
-    Source("serving_benchmark", "serving/benchmark.json", "notebook 04_rented_gpu_route", _benchmark),
-    Source("shutdown_proof", "serving/shutdown_proof.json", "notebook 04_rented_gpu_route", _shutdown),
-)
+def model_version(model: str, runtime: str) -> tuple[str, str] | None:
+    """The SHA-256 of the weights file this machine ran for ``model`` (from the shelf manifest), and that file.
 
-
-def gather(outputs: Path | None = None) -> dict[str, dict[str, str]]:
-    """Every evidence source: present with a one-line summary, or missing with its producer."""
-    outputs = outputs or OUTPUTS
-    found = {}
-    for source in SOURCES:
-        path = outputs / source.path
-        present = path.is_dir() and any(path.glob("*.csv")) if source.name == "eval_tables" else path.is_file()
-        found[source.name] = (
-            {"status": "present", "summary": source.summarize(path)} if present
-            else {"status": "missing", "summary": f"missing: run {source.producer} to produce outputs/{source.path}"}
-        )
-    return found
-
-
-#: The measurements that bear on each route's decision.
-FACTS_BY_ROUTE = {
-    "local_cpu": ("memory_check",),
-    "free_colab": ("colab_run", "memory_check"),
-    "rented_gpu": ("serving_benchmark", "shutdown_proof"),
-}
-
-
-def complete(record: dict[str, Any], evidence: dict[str, dict[str, str]]) -> dict[str, Any]:
-    """The record with its evidence attached and the paragraph finished from it.
-
-    The paragraph is rebuilt from the profile each time, so completing an
-    already completed record gives the same text, not a doubled one.
+    llama.cpp runs the GGUF; the other runtimes the converted folder. ``None``
+    when the model is not on the shelf: online, record the hub revision instead.
     """
-    from helpers.decision import Profile, build_record
+    quantized = {names.SMOLLM2: names.SMOLLM2_GGUF}
+    entry = SHELF_ENTRIES.get(quantized.get(model, "") if runtime == "llama.cpp" else model)
+    manifest = entry.path / MANIFEST if entry else None
+    if manifest is None or not manifest.is_file():
+        return None
+    files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+    weights = next((n for n in files if n.endswith((".safetensors", ".gguf")) and "vocab" not in n), None)
+    return (files[weights]["sha256"], relative(entry.path / weights)) if weights else None
 
-    done = json.loads(json.dumps(record))
-    done["evidence"].update({name: item["summary"] for name, item in evidence.items()})
-    route = done["profile"]["route"]
-    facts = [evidence[name]["summary"] for name in FACTS_BY_ROUTE[route] if evidence[name]["status"] == "present"]
-    evals = evidence["eval_tables"]
-    paragraph = build_record(Profile(**done["profile"]))["decision_paragraph"].rstrip(".")
-    if facts:
-        paragraph = paragraph.replace(". I will not use", f" (measured: {'; '.join(facts)}). I will not use", 1)
-    paragraph += f"; today it shows {evals['summary']}." if evals["status"] == "present" else "; no eval table exists yet."
-    done["decision_paragraph"] = paragraph
-    return done
+
+def runtime_family(runtime: str) -> str:
+    """The estimator's runtime for a runtime name an eval table uses ("transformers", "vllm", "openai-compatible", ...)."""
+    name = runtime.lower()
+    if "llama" in name:
+        return "llama.cpp"
+    if "vllm" in name or "openai" in name or "sglang" in name:
+        return "vllm"
+    if "cuda" in name:
+        return "transformers-cuda"
+    return "transformers-cpu"
+
+
+def runs_of(evidence: Evidence, model: str, runtime: str) -> list[EvalRun]:
+    """The eval runs of one model on one estimator runtime."""
+    return [r for r in evidence.runs if r.summary.model == model and runtime_family(r.summary.runtime) == runtime]

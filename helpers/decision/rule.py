@@ -1,0 +1,290 @@
+"""The course's rule: from a profile to two candidates, a claim and a fallback, never past the estimator.
+
+*Start with the smallest model and simplest runtime that proves the behaviour;
+upgrade only on evidence.* :func:`choose` never recommends a model the estimator
+says does not fit, says which memory it compared against (RAM when the model
+runs on a CPU, GPU memory otherwise), and rejects every catalogue model that
+lacks a must-have, giving that reason.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from helpers import hardware, names
+from helpers.decision.profile import (
+    LONG_CONTEXT_TOKENS,
+    MIN_SERVING_VRAM_GB,
+    RUNTIME_NEEDS,
+    SMALL_INSTRUCT_MAX_PARAMS,
+    Profile,
+)
+
+#: What each kind of first run can claim, as whole sentences.
+CLAIMS = {
+    "workflow": "This choice proves the workflow, not model quality.",
+    "portable": "This choice proves a portable notebook run, not stable serving.",
+    "portable_cpu": "This choice proves a portable notebook run on the CPU: not GPU speed, not model quality.",
+    "serving": "This choice proves controlled serving, eval, latency and shutdown.",
+    "gpu_first": "This choice proves the model answers on a GPU before paying for a service.",
+    "not_ready": "The current hardware route is not ready: do not start GPU serving yet.",
+    "nothing_fits": "Nothing in the catalogue fits this memory yet: use the fallback.",
+}
+CLAIMS_BY_ROUTE = {
+    "local_cpu": ("workflow", "nothing_fits"),
+    "free_colab": ("portable", "portable_cpu", "nothing_fits"),
+    "rented_gpu": ("serving", "gpu_first", "not_ready", "nothing_fits"),
+}
+RUNTIME_NAMES = {
+    "transformers-cpu": "Transformers on the CPU",
+    "llama.cpp": "llama.cpp (quantized, on the CPU)",
+    "transformers-cuda": "Transformers on the GPU",
+    "vllm": "vLLM (OpenAI-compatible server)",
+}
+#: Dtypes each runtime loads, in the order the rule tries them.
+ON_CPU = ("transformers-cpu", "llama.cpp")
+RUNTIME_DTYPES = {
+    "transformers-cpu": ("fp32", "bf16"),
+    "llama.cpp": ("q4_1", "q4_k_m", "q8_0"),
+    "transformers-cuda": ("bf16", "int8", "int4"),
+    "vllm": ("bf16", "int8", "int4"),
+}
+
+
+# --------------------------------------------------------------------------- what a model covers and needs
+
+
+def lacks(model: str, needs: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The needs a catalogue model does not cover, each with the catalogue's reason."""
+    entry = hardware.candidate(model)
+    missing = []
+    for need in needs:
+        if need in RUNTIME_NEEDS:
+            continue
+        if need == "long_context":
+            context = hardware.candidate_shape(model).context_length
+            if context < LONG_CONTEXT_TOKENS:
+                missing.append((need, f"its context is {context:,} tokens, below {LONG_CONTEXT_TOKENS:,}"))
+        elif need == "commercial_use":
+            if entry.get("commercial_use") != "yes":
+                missing.append((need, f"its licence ({entry['license']}) does not plainly allow it: {entry['license_note']}"))
+        elif need not in entry.get("capabilities", []):
+            missing.append((need, entry.get("capability_note", "the catalogue does not list it")))
+    return missing
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One model on one runtime, with the estimator's numbers and the memory they were compared against."""
+
+    model: str
+    dtype: str
+    estimator_runtime: str
+    context_tokens: int
+    memory_kind: str
+    memory_available_gb: float
+    estimate: hardware.Estimate
+    lacks: tuple[tuple[str, str], ...]
+
+    @property
+    def runtime(self) -> str:
+        return RUNTIME_NAMES[self.estimator_runtime]
+
+    @property
+    def need_gb(self) -> float:
+        return self.estimate.total_bytes / hardware.GB
+
+    @property
+    def fits(self) -> bool:
+        return self.estimate.total_bytes <= self.memory_available_gb * hardware.GB
+
+    @property
+    def workflow_only(self) -> bool:
+        return hardware.candidate(self.model).get("role") == "workflow"
+
+
+def estimate_for(
+    model: str, dtype: str, runtime: str, context_tokens: int, memory_gb: float, needs: tuple[str, ...]
+) -> Candidate:
+    shape = hardware.candidate_shape(model)
+    tokens = min(context_tokens, shape.context_length)
+    est = hardware.estimate(shape, dtype, runtime=runtime, context_tokens=tokens)
+    kind = "RAM" if runtime in ON_CPU else "GPU memory"
+    return Candidate(model, dtype, runtime, tokens, kind, memory_gb, est, tuple(lacks(model, needs)))
+
+
+def best_dtype(model: str, runtime: str, context_tokens: int, memory_gb: float, needs: tuple[str, ...]) -> Candidate | None:
+    """The model at the first dtype its runtime loads; the first that fits, else the smallest need."""
+    offered = [d for d in RUNTIME_DTYPES[runtime] if d in hardware.candidate(model)["dtypes"]]
+    options = [estimate_for(model, d, runtime, context_tokens, memory_gb, needs) for d in offered]
+    if not options:
+        return None
+    return next((c for c in options if c.fits), min(options, key=lambda c: c.need_gb))
+
+
+def instruct_models() -> list[str]:
+    """Catalogue instruct models, smallest first."""
+    models = [e["id"] for e in hardware.catalogue()["models"] if e.get("role") != "workflow"]
+    return sorted(models, key=lambda m: hardware.parameter_count(hardware.candidate_shape(m)))
+
+
+def smallest_covering(
+    profile: Profile,
+    runtime: str,
+    memory_gb: float,
+    context_tokens: int,
+    *,
+    larger_than: int = 0,
+    max_params: float = math.inf,
+    must_fit: bool = True,
+) -> Candidate | None:
+    """The smallest instruct model that covers every must-have (and fits, when ``must_fit``)."""
+    for model in instruct_models():
+        params = hardware.parameter_count(hardware.candidate_shape(model))
+        if params <= larger_than or params > max_params or lacks(model, profile.must_have):
+            continue
+        option = best_dtype(model, runtime, context_tokens, memory_gb, profile.must_have)
+        if option and (option.fits or not must_fit):
+            return option
+    return None
+
+
+# --------------------------------------------------------------------------- the rule
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A model set aside, why, and the estimate the reason rests on (so a test can hold the two together)."""
+
+    model: str
+    reason: str
+    estimate: Candidate | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The rule's answer: where to start, what comes next, what it may claim, and what is set aside."""
+
+    profile: Profile
+    claim_key: str
+    candidate_1: Candidate | None
+    candidate_2: Candidate | None
+    start_gpu_serving: bool
+    rejected: tuple[Rejection, ...]
+
+    @property
+    def claim(self) -> str:
+        return CLAIMS[self.claim_key]
+
+    @property
+    def fallback(self) -> str:
+        if self.profile.cloud_allowed:
+            return "a cloud model API, or RAG with the current API model, if the candidates fail the fixed eval set"
+        return (
+            f"a smaller model or a stronger quantization on llama.cpp; no cloud model API, because {self.profile.privacy} "
+            "data may not leave your machines"
+        )
+
+    @property
+    def fallback_runtime(self) -> str:
+        start = self.candidate_1.estimator_runtime if self.candidate_1 else None
+        if start == "vllm":
+            return "SGLang (also OpenAI-compatible), or Transformers to debug one prompt"
+        if start == "llama.cpp":
+            return "Ollama or LM Studio for a laptop hand-off, on the same GGUF file"
+        if start in ("transformers-cpu", "transformers-cuda"):
+            return "llama.cpp with a quantized GGUF when memory or speed runs short"
+        return "llama.cpp with the smallest quantized model, once memory allows"
+
+
+def _rejections(
+    profile: Profile, chosen: tuple[Candidate | None, ...], runtime: str, memory_gb: float, context: int
+) -> tuple[Rejection, ...]:
+    """Why every other catalogue model is set aside: a missing must-have first, then memory, then size."""
+    picked = {c.model for c in chosen if c}
+    start = chosen[0]
+    start_params = start.estimate.parameters if start else 0
+    found = []
+    for entry in hardware.catalogue()["models"]:
+        model = entry["id"]
+        if model in picked:
+            continue
+        missing = lacks(model, profile.must_have)
+        option = best_dtype(model, runtime, context, memory_gb, profile.must_have) or best_dtype(
+            model, "transformers-cpu" if runtime in ON_CPU else "transformers-cuda", context, memory_gb, profile.must_have
+        )
+        if entry.get("role") == "workflow":
+            reason = "random weights: it proves the workflow, never the task"
+        elif missing:
+            reason = "lacks " + "; lacks ".join(f"{need} ({why})" for need, why in missing)
+        elif not option.fits:
+            reason = (
+                f"does not fit: the estimator puts it at {option.need_gb:.2f} GB ({option.dtype}, {option.runtime}) "
+                f"against {memory_gb:g} GB of {option.memory_kind}"
+            )
+        elif option.estimate.parameters > start_params:
+            reason = (
+                f"fits ({option.need_gb:.2f} GB of {memory_gb:g} GB of {option.memory_kind}), but it is larger than "
+                "needed until the fixed eval set shows a failure it would fix"
+            )
+        else:
+            reason = "smaller than the first candidate, which the must-haves and the route already justify"
+        found.append(Rejection(model, reason, option))
+    return tuple(found)
+
+
+def choose(profile: Profile) -> Decision:
+    """Apply the course's rule to a profile. Every route of the lesson is covered."""
+    route, ram, vram = profile.route, profile.ram_gb, profile.available_vram_gb
+    service = profile.service_needed
+    if route == "local_cpu" or (route == "free_colab" and vram == 0):
+        tiny = estimate_for(names.TINY_GPT2, "fp32", "transformers-cpu", 1024, ram, ())
+        task_model = smallest_covering(profile, "llama.cpp", ram, 4096)
+        if route == "free_colab":
+            later = smallest_covering(
+                profile, "transformers-cuda", 0.0, 4096, max_params=SMALL_INSTRUCT_MAX_PARAMS, must_fit=False
+            )
+            first, second, key = (tiny, later, "portable_cpu") if tiny.fits else (None, later, "nothing_fits")
+        elif tiny.fits:
+            first, second, key = (
+                tiny,
+                task_model or smallest_covering(profile, "llama.cpp", ram, 4096, must_fit=False),
+                "workflow",
+            )
+        else:
+            first, key = task_model, "workflow" if task_model else "nothing_fits"
+            second = smallest_covering(
+                profile,
+                "vllm",
+                MIN_SERVING_VRAM_GB,
+                8192,
+                must_fit=False,
+                larger_than=task_model.estimate.parameters if task_model else 0,
+            )
+        runtime, memory = "llama.cpp", ram
+    elif route == "free_colab":
+        first = smallest_covering(profile, "transformers-cuda", vram, 4096, max_params=SMALL_INSTRUCT_MAX_PARAMS)
+        larger = first.estimate.parameters if first else 0
+        second = smallest_covering(profile, "transformers-cuda", vram, 4096, larger_than=larger) or smallest_covering(
+            profile, "vllm", vram, 8192, larger_than=larger, must_fit=False
+        )
+        key, runtime, memory = ("portable" if first else "nothing_fits"), "transformers-cuda", vram
+    elif vram >= MIN_SERVING_VRAM_GB:
+        runtime = "vllm" if service else "transformers-cuda"
+        first = smallest_covering(profile, runtime, vram, 8192)
+        larger = first.estimate.parameters if first else 0
+        second = smallest_covering(profile, runtime, vram, 8192, larger_than=larger) or smallest_covering(
+            profile, runtime, vram, 8192, larger_than=larger, must_fit=False
+        )
+        key = ("serving" if service else "gpu_first") if first else "nothing_fits"
+        memory = vram
+    else:
+        runtime, memory = ("transformers-cuda", vram) if vram > 0 else ("llama.cpp", ram)
+        first = smallest_covering(profile, runtime, memory, 4096)
+        second = smallest_covering(
+            profile, "vllm", MIN_SERVING_VRAM_GB, 8192, must_fit=False, larger_than=first.estimate.parameters if first else 0
+        )
+        key = "not_ready" if first else "nothing_fits"
+    serving = route == "rented_gpu" and service and key == "serving"
+    return Decision(profile, key, first, second, serving, _rejections(profile, (first, second), runtime, memory, 4096))

@@ -1,0 +1,256 @@
+"""The lesson's exercise: a learner's three-sentence decision paragraph, checked by rules.
+
+The lesson ends with one paragraph to write ("For this project, I will start
+with _ using _ because _. I will not use a larger model yet because _. I will
+switch only if the fixed eval set shows _."). :func:`check` reads it against the
+learner's decision (the rule and the estimator), the gate's fixed cases and,
+when given, the evidence's verdict. Each finding is a specific sentence, and the
+lesson's pass criterion comes back as a checklist. It is deterministic: rules
+and the estimator, no model.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from helpers import hardware
+from helpers.decision import Decision, best_dtype
+from helpers.verdict import MET, Gate, Verdict
+
+TEMPLATE = (
+    "For this project, I will start with _____ using _____ because _____.\n"
+    "I will not use a larger model yet because _____.\n"
+    "I will switch only if the fixed eval set shows _____."
+)
+SENTENCES = re.compile(
+    r"for this project,?\s+i will start with\s+(?P<model>.+?)\s+using\s+(?P<runtime>.+?)\s+because\s+(?P<because>.+?)[.\s]*"
+    r"i will not use a larger model yet because\s+(?P<not_larger>.+?)[.\s]*"
+    r"i will switch only if the fixed eval set shows\s+(?P<switch>.+?)[.\s]*$",
+    re.I | re.S,
+)
+#: The runtimes a paragraph can name, and the estimator runtime each one stands for.
+RUNTIME_WORDS = {
+    "vllm": "vllm",
+    "sglang": "vllm",
+    "llama.cpp": "llama.cpp",
+    "llama-cpp": "llama.cpp",
+    "ollama": "llama.cpp",
+    "lm studio": "llama.cpp",
+    "transformers": "transformers",
+}
+SERVERS = ("vllm", "sglang")
+EVIDENCE_WORDS = re.compile(r"\d+(\.\d+)?\s*(gb|%)|\d+\s*/\s*\d+|estimator|fits?\b|eval|pass|fail|cases?\b|licen", re.I)
+REASON_WORDS = re.compile(r"eval|fail|case|cost|memory|gb|fit|budget|latency|evidence|pass", re.I)
+MEASURE_WORDS = re.compile(r"\d|pass|fail", re.I)
+STOP_WORDS = re.compile(r"stop|shut ?down|budget|hour|cost", re.I)
+CASE_WORDS = {
+    "json": "stable_json",
+    "chinese": "zh_en_answers",
+    "zh-": "zh_en_answers",
+    "extraction": "extraction",
+    "refusal": "private_docs",
+    "sop": "private_docs",
+    "language": "zh_en_answers",
+}
+
+#: Every sentence the checker says, in one place.
+SAY = {
+    "empty": "Your paragraph is empty. Copy the template below into `paragraph` and fill in each _____:\n" + TEMPLATE,
+    "template": "Your paragraph is still the template. Replace each _____ with your own words, then run this cell again.",
+    "shape": 'Keep the lesson\'s three sentences, in order: "For this project, I will start with … using … because …", '
+    '"I will not use a larger model yet because …" and "I will switch only if the fixed eval set shows …".',
+    "model_unknown": 'I cannot find a catalogue model in "{text}". Name one of: {known}.',
+    "model_ok": "You start with {model}, which the estimator puts at {need:.2f} GB of {kind} against {avail:g} GB: it fits.",
+    "no_fit": "You start with {model}, but the estimator says {model} does not fit {avail:g} GB of {kind}: it needs about "
+    "{need:.1f} GB even as {dtype} on {runtime}.",
+    "lacks": "You start with {model}, but it lacks the must-have {need}: {why}",
+    "workflow": "{model} has random weights: say that it proves the workflow only, and what model the answers will come from.",
+    "runtime_none": "Name the runtime you start with (Transformers, llama.cpp, Ollama, vLLM or SGLang).",
+    "no_service": "You chose {runtime}, but nothing in the profile needs a service (NEEDS_SERVICE=no). Transformers or llama.cpp "
+    "proves the same behaviour with less to run.",
+    "needs_server": (
+        "The profile needs a service, but {runtime} alone gives no endpoint: name vLLM or SGLang (or llama.cpp's server)."
+    ),
+    "runtime_ok": "Your runtime ({runtime}) matches the profile's service need.",
+    "because_weak": "Your reason gives no evidence. Name the estimator's number (GB against your memory) or an eval result.",
+    "because_ok": "Your reason cites evidence.",
+    "not_larger_weak": "Say what a larger model is waiting for: a failure on the fixed eval set, memory, or cost.",
+    "not_larger_ok": "You say what a larger model is waiting for.",
+    "no_case": (
+        "Your switch condition names no fixed eval case. Name one (for example {example}) or a category of them (JSON, Chinese)."
+    ),
+    "case_ok": "Your switch condition names fixed eval cases ({cases}).",
+    "not_measurable": "Make the switch condition measurable: a pass count, a share, or named cases that fail.",
+    "no_stop": "On a rented GPU, say when it stops: a stop time, a budget, or the shutdown proof.",
+    "contradicts": "The evidence already shows the upgrade signal of the {route} card ({rows}). Your paragraph still starts with "
+    "{model}: move to {next} or say why not.",
+    "pass": "You pass the lesson's criterion.",
+    "not_yet": "Not yet: fix the unchecked items above and run the cell again.",
+}
+CHECKLIST = (
+    "Why your model/runtime pair is enough for the current project",
+    "What would make you upgrade",
+    "What evidence keeps a random model demo from becoming an uncontrolled deployment",
+)
+
+
+class ExerciseError(ValueError):
+    """A paragraph the checker cannot read yet (empty, the template, or not the lesson's three sentences)."""
+
+
+@dataclass(frozen=True)
+class Parts:
+    model: str
+    runtime: str
+    because: str
+    not_larger: str
+    switch: str
+
+
+@dataclass(frozen=True)
+class Note:
+    ok: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The notes, each checked or not, and the lesson's pass criterion as a checklist."""
+
+    notes: tuple[Note, ...]
+    checklist: tuple[Note, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(item.ok for item in self.checklist)
+
+    def text(self) -> str:
+        lines = [f"[{'x' if n.ok else ' '}] {n.text}" for n in self.notes]
+        lines += ["", "The lesson's pass criterion: you can explain"]
+        lines += [f"[{'x' if item.ok else ' '}] {item.text}" for item in self.checklist]
+        return "\n".join(lines + ["", SAY["pass"] if self.passed else SAY["not_yet"]])
+
+
+def parse(paragraph: str) -> Parts:
+    """The five blanks of the lesson's paragraph, or :class:`ExerciseError` saying what to do."""
+    text = " ".join((paragraph or "").split())
+    if not text:
+        raise ExerciseError(SAY["empty"])
+    if "___" in text or text == " ".join(TEMPLATE.split()):
+        raise ExerciseError(SAY["template"])
+    found = SENTENCES.search(text)
+    if not found:
+        raise ExerciseError(SAY["shape"])
+    return Parts(*(found.group(k).strip() for k in ("model", "runtime", "because", "not_larger", "switch")))
+
+
+def find_model(text: str) -> str | None:
+    """The catalogue model a blank names, by id or by its name after the slash."""
+    lowered = text.lower()
+    for entry in sorted(hardware.catalogue()["models"], key=lambda e: -len(e["id"])):
+        if entry["id"].lower() in lowered or entry["id"].split("/")[-1].lower() in lowered:
+            return entry["id"]
+    return None
+
+
+def find_runtime(text: str) -> str | None:
+    lowered = text.lower()
+    return next((word for word in RUNTIME_WORDS if word in lowered), None)
+
+
+def _model_notes(parts: Parts, decision: Decision, runtime_word: str | None) -> list[Note]:
+    profile = decision.profile
+    model = find_model(parts.model)
+    if model is None:
+        known = ", ".join(e["id"] for e in hardware.catalogue()["models"])
+        return [Note(False, SAY["model_unknown"].format(text=parts.model, known=known))]
+    family = RUNTIME_WORDS.get(runtime_word or "", "transformers")
+    on_gpu = profile.route != "local_cpu" and profile.available_vram_gb > 0
+    if family == "transformers":
+        family = "transformers-cuda" if on_gpu else "transformers-cpu"
+    memory = profile.available_vram_gb if family in ("vllm", "transformers-cuda") else profile.ram_gb
+    option = best_dtype(model, family, 4096, memory, profile.must_have) or best_dtype(model, "transformers-cpu", 4096, memory, ())
+    notes = []
+    if not option.fits:
+        notes.append(
+            Note(
+                False,
+                SAY["no_fit"].format(
+                    model=model,
+                    avail=memory,
+                    kind=option.memory_kind,
+                    need=option.need_gb,
+                    dtype=option.dtype,
+                    runtime=option.runtime,
+                ),
+            )
+        )
+    else:
+        notes.append(Note(True, SAY["model_ok"].format(model=model, need=option.need_gb, kind=option.memory_kind, avail=memory)))
+    if option.workflow_only:
+        said = re.search(r"workflow|loop|random|noise", parts.because + parts.not_larger, re.I)
+        notes.append(Note(bool(said), SAY["workflow"].format(model=model)))
+    else:
+        notes += [Note(False, SAY["lacks"].format(model=model, need=need, why=why)) for need, why in option.lacks]
+    return notes
+
+
+def _runtime_notes(runtime_word: str | None, decision: Decision) -> list[Note]:
+    if runtime_word is None:
+        return [Note(False, SAY["runtime_none"])]
+    server = runtime_word in SERVERS
+    name = {"vllm": "vLLM", "sglang": "SGLang"}.get(runtime_word, runtime_word)
+    if server and not decision.profile.service_needed:
+        return [Note(False, SAY["no_service"].format(runtime=name))]
+    if decision.profile.service_needed and not server:
+        return [Note(False, SAY["needs_server"].format(runtime=name))]
+    return [Note(True, SAY["runtime_ok"].format(runtime=name))]
+
+
+def _switch_notes(parts: Parts, gate: Gate, case_ids: tuple[str, ...], decision: Decision) -> list[Note]:
+    lowered = parts.switch.lower()
+    named = [case for case in case_ids if case in lowered] or [word.rstrip("-") for word in CASE_WORDS if word in lowered]
+    required = gate.required_for(decision.profile.must_have)
+    notes = [
+        Note(bool(named), SAY["case_ok"].format(cases=", ".join(named)) if named else SAY["no_case"].format(example=required[0]))
+    ]
+    if not MEASURE_WORDS.search(parts.switch):
+        notes.append(Note(False, SAY["not_measurable"]))
+    return notes
+
+
+def check(paragraph: str, decision: Decision, gate: Gate, case_ids: tuple[str, ...], verdict: Verdict | None = None) -> Feedback:
+    """Specific feedback on a learner's paragraph, and the lesson's pass criterion as a checklist."""
+    parts = parse(paragraph)
+    runtime_word = find_runtime(parts.runtime)
+    enough = _model_notes(parts, decision, runtime_word) + _runtime_notes(runtime_word, decision)
+    enough.append(
+        Note(
+            bool(EVIDENCE_WORDS.search(parts.because)),
+            SAY["because_ok"] if EVIDENCE_WORDS.search(parts.because) else SAY["because_weak"],
+        )
+    )
+    upgrade = _switch_notes(parts, gate, case_ids, decision)
+    evidence = [
+        Note(
+            bool(REASON_WORDS.search(parts.not_larger)),
+            SAY["not_larger_ok"] if REASON_WORDS.search(parts.not_larger) else SAY["not_larger_weak"],
+        )
+    ]
+    if decision.profile.route == "rented_gpu" and not STOP_WORDS.search(paragraph):
+        evidence.append(Note(False, SAY["no_stop"]))
+    first, card = decision.candidate_1, verdict.mine if verdict else None
+    if card and card.status == MET and first and find_model(parts.model) == first.model and decision.candidate_2:
+        evidence.append(
+            Note(
+                False,
+                SAY["contradicts"].format(
+                    route=card.route, rows="; ".join(card.rows), model=first.model, next=decision.candidate_2.model
+                ),
+            )
+        )
+    checklist = tuple(
+        Note(all(n.ok for n in group), label) for group, label in zip((enough, upgrade, evidence), CHECKLIST, strict=True)
+    )
+    return Feedback(tuple(enough + upgrade + evidence), checklist)

@@ -1,0 +1,199 @@
+"""Views for notebooks 01, 06 and 07: tables, the fit plot, the profile form, the verdict and the record on screen.
+
+The logic is in ``helpers.decision`` (the rule), ``helpers.record``,
+``helpers.evidence``, ``helpers.verdict`` and ``helpers.exercise``; these
+functions only show what those return.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from IPython.display import Markdown, display
+
+from helpers import hardware
+from helpers.decision import NEEDS, PRIVACY_LEVELS, ROUTES, Decision, DecisionError, Profile, choose, lacks
+from helpers.evidence import Evidence
+from helpers.exercise import ExerciseError, Feedback
+from helpers.record import RecordError, build_record, render_markdown, write_record
+from helpers.verdict import Verdict
+
+#: The estimator runtime each route's fit table uses, and the memory it compares against.
+FIT_RUNTIME = {"local_cpu": "transformers-cpu", "free_colab": "transformers-cuda", "rented_gpu": "vllm"}
+
+
+def summary(decision: Decision) -> None:
+    """Three lines: the profile, the first candidate and the claim."""
+    p, first = decision.profile, decision.candidate_1
+    print(
+        f"Profile: route={p.route}, privacy={p.privacy}, GPU memory {p.available_vram_gb:g} GB, RAM {p.ram_gb:g} GB, "
+        f"service={'yes' if p.needs_service else 'no'}, must-have: {', '.join(p.must_have) or 'none'}"
+    )
+    if first:
+        print(
+            f"Decision: {first.model} with {first.runtime} ({first.need_gb:.2f} GB of {first.memory_kind} "
+            f"against {first.memory_available_gb:g} GB)"
+        )
+    else:
+        print(f"Decision: no model fits yet; fallback: {decision.fallback}")
+    print(f"Claim: {decision.claim}")
+
+
+def compare_routes(profile: Profile) -> pd.DataFrame:
+    """The same project on each route: what it starts with, against which memory, and what it may claim."""
+    rows = []
+    for route in ROUTES:
+        d = choose(
+            Profile(**{**profile.to_json(), "route": route, "must_have": profile.must_have, "nice_to_have": profile.nice_to_have})
+        )
+        first = d.candidate_1
+        rows.append(
+            {
+                "route": route,
+                "candidate_1": first.model if first else "none fits",
+                "runtime": first.runtime if first else "-",
+                "memory": f"{first.need_gb:.2f} of {first.memory_available_gb:g} GB {first.memory_kind}" if first else "-",
+                "candidate_2": d.candidate_2.model if d.candidate_2 else "none",
+                "claim": d.claim,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def task_fit(profile: Profile) -> pd.DataFrame:
+    """Every catalogue model against the must-haves: what it lacks, in the catalogue's words."""
+    rows = []
+    for entry in hardware.catalogue()["models"]:
+        missing = lacks(entry["id"], profile.must_have)
+        rows.append(
+            {
+                "model": entry["id"],
+                "licence": entry["license"],
+                "lacks": "; ".join(f"{need}: {why}" for need, why in missing) or "nothing",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def fit_memory(profile: Profile) -> tuple[str, float, str]:
+    """The runtime, memory and memory kind the fit table uses for this profile."""
+    if profile.route == "local_cpu" or profile.available_vram_gb == 0:
+        return "transformers-cpu", profile.ram_gb, "RAM"
+    return FIT_RUNTIME[profile.route], profile.available_vram_gb, "GPU memory"
+
+
+def fit_table(profile: Profile, context_tokens: int = 4096) -> pd.DataFrame:
+    runtime, memory, kind = fit_memory(profile)
+    print(
+        f"Memory compared: {memory:g} GB of {kind}; runtime {runtime} (GGUF rows on llama.cpp); context {context_tokens} tokens"
+    )
+    columns = ["model", "dtype", "runtime", "params_b", "weights_gb", "kv_gb", "total_gb", "rule_of_thumb_gb", "fits"]
+    return pd.DataFrame(hardware.fit_table(memory, context_tokens=context_tokens, runtime=runtime))[columns]
+
+
+def plot_fit(table: pd.DataFrame, profile: Profile) -> Any:
+    """Predicted memory per model and dtype (log scale) against the memory available."""
+    import matplotlib.pyplot as plt
+
+    _, memory, kind = fit_memory(profile)
+    labels = [f"{m.split('/')[-1]} {d}" for m, d in zip(table["model"], table["dtype"], strict=True)]
+    figure, axis = plt.subplots(figsize=(10, 4))
+    axis.barh(labels, table["total_gb"], color=["#4c72b0" if fits else "#c44e52" for fits in table["fits"]])
+    axis.axvline(max(memory, 0.01), color="black", linestyle="--", label=f"available: {memory:g} GB of {kind}")
+    axis.set_xscale("log")
+    axis.set_xlabel("predicted peak memory (GB, log scale): weights + KV cache + runtime")
+    axis.invert_yaxis()
+    axis.tick_params(axis="y", labelsize=8)
+    axis.legend(loc="lower right")
+    figure.tight_layout()
+    return figure
+
+
+def licences() -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"model": m["id"], "license": m["license"], "commercial use": m.get("commercial_use", "?"), "note": m["license_note"]}
+            for m in hardware.catalogue()["models"]
+        ]
+    )
+
+
+def show_record(record: dict[str, Any]) -> None:
+    display(Markdown(render_markdown(record)))
+
+
+def show_verdict(verdict: Verdict) -> None:
+    """The verdict first: the profile's own card in bold, then the other two, each with the rows it cites."""
+    lines = []
+    for card in sorted(verdict.cards, key=lambda c: c.route != verdict.route):
+        mine = " (this profile's route)" if card.route == verdict.route else ""
+        lines.append(f"- **{card.route}{mine}: {card.headline}.** {card.says}")
+        lines += [f"  - {row}" for row in card.rows]
+    display(Markdown("\n".join(lines)))
+
+
+def evidence_table(evidence: Evidence) -> pd.DataFrame:
+    return pd.DataFrame([{"source": s.name, "status": s.status, "says": s.message} for s in evidence.sources.values()])
+
+
+def eval_runs(evidence: Evidence) -> pd.DataFrame:
+    return pd.DataFrame([{"run": r.label, "output": r.summary.output_mode, "table": r.path} for r in evidence.runs])
+
+
+def evidence_fit(record: dict[str, Any]) -> pd.DataFrame:
+    print("complete" if record["evidence_fit"]["complete"] else "not complete yet: the missing items say what produces them")
+    return pd.DataFrame(record["evidence_fit"]["items"])
+
+
+def show_feedback(check: Any, *args: Any, **kwargs: Any) -> Feedback | None:
+    """Run the exercise checker and print its feedback, or the one clear message when the paragraph is not ready."""
+    try:
+        feedback = check(*args, **kwargs)
+    except ExerciseError as error:
+        print(error)
+        return None
+    print(feedback.text())
+    return feedback
+
+
+def profile_form(profile: Profile) -> Any:
+    """An ipywidgets form for the profile; "Decide" writes a record and shows it."""
+    import ipywidgets as widgets
+
+    task = widgets.Text(value=profile.task, description="task", layout=widgets.Layout(width="90%"))
+    route = widgets.Dropdown(options=ROUTES, value=profile.route, description="route")
+    privacy = widgets.Dropdown(options=PRIVACY_LEVELS, value=profile.privacy, description="privacy")
+    vram = widgets.BoundedFloatText(value=profile.available_vram_gb, min=0, max=2048, step=1, description="GPU GB")
+    ram = widgets.BoundedFloatText(value=profile.ram_gb, min=0, max=4096, step=1, description="RAM GB")
+    service = widgets.Checkbox(value=profile.needs_service, description="needs a service")
+    must = widgets.SelectMultiple(options=list(NEEDS), value=profile.must_have, description="must have", rows=6)
+    nice = widgets.SelectMultiple(options=list(NEEDS), value=profile.nice_to_have, description="nice to have", rows=6)
+    button = widgets.Button(description="Decide", button_style="primary")
+    output = widgets.Output()
+
+    def decide(_: Any) -> None:
+        output.clear_output()
+        with output:
+            try:
+                chosen = Profile(
+                    task.value,
+                    route.value,
+                    privacy.value,
+                    float(vram.value),
+                    service.value,
+                    float(ram.value),
+                    tuple(must.value),
+                    tuple(nice.value),
+                )
+                record = build_record(choose(chosen))
+                written = write_record(record)
+                show_record(record)
+                print(f"Wrote {written['json']} and {written['markdown']}")
+            except (DecisionError, RecordError) as error:
+                print(f"error: {error}")
+
+    button.on_click(decide)
+    return widgets.VBox(
+        [task, widgets.HBox([route, privacy]), widgets.HBox([vram, ram, service]), widgets.HBox([must, nice]), button, output]
+    )

@@ -1,0 +1,101 @@
+"""Reading and writing records: validated, archived, replaced atomically; evidence attached by one writer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from helpers import clock
+from helpers.decision import Profile, choose
+from helpers.evidence import Evidence, gather
+from helpers.paths import atomic_write_json, atomic_write_text, output, relative
+from helpers.record.build import build_record
+from helpers.record.markdown import render_markdown
+from helpers.record.text import SCHEMA, SCHEMA_VERSION
+from helpers.schemas import first_schema_error
+
+
+class RecordError(ValueError):
+    """A record that cannot be used or written; says what to do. Nothing was written."""
+
+
+def validate_record(record: dict[str, Any]) -> None:
+    """Raise :class:`RecordError` naming the field when the record breaks its schema."""
+    version = record.get("schema_version") if isinstance(record, dict) else None
+    if version != SCHEMA_VERSION:
+        raise RecordError(OLD_VERSION.format(version=version, current=SCHEMA_VERSION))
+    problem = first_schema_error(SCHEMA, record)
+    if problem:
+        raise RecordError(f"The decision record fails its schema at {problem.where}: {problem.message}. Nothing was written.")
+
+
+OLD_VERSION = (
+    "This decision record has schema_version {version!r}; this kit reads version {current}. It was written by an older "
+    "kit, so its fields differ from the lesson's shape. Write a new one with `python choose_openllm_runtime.py` or "
+    "notebook 01; the old file stays where it is (and under outputs/decisions/)."
+)
+
+
+def load_record(path: Path | None = None) -> dict[str, Any]:
+    """The current record, checked: missing, unreadable or older-version files are a :class:`RecordError`."""
+    path = path or output("decision_json")
+    if not path.is_file():
+        raise RecordError(f"No decision record at {relative(path)} yet: run notebook 01 or `python choose_openllm_runtime.py`.")
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise RecordError(
+            f"{relative(path)} is empty or not valid JSON (cut off while being written?). Write it again with "
+            "notebook 01 or `python choose_openllm_runtime.py`; earlier records are under outputs/decisions/."
+        ) from None
+    validate_record(record)
+    return record
+
+
+def profile_of(record: dict[str, Any]) -> Profile:
+    return Profile.from_json(record["profile"])
+
+
+def _archive(record: dict[str, Any]) -> tuple[str, str]:
+    """An archive copy per written record, created exclusively, never overwritten (a counter separates equal stamps)."""
+    folder = output("decision_archive")
+    folder.mkdir(parents=True, exist_ok=True)
+    base, counter = f"{clock.stamp()}_{record['profile']['route']}", 0
+    while True:
+        name = base + (f"_{counter}" if counter else "")
+        try:
+            with open(folder / f"{name}.json", "x", encoding="utf-8") as handle:
+                handle.write(json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+            break
+        except FileExistsError:
+            counter += 1
+    with open(folder / f"{name}.md", "x", encoding="utf-8") as handle:
+        handle.write(render_markdown(record))
+    return relative(folder / f"{name}.json"), relative(folder / f"{name}.md")
+
+
+def write_record(record: dict[str, Any]) -> dict[str, str]:
+    """Validate, archive under ``outputs/decisions/``, then replace the current record atomically.
+
+    A record that fails its schema raises before any file is touched.
+    """
+    validate_record(record)
+    markdown = render_markdown(record)
+    archived, _ = _archive(record)
+    atomic_write_text(output("decision_md"), markdown)
+    atomic_write_json(output("decision_json"), record)
+    return {"json": relative(output("decision_json")), "markdown": relative(output("decision_md")), "archived": archived}
+
+
+def attach_evidence(evidence: Evidence | None = None) -> dict[str, str] | None:
+    """Read the current record's profile and the evidence in ``outputs/``, then rewrite the record with both.
+
+    The one writer of evidence into a record: the verdict, the evidence fit and
+    the paragraph are rebuilt together, so attaching twice gives the same text.
+    Returns the paths written, or ``None`` when there is no record yet (notebook 01 writes it).
+    """
+    if not output("decision_json").exists():
+        return None
+    decision = choose(profile_of(load_record()))
+    return write_record(build_record(decision, evidence if evidence is not None else gather()))
