@@ -105,6 +105,7 @@ benchmarks: setup memory-check
 	$(PY) benchmarks/llama_cpp_speed.py
 	$(PY) benchmarks/tokens_per_second.py
 	$(PY) benchmarks/peer_vllm_bench.py
+	$(PY) benchmarks/rehearsal_dtype.py
 
 run: setup memory-check
 	$(PY) -m helpers.notebook_runner run $(ONLY)
@@ -123,6 +124,11 @@ unit: $(VENV)/.setup-done
 
 test: setup memory-check lint
 	$(PY) -m pytest -q notebooks tests $(NBVAL)  # notebooks/ includes notebooks/zh and notebooks/ja
+
+# Every notebook as a Colab learner runs it, first cell included, in a fresh Colab-like venv
+# (tests/colab/README.md says what it does and doesn't simulate). NB= limits it. About 3 min + the notebooks.
+colab-sim: setup
+	$(PY) tests/colab/simulate.py $(ONLY)
 
 # Badges, clone cells and README links from pyproject.toml's [project.urls]; REPO=owner/name retargets a fork.
 colab-links: $(VENV)/.setup-done

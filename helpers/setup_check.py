@@ -16,7 +16,8 @@ imported behind a guard, and a missing one is a FAIL line, not a traceback.
 A package present at another version (Colab's own torch, say) is reported as
 ``DIFF`` and does not fail the check: the kit runs on it, but numbers may differ
 from the committed notebooks. In Colab and Kaggle, what only a local machine
-needs (papermill, nbval, the linters, the offline shelf) is ``NOT NEEDED``.
+needs (papermill, nbval, the linters, the offline shelf) is ``NOT NEEDED``: the
+hosted runtime needs ``pyproject.toml``'s dependencies and its ``colab`` extra.
 """
 
 from __future__ import annotations
@@ -31,25 +32,11 @@ from pathlib import Path
 from helpers.environment import EnvironmentReport, PackageCheck, ShelfRow, detect_platform, system_facts
 from helpers.gpu import gpu_summary
 from helpers.models import shelf_status
-from helpers.paths import REQUIREMENTS, atomic_write_json, output, relative
+from helpers.paths import REPO_ROOT, REQUIREMENTS, atomic_write_json, output, relative
 
 PINNED = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(?P<version>[^\s;#]+)$")
-#: Only a local machine needs these: Colab executes notebooks itself and can reach the hub.
-LOCAL_ONLY = {
-    "papermill",
-    "nbval",
-    "pytest",
-    "ruff",
-    "import-linter",
-    "jupyterlab",
-    "ipykernel",
-    "nbformat",
-    "llama-cpp-python",
-    "sse-starlette",
-    "starlette-context",
-    "pydantic-settings",
-}
 LOCAL_ONLY_NOTE = "not needed here: only `make` on a local machine uses it"
+PYPROJECT = REPO_ROOT / "pyproject.toml"
 
 
 class RequirementsError(ValueError):
@@ -86,12 +73,34 @@ def _installed(name: str) -> str | None:
         return None
 
 
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def hosted_needs(pyproject: Path | None = None) -> set[str] | None:
+    """What a Colab or Kaggle run needs: ``pyproject.toml``'s dependencies and its ``colab`` extra.
+
+    Everything else in ``requirements.txt`` serves only ``make`` on a local
+    machine (papermill, nbval, the linters, llama.cpp's build, the translation
+    tools). ``None`` when this Python cannot read TOML (before 3.11): then every
+    pin counts.
+    """
+    try:
+        import tomllib
+    except ImportError:
+        return None
+    project = tomllib.loads((pyproject or PYPROJECT).read_text(encoding="utf-8"))["project"]
+    wanted = [*project.get("dependencies", []), *project.get("optional-dependencies", {}).get("colab", [])]
+    return {_normalized(re.split(r"[<>=!~\[; ]", spec, maxsplit=1)[0]) for spec in wanted}
+
+
 def check_packages(pins: list[tuple[str, str]], platform: str = "local") -> list[PackageCheck]:
     """Each pin against what is installed: OK, DIFF (another version), FAIL (missing), or NOT NEEDED in Colab/Kaggle."""
+    needs = hosted_needs() if platform != "local" else None
     checks = []
     for name, version in pins:
         installed = _installed(name)
-        if platform != "local" and name in LOCAL_ONLY:
+        if needs is not None and _normalized(name) not in needs:
             checks.append(PackageCheck(name, f"=={version}", installed, "NOT NEEDED", LOCAL_ONLY_NOTE))
         elif installed is None:
             checks.append(PackageCheck(name, f"=={version}", None, "FAIL"))
@@ -135,9 +144,10 @@ def format_packages(report: EnvironmentReport) -> str:
         "",
         "packages (against requirements.txt)",
     ]
+    width = max(len(c.status) for c in report.packages) if report.packages else 4
     for c in report.packages:
         note = f"  ({c.note})" if c.note else ""
-        lines.append(f"  {c.status:<4} {c.name:<20} {c.installed or 'missing':<16} wants {c.wanted}{note}")
+        lines.append(f"  {c.status:<{width}} {c.name:<20} {c.installed or 'missing':<16} wants {c.wanted}{note}")
     lines += ["", "model shelf"]
     for row in report.shelf:
         state = "OK  " if row.ok else ("NOT NEEDED" if report.platform != "local" else "MISS")

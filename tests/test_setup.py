@@ -117,12 +117,23 @@ def test_other_version_is_diff_not_fail(tmp_path: Path):
     assert check.status == "DIFF"
 
 
-def test_colab_marks_local_only_tools_not_needed(tmp_path: Path):
+def test_colab_needs_only_what_pyproject_asks_for(tmp_path: Path, monkeypatch):
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\ndependencies = ["surely-not-installed-pkg>=1.0"]\n[project.optional-dependencies]\ncolab = ["pytest"]\n'
+    )
+    monkeypatch.setattr(setup_check, "PYPROJECT", pyproject)
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text("papermill==2.7.0\nsurely-not-installed-pkg==1.0\n", encoding="utf-8")
-    papermill, missing = setup_check.check_packages(setup_check.read_requirements(requirements), platform="colab")
+    requirements.write_text("papermill==2.7.0\nsurely-not-installed-pkg==1.0\npytest==9.2.0\n", encoding="utf-8")
+    papermill, missing, extra = setup_check.check_packages(setup_check.read_requirements(requirements), platform="colab")
     assert papermill.status == "NOT NEEDED" and "not needed here" in papermill.note
-    assert missing.status == "FAIL"
+    assert missing.status == "FAIL" and extra.status == "OK"
+
+
+def test_the_real_colab_needs_cover_the_kits_own_imports():
+    needs = setup_check.hosted_needs()
+    assert {"torch", "transformers", "accelerate", "openai", "gguf"} <= needs
+    assert not {"papermill", "nbval", "llama-cpp-python", "ruff", "import-linter"} & needs
 
 
 def test_a_line_that_is_not_an_exact_pin_names_the_line(tmp_path: Path):
