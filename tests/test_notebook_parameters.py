@@ -66,11 +66,13 @@ def test_rented_gpu_notebook_runs_unchanged_against_a_given_endpoint(isolated_ou
 
     process, url = llama_server
     wait_until_ready(url, deadline_s=120, process=process)
-    text = run("04_rented_gpu_route.ipynb", tmp_path, base_url=url, concurrency_levels=[1, 2], requests_per_level=2, max_tokens=8)
+    text = run("04_rented_gpu_route.ipynb", tmp_path, base_url=url, concurrency_levels=[1, 2], request_rates=[], requests_per_level=2,
+               max_tokens=8, capacity_search=False)
     assert "Started the rehearsal server" not in text
     assert "no /health endpoint" in text and "no /metrics endpoint" in text
     proof = json.loads((isolated_outputs / "serving" / "shutdown_proof.json").read_text())
     assert proof["health"] == "still answering" and proof["stopped"] is False  # not ours to stop: the proof says so
+    assert proof["kind"] == "endpoint_only" and "it has no authentication" in text  # an open server is a finding
     bench = json.loads((isolated_outputs / "serving" / "benchmark.json").read_text())
     assert bench["levels"][0]["tokens_from"] == ["chunk count (the server sent no usage)"]
 

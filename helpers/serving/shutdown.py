@@ -139,11 +139,11 @@ def prove_local(server: Any, *, wait_s: float = 30.0) -> ShutdownProof:
     exited = server.process is not None and server.process.poll() is not None
     stopped = exited and not listening and gpu_processes in (None, 0)
     statement = (
-        f"process {server.pid} has exited, port {parts.port} is closed"
+        f"the server process (pid {server.pid}) has exited and {host_port(server.base_url)} is closed"
         + (", and NVML shows no GPU process" if gpu_processes == 0 else "")
         + ": the server is stopped."
         if stopped
-        else "the server is NOT proven stopped: see the fields above."
+        else f"NOT proven stopped: process exited {exited}, port listening {listening}, GPU processes {gpu_processes}."
     )
     return ShutdownProof(
         kind="local_process",
