@@ -39,6 +39,13 @@ RUNTIME_WORDS = {
     "lm studio": "llama.cpp",
     "transformers": "transformers",
 }
+RUNTIME_DISPLAY = {
+    "vllm": "vLLM",
+    "sglang": "SGLang",
+    "ollama": "Ollama",
+    "lm studio": "LM Studio",
+    "transformers": "Transformers",
+}
 SERVERS = ("vllm", "sglang")
 EVIDENCE_WORDS = re.compile(r"\d+(\.\d+)?\s*(gb|%)|\d+\s*/\s*\d+|estimator|fits?\b|eval|pass|fail|cases?\b|licen", re.I)
 REASON_WORDS = re.compile(r"eval|fail|case|cost|memory|gb|fit|budget|latency|evidence|pass", re.I)
@@ -92,6 +99,27 @@ CHECKLIST = (
     "Why your model/runtime pair is enough for the current project",
     "What would make you upgrade",
     "What evidence keeps a random model demo from becoming an uncontrolled deployment",
+)
+
+#: The worked example: the lesson's project on a rented GPU with 8 GB and no service, answered well and badly.
+WORKED_PROFILE = {
+    "task": "support-operations SOP assistant",
+    "route": "rented_gpu",
+    "available_vram_gb": 8.0,
+    "must_have": ("private_docs", "zh_en_answers", "stable_json"),
+}
+STRONG_ANSWER = (
+    "For this project, I will start with Qwen2.5-0.5B-Instruct using Transformers because the estimator puts it at about 2 GB of "
+    "GPU memory against 8 GB, and it is the smallest catalogue model that answers in Chinese and English and returns JSON. "
+    "I will not use a larger model yet because a 7B-class model does not fit 8 GB, and no fixed eval case has failed that a "
+    "larger model would fix; the instance stops within 2 hours of boot. "
+    "I will switch only if the fixed eval set shows zh-json-ticket or zh-sop-refund-days failing, "
+    "or fewer than 13 of 16 cases passing."
+)
+WEAK_ANSWER = (
+    "For this project, I will start with Qwen2.5-7B-Instruct using vLLM because it is a popular model. "
+    "I will not use a larger model yet because 7B is big enough. "
+    "I will switch only if the fixed eval set shows it is bad."
 )
 
 
@@ -200,7 +228,7 @@ def _runtime_notes(runtime_word: str | None, decision: Decision) -> list[Note]:
     if runtime_word is None:
         return [Note(False, SAY["runtime_none"])]
     server = runtime_word in SERVERS
-    name = {"vllm": "vLLM", "sglang": "SGLang"}.get(runtime_word, runtime_word)
+    name = RUNTIME_DISPLAY.get(runtime_word, runtime_word)
     if server and not decision.profile.service_needed:
         return [Note(False, SAY["no_service"].format(runtime=name))]
     if decision.profile.service_needed and not server:

@@ -117,6 +117,7 @@ class CardVerdict:
     rows: tuple[str, ...]
     next_step: str = ""
     run: str = ""
+    brief: str = ""
 
     @property
     def headline(self) -> str:
@@ -157,6 +158,15 @@ def _row(run: EvalRun, required: tuple[str, ...]) -> str:
     return run.label + (f" (required cases failing: {', '.join(failing)})" if failing else " (required cases pass)")
 
 
+def _brief(runs: list[EvalRun]) -> str:
+    """The rows a paragraph cites: each model's best run, weakest model first."""
+    best: dict[str, EvalRun] = {}
+    for run in runs:
+        if run.summary.model not in best or run.summary.passed > best[run.summary.model].summary.passed:
+            best[run.summary.model] = run
+    return "; ".join(r.label for r in sorted(best.values(), key=lambda r: r.summary.passed))
+
+
 def _doubts(route: str, runs: list[EvalRun], case_count: int) -> CardVerdict | None:
     """Runs that cannot be compared: the same model and runtime disagreeing, or scored on another case set."""
     seen: dict[tuple, EvalRun] = {}
@@ -187,8 +197,10 @@ def _local(decision: Decision, evidence: Evidence, gate: Gate, required: tuple[s
     rows = tuple(_row(r, required) for r in runs)
     passing = [r for r in runs if gate.passes(r, required)]
     if passing:
-        return CardVerdict(route, SIGNALS[route], NOT_MET, SAYS["local_not_met"].format(run=passing[0].label), rows)
-    return CardVerdict(route, SIGNALS[route], MET, SAYS["local_met"], rows, _move(decision))
+        return CardVerdict(
+            route, SIGNALS[route], NOT_MET, SAYS["local_not_met"].format(run=passing[0].label), rows, brief=_brief(runs)
+        )
+    return CardVerdict(route, SIGNALS[route], MET, SAYS["local_met"], rows, _move(decision), brief=_brief(runs))
 
 
 def _colab(decision: Decision, evidence: Evidence, gate: Gate, required: tuple[str, ...], runs: list[EvalRun]) -> CardVerdict:
@@ -200,13 +212,15 @@ def _colab(decision: Decision, evidence: Evidence, gate: Gate, required: tuple[s
         devices = (
             ", ".join(f"{step.plan.model.split('/')[-1]} on {step.plan.device}" for step in evidence.colab.steps) or "no steps"
         )
-        return CardVerdict(route, SIGNALS[route], NOT_MET, SAYS["colab_no_gpu"].format(device=devices), (devices,))
+        return CardVerdict(route, SIGNALS[route], NOT_MET, SAYS["colab_no_gpu"].format(device=devices), (devices,), brief=devices)
     scored = [EvalRun(step.eval, "outputs/colab_run.json", "", "") for step in on_gpu] + runs
     rows = tuple(_row(r, required) for r in scored)
     passing = [r for r in scored if gate.passes(r, required)]
     if passing:
-        return CardVerdict(route, SIGNALS[route], NOT_MET, SAYS["colab_not_met"].format(run=passing[0].label), rows)
-    return CardVerdict(route, SIGNALS[route], MET, SAYS["colab_met"], rows, _move(decision))
+        return CardVerdict(
+            route, SIGNALS[route], NOT_MET, SAYS["colab_not_met"].format(run=passing[0].label), rows, brief=_brief(scored)
+        )
+    return CardVerdict(route, SIGNALS[route], MET, SAYS["colab_met"], rows, _move(decision), brief=_brief(scored))
 
 
 def _rented(decision: Decision, evidence: Evidence, gate: Gate, required: tuple[str, ...], runs: list[EvalRun]) -> CardVerdict:
@@ -214,12 +228,12 @@ def _rented(decision: Decision, evidence: Evidence, gate: Gate, required: tuple[
     rows = tuple(_row(r, required) for r in runs)
     passing = [r for r in runs if gate.passes(r, required)]
     if not passing:
-        return CardVerdict(route, SIGNALS[route], NOT_MET, SAYS["rented_fail"], rows)
+        return CardVerdict(route, SIGNALS[route], NOT_MET, SAYS["rented_fail"], rows, brief=_brief(runs))
     if not decision.profile.service_needed:
-        return CardVerdict(route, SIGNALS[route], NOT_MET, SAYS["rented_no_service"], rows)
+        return CardVerdict(route, SIGNALS[route], NOT_MET, SAYS["rented_no_service"], rows, brief=_brief(runs))
     if evidence.benchmark is None:
         return _cannot(route, SAYS["rented_no_bench"], rows)
-    return CardVerdict(route, SIGNALS[route], MET, SAYS["rented_met"], rows, _move(decision))
+    return CardVerdict(route, SIGNALS[route], MET, SAYS["rented_met"], rows, _move(decision), brief=_brief(runs))
 
 
 JUDGES = {"local_cpu": _local, "free_colab": _colab, "rented_gpu": _rented}

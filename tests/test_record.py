@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from evidence_sets import eval_table, shutdown_proof
+from evidence_sets import all_but, eval_table, shutdown_proof
 
 from helpers import decide, names, record
 from helpers.decision import LESSON_EXAMPLE, Profile, choose
@@ -60,6 +60,7 @@ def test_the_record_has_the_lessons_shape_and_its_five_deliverables():
 def test_evidence_fit_is_complete_only_when_all_five_are_present(isolated_outputs):
     decision = choose(Profile())
     eval_table(isolated_outputs, names.TINY_GPT2, "transformers", 0)
+    eval_table(isolated_outputs, names.SMOLLM2, "llama.cpp", all_but())  # the gate passes: the record stays with candidate_1
     fit = build_record(decision, gather(isolated_outputs))["evidence_fit"]
     items = {i["name"]: i for i in fit["items"]}
     assert items["eval_table"]["status"] == "present" and "tiny-gpt2 on transformers 0/" in items["eval_table"]["value"]
@@ -69,6 +70,17 @@ def test_evidence_fit_is_complete_only_when_all_five_are_present(isolated_output
     assert fit["complete"] is has_shelf
     if not has_shelf:
         assert "make run" in items["model_version"]["source"]
+
+
+def test_once_the_signal_is_met_the_record_stands_behind_candidate_2(isolated_outputs):
+    eval_table(isolated_outputs, names.TINY_GPT2, "transformers", 0)
+    built = build_record(choose(Profile()), gather(isolated_outputs))
+    assert built["candidate_1"]["model"] == names.TINY_GPT2
+    assert built["model_decision"]["model"] == built["decision"]["model"] == names.SMOLLM2
+    assert built["eval_gate"]["switch_if"].startswith(names.SMOLLM2)
+    assert built["expected_output"]["first_run_command"].endswith(f"--model {names.SMOLLM2} --runtime llama.cpp")
+    items = {i["name"]: i for i in built["evidence_fit"]["items"]}
+    assert items["eval_table"]["status"] == "missing" and built["evidence_fit"]["complete"] is False
 
 
 def test_a_rented_gpu_record_needs_a_shutdown_proof(isolated_outputs):

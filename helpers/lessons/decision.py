@@ -13,11 +13,13 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from helpers import hardware
-from helpers.decision import NEEDS, PRIVACY_LEVELS, ROUTES, Decision, DecisionError, Profile, choose, lacks
-from helpers.evidence import Evidence
-from helpers.exercise import ExerciseError, Feedback
-from helpers.record import RecordError, build_record, render_markdown, write_record
-from helpers.verdict import Verdict
+from helpers.decision import LESSON_EXAMPLE, NEEDS, PRIVACY_LEVELS, ROUTES, Decision, DecisionError, Profile, choose, lacks
+from helpers.evals import load_cases
+from helpers.evidence import Evidence, gather
+from helpers.exercise import ExerciseError, Feedback, check
+from helpers.paths import output
+from helpers.record import RecordError, build_record, load_record, profile_of, render_markdown, write_record
+from helpers.verdict import Verdict, judge, load_gate
 
 #: The estimator runtime each route's fit table uses, and the memory it compares against.
 FIT_RUNTIME = {"local_cpu": "transformers-cpu", "free_colab": "transformers-cuda", "rented_gpu": "vllm"}
@@ -40,17 +42,24 @@ def summary(decision: Decision) -> None:
     print(f"Claim: {decision.claim}")
 
 
+#: The GPU memory the comparison assumes when the profile has none: a free Colab T4, and a common rented 24 GB card.
+TYPICAL_VRAM_GB = {"local_cpu": 0.0, "free_colab": 15.0, "rented_gpu": 24.0}
+
+
 def compare_routes(profile: Profile) -> pd.DataFrame:
-    """The same project on each route: what it starts with, against which memory, and what it may claim."""
+    """The same project on each route: where it starts, against which memory, and what it may claim.
+
+    With no GPU memory in the profile, each GPU route is shown with a typical card (:data:`TYPICAL_VRAM_GB`), said in a column.
+    """
     rows = []
     for route in ROUTES:
-        d = choose(
-            Profile(**{**profile.to_json(), "route": route, "must_have": profile.must_have, "nice_to_have": profile.nice_to_have})
-        )
+        vram = profile.available_vram_gb or TYPICAL_VRAM_GB[route]
+        d = choose(Profile.from_json({**profile.to_json(), "route": route, "available_vram_gb": vram}))
         first = d.candidate_1
         rows.append(
             {
                 "route": route,
+                "GPU memory": f"{vram:g} GB" + (" (typical)" if vram != profile.available_vram_gb else ""),
                 "candidate_1": first.model if first else "none fits",
                 "runtime": first.runtime if first else "-",
                 "memory": f"{first.need_gb:.2f} of {first.memory_available_gb:g} GB {first.memory_kind}" if first else "-",
@@ -146,10 +155,26 @@ def evidence_fit(record: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(record["evidence_fit"]["items"])
 
 
-def show_feedback(check: Any, *args: Any, **kwargs: Any) -> Feedback | None:
-    """Run the exercise checker and print its feedback, or the one clear message when the paragraph is not ready."""
+def draft_profile() -> Profile:
+    """Notebook 01's profile from the current record, or the lesson's example when there is none yet."""
+    if not output("decision_json").exists():
+        print("No draft yet (run notebook 01 for your own profile); using the lesson's example project on the local CPU route.")
+        return LESSON_EXAMPLE
+    profile = profile_of(load_record())
+    print(f"Draft from notebook 01: {profile.task} on route {profile.route}")
+    return profile
+
+
+def check_paragraph(paragraph: str, decision: Decision, *, with_evidence: bool = True) -> Feedback | None:
+    """Check a paragraph against the decision, the gate and (optionally) the evidence; print the feedback.
+
+    A paragraph that is empty, still the template or not the lesson's three
+    sentences prints one message saying what to do, and nothing else happens.
+    """
+    case_ids = tuple(case.case_id for case in load_cases())
+    verdict = judge(decision, gather()) if with_evidence else None
     try:
-        feedback = check(*args, **kwargs)
+        feedback = check(paragraph, decision, load_gate(case_ids=case_ids), case_ids, verdict)
     except ExerciseError as error:
         print(error)
         return None

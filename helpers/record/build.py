@@ -62,12 +62,18 @@ def candidate_json(c: Candidate | None) -> dict[str, Any] | None:
     }
 
 
-def first_run_command(decision: Decision) -> str:
-    """The one command that starts the first run of this decision."""
-    first, route = decision.candidate_1, decision.profile.route
+def selected(decision: Decision, verdict: Verdict | None) -> Candidate | None:
+    """The model the record stands behind: candidate_2 once its route card's upgrade signal is met, else candidate_1."""
+    met = verdict is not None and verdict.mine.status == MET and decision.candidate_2 is not None
+    return decision.candidate_2 if met else decision.candidate_1
+
+
+def first_run_command(decision: Decision, chosen: Candidate | None = None) -> str:
+    """The one command that starts the first run of this decision (of ``chosen``, candidate_1 by default)."""
+    first, route = chosen or decision.candidate_1, decision.profile.route
     if first is None:
         return "python choose_openllm_runtime.py   # change the profile (more memory, fewer must-haves) until a candidate fits"
-    if decision.start_gpu_serving:
+    if decision.start_gpu_serving and first.estimator_runtime == "vllm":
         return vllm_serve_command(
             first.model, max_model_len=first.context_tokens, gpu_memory_gb=decision.profile.available_vram_gb, dtype=first.dtype
         )
@@ -79,12 +85,9 @@ def first_run_command(decision: Decision) -> str:
     return f"python -m helpers.evals run data/eval_cases/ --model {first.model} --runtime {runtime}"
 
 
-def expected_stop_time(decision: Decision) -> str:
-    paid = (
-        decision.profile.route == "rented_gpu"
-        and decision.candidate_1 is not None
-        and decision.candidate_1.memory_kind == "GPU memory"
-    )
+def expected_stop_time(decision: Decision, chosen: Candidate | None = None) -> str:
+    first = chosen or decision.candidate_1
+    paid = decision.profile.route == "rented_gpu" and first is not None and first.memory_kind == "GPU memory"
     return TEXT["stop_paid"].format(hours=PAID_HOURS_BUDGET) if paid else TEXT["stop_free"]
 
 
@@ -125,7 +128,7 @@ def paragraph(decision: Decision, verdict: Verdict) -> str:
             else TEXT["nothing_covers"].format(needs=", ".join(decision.profile.must_have))
         )
         return TEXT["nothing"].format(fallback=decision.fallback, why=why, required=", ".join(verdict.required_cases))
-    rows = "; ".join(card.rows) or "no rows"
+    rows = card.brief or "; ".join(card.rows) or "no rows"
     if card.status == MET and second is not None:
         because = TEXT["because_met"].format(route=card.route, rows=rows)
         if not second.fits:
@@ -158,9 +161,10 @@ def _missing(name: str, run: str) -> dict[str, str]:
     return {"name": name, "status": "missing", "value": "", "source": f"run {run}"}
 
 
-def evidence_fit(decision: Decision, evidence: Evidence | None) -> dict[str, Any]:
-    """The lesson's five items for the first candidate: each present (value and file) or missing (what produces it)."""
-    first, command = decision.candidate_1, first_run_command(decision)
+def evidence_fit(decision: Decision, evidence: Evidence | None, chosen: Candidate | None = None) -> dict[str, Any]:
+    """The lesson's five items for the selected model: each present (value and file) or missing (what produces it)."""
+    first = chosen or decision.candidate_1
+    command = first_run_command(decision, first)
     if first is None or evidence is None:
         why = (
             "choose_openllm_runtime.py with a profile that fits"
@@ -184,7 +188,7 @@ def evidence_fit(decision: Decision, evidence: Evidence | None) -> dict[str, Any
         else _missing("eval_table", produce),
     ]
     stop = evidence.shutdown
-    if expected_stop_time(decision) == TEXT["stop_free"]:
+    if expected_stop_time(decision, first) == TEXT["stop_free"]:
         items.append(_item("stop_procedure", TEXT["stop_free"], "the kernel (nothing paid runs)"))
     elif stop is not None and stop.stopped:
         items.append(_item("stop_procedure", f"{stop.kind}: {stop.statement}", evidence.sources["shutdown_proof"].path))
@@ -195,8 +199,10 @@ def evidence_fit(decision: Decision, evidence: Evidence | None) -> dict[str, Any
 
 def build_record(decision: Decision, evidence: Evidence | None = None) -> dict[str, Any]:
     """The whole record. Without evidence it is a draft: its verdict cannot tell anything yet."""
-    profile, first, second = decision.profile, decision.candidate_1, decision.candidate_2
+    profile, second = decision.profile, decision.candidate_2
     verdict = judge(decision, evidence)
+    first = selected(decision, verdict)
+    moved = first is not None and first is second
     files = [relative(p) for p in sorted(EVAL_CASES.glob("*.jsonl"))]
     model = first.model if first else None
     return {
@@ -206,7 +212,7 @@ def build_record(decision: Decision, evidence: Evidence | None = None) -> dict[s
         "project_goal": profile.task,
         "must_have": list(profile.must_have),
         "nice_to_have": list(profile.nice_to_have),
-        "candidate_1": candidate_json(first),
+        "candidate_1": candidate_json(decision.candidate_1),
         "candidate_2": candidate_json(second),
         "fallback": decision.fallback,
         "why_now": WHY_NOW[decision.claim_key],
@@ -233,7 +239,7 @@ def build_record(decision: Decision, evidence: Evidence | None = None) -> dict[s
             "memory_available_gb": first.memory_available_gb if first else memory_of(profile)[0],
             "memory_estimate_gb": round(first.need_gb, 2) if first else None,
             "disk_estimate_gb": round(first.estimate.disk_bytes / hardware.GB, 2) if first else None,
-            "expected_stop_time": expected_stop_time(decision),
+            "expected_stop_time": expected_stop_time(decision, first),
             "start_gpu_serving": decision.start_gpu_serving,
         },
         "eval_gate": {
@@ -241,15 +247,15 @@ def build_record(decision: Decision, evidence: Evidence | None = None) -> dict[s
             "thresholds_file": relative(EVAL_CASES / "gate.json"),
             "pass_share": verdict.pass_share,
             "required_cases": list(verdict.required_cases),
-            "switch_if": _switch(first, second, verdict)
+            "switch_if": _switch(first, None if moved else second, verdict)
             if first
             else TEXT["switch_none"].format(required=", ".join(verdict.required_cases)),
         },
         "expected_output": {
             "files": [relative(output("decision_md")), relative(output("decision_json"))],
-            "first_run_command": first_run_command(decision),
+            "first_run_command": first_run_command(decision, first),
         },
-        "evidence_fit": evidence_fit(decision, evidence),
+        "evidence_fit": evidence_fit(decision, evidence, first),
         "verdict": [card.to_json() for card in verdict.cards],
         "decision_paragraph": paragraph(decision, verdict),
     }

@@ -88,14 +88,18 @@ def write_record(record: dict[str, Any]) -> dict[str, str]:
     return {"json": relative(output("decision_json")), "markdown": relative(output("decision_md")), "archived": archived}
 
 
-def attach_evidence(evidence: Evidence | None = None) -> dict[str, str] | None:
-    """Read the current record's profile and the evidence in ``outputs/``, then rewrite the record with both.
+def attach_evidence(evidence: Evidence | None = None, profile: Profile | None = None) -> dict[str, Any] | None:
+    """Rebuild the record from a profile and the evidence in ``outputs/``, write it, and return it.
 
     The one writer of evidence into a record: the verdict, the evidence fit and
-    the paragraph are rebuilt together, so attaching twice gives the same text.
-    Returns the paths written, or ``None`` when there is no record yet (notebook 01 writes it).
+    the paragraph are rebuilt together from the profile, so attaching twice gives
+    the same text. The profile defaults to the current record's; with neither,
+    nothing is written and ``None`` comes back (notebook 01 writes the draft).
     """
-    if not output("decision_json").exists():
-        return None
-    decision = choose(profile_of(load_record()))
-    return write_record(build_record(decision, evidence if evidence is not None else gather()))
+    if profile is None:
+        if not output("decision_json").exists():
+            return None
+        profile = profile_of(load_record())
+    record = build_record(choose(profile), evidence if evidence is not None else gather())
+    write_record(record)
+    return record
