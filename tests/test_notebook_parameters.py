@@ -42,10 +42,22 @@ def test_decision_profile_for_a_rented_gpu(isolated_outputs, tmp_path):
 
 
 def test_decision_record_names_the_producer_of_missing_evidence(isolated_outputs, tmp_path):
-    text = run("05_decision_record.ipynb", tmp_path)
+    text = run("06_decision_record.ipynb", tmp_path)
     assert "No draft yet" in text
-    assert "missing: run notebook 04_rented_gpu_route to produce outputs/serving/benchmark.json" in text
-    assert (isolated_outputs / "model_runtime_decision.json").exists()
+    record = json.loads((isolated_outputs / "model_runtime_decision.json").read_text())
+    assert {card["status"] for card in record["verdict"]} == {"cannot_tell"}
+    assert record["verdict"][2]["run"].startswith("notebook 04_rented_gpu_route")
+    assert record["evidence_fit"]["complete"] is False
+
+
+def test_the_exercise_checks_a_paragraph_given_as_a_parameter(isolated_outputs, tmp_path):
+    paragraph = (
+        "For this project, I will start with Qwen2.5-7B-Instruct using vLLM because it is popular. I will not use a larger "
+        "model yet because 7B is enough. I will switch only if the fixed eval set shows it is bad."
+    )
+    text = run("07_your_decision.ipynb", tmp_path, paragraph=paragraph, route="local_cpu", ram_gb=8)
+    assert "You chose vLLM, but nothing in the profile needs a service" in text
+    assert "Your switch condition names no fixed eval case" in text
 
 
 @pytest.mark.parametrize(
