@@ -144,7 +144,7 @@ def format_packages(report: EnvironmentReport) -> str:
         "",
         "packages (against requirements.txt)",
     ]
-    width = max(len(c.status) for c in report.packages) if report.packages else 4
+    width = max([4, *(len(c.status) for c in report.packages)])
     for c in report.packages:
         note = f"  ({c.note})" if c.note else ""
         lines.append(f"  {c.status:<{width}} {c.name:<20} {c.installed or 'missing':<16} wants {c.wanted}{note}")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from helpers.colab import RoutePlan, RunPlan, StepResult
+from helpers.decision import Profile, choose
 from helpers.evals import EvalRow
+from helpers.evidence import gather
 from helpers.gpu import GpuReport
+from helpers.verdict import judge
 
 
 def show_gpu_report(report: GpuReport) -> None:
@@ -48,3 +51,19 @@ def show_step(result: StepResult, rows: list[EvalRow]) -> None:
         print(f"Its output for {sample.case_id!r} is random-weight noise, not an answer; it proves only that generation ran.")
     else:
         print(f"Its answer to {sample.case_id!r} ({'passed' if sample.passed else 'failed'}): {sample.output[:200]!r}")
+
+
+def show_upgrade_verdict(report: GpuReport) -> None:
+    """Route 2's card judged by :func:`helpers.verdict.judge` from what this run left in ``outputs/``.
+
+    The profile is route 2 with the free memory of the GPU this session sees
+    (none: 0 GB), so the verdict speaks for this runtime, not for an imagined one.
+    """
+    gpu = report.first_gpu
+    decision = choose(Profile(route="free_colab", available_vram_gb=gpu.free_gb if gpu else 0.0))
+    card = judge(decision, gather()).mine
+    print(f"upgrade signal:  {card.signal}")
+    print(f"verdict:         {card.headline}")
+    print(f"because:         {card.says}")
+    for row in card.rows:
+        print(f"  evidence:      {row}")
