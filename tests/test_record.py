@@ -78,7 +78,9 @@ def test_once_the_signal_is_met_the_record_stands_behind_candidate_2(isolated_ou
     assert built["candidate_1"]["model"] == names.TINY_GPT2
     assert built["model_decision"]["model"] == built["decision"]["model"] == names.SMOLLM2
     assert built["eval_gate"]["switch_if"].startswith(names.SMOLLM2)
-    assert built["expected_output"]["first_run_command"].endswith(f"--model {names.SMOLLM2} --runtime llama.cpp")
+    assert built["expected_output"]["first_run_command"] == (
+        f"python -m helpers.evals run data/eval_cases/ --model {names.SMOLLM2} --runtime llama.cpp"
+    )
     items = {i["name"]: i for i in built["evidence_fit"]["items"]}
     assert items["eval_table"]["status"] == "missing" and built["evidence_fit"]["complete"] is False
 

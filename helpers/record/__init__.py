@@ -18,6 +18,7 @@ from helpers.record.build import (
     expected_stop_time,
     first_run_command,
     paragraph,
+    selected,
 )
 from helpers.record.markdown import render_markdown
 from helpers.record.store import RecordError, attach_evidence, load_record, profile_of, validate_record, write_record
@@ -39,6 +40,7 @@ __all__ = [
     "paragraph",
     "profile_of",
     "render_markdown",
+    "selected",
     "validate_record",
     "write_record",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers import clock, hardware
+from helpers import clock, hardware, names
 from helpers.decision import REJECTED_FOR_NOW, Candidate, Decision, Profile, instruct_models, lacks
 from helpers.evidence import Evidence, model_version, runs_of
 from helpers.paths import EVAL_CASES, output, relative
@@ -81,8 +81,13 @@ def first_run_command(decision: Decision, chosen: Candidate | None = None) -> st
         return "Open notebooks/03_colab_gpu_route.ipynb with its Colab badge, then Runtime → Run all"
     if first.workflow_only:
         return "make run   # or: python -m helpers.notebook_runner regenerate --only 02"
-    runtime = {"llama.cpp": "llama.cpp", "vllm": "openai-compatible"}.get(first.estimator_runtime, "transformers")
-    return f"python -m helpers.evals run data/eval_cases/ --model {first.model} --runtime {runtime}"
+    command = f"python -m helpers.evals run data/eval_cases/ --model {first.model}"
+    if first.estimator_runtime == "vllm":
+        return command + " --runtime openai --base-url http://127.0.0.1:8000/v1 --label vllm"
+    if first.estimator_runtime == "llama.cpp":
+        shelf = first.model == names.SMOLLM2 and first.dtype == "q4_1"
+        return command + " --runtime llama.cpp" + ("" if shelf else f" --gguf <its {first.dtype.upper()} .gguf file>")
+    return command + " --runtime transformers"
 
 
 def expected_stop_time(decision: Decision, chosen: Candidate | None = None) -> str:
