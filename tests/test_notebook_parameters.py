@@ -75,18 +75,19 @@ def test_colab_route_refuses_a_device_it_cannot_honour(isolated_outputs, tmp_pat
 
 def test_rented_gpu_notebook_runs_unchanged_against_a_given_endpoint(isolated_outputs, tmp_path, llama_server):
     from helpers.serving import wait_until_ready
+    from helpers.serving.benchmark import read_benchmark
+    from helpers.serving.shutdown import read_shutdown_proof
 
     process, url = llama_server
     wait_until_ready(url, deadline_s=120, process=process)
-    text = run("04_rented_gpu_route.ipynb", tmp_path, base_url=url, concurrency_levels=[1, 2], request_rates=[], requests_per_level=2,
-               max_tokens=8, capacity_search=False)
+    parameters = dict(concurrency_levels=[1, 2], request_rates=[], requests_per_level=2, max_tokens=8, capacity_search=False)
+    text = run("04_rented_gpu_route.ipynb", tmp_path, base_url=url, **parameters)
     assert "Started the rehearsal server" not in text
     assert "no /health endpoint" in text and "no /metrics endpoint" in text
-    proof = json.loads((isolated_outputs / "serving" / "shutdown_proof.json").read_text())
-    assert proof["health"] == "still answering" and proof["stopped"] is False  # not ours to stop: the proof says so
-    assert proof["kind"] == "endpoint_only" and "it has no authentication" in text  # an open server is a finding
-    bench = json.loads((isolated_outputs / "serving" / "benchmark.json").read_text())
-    assert bench["levels"][0]["tokens_from"] == ["chunk count (the server sent no usage)"]
+    proof = read_shutdown_proof()
+    assert proof.health == "still answering" and proof.stopped is False  # not ours to stop: the proof says so
+    assert proof.kind == "endpoint_only" and "it has no authentication" in text  # an open server is a finding
+    assert read_benchmark().levels[0].tokens_from == ["chunk count (the server sent no usage)"]
 
 
 def test_runner_execute_reports_artefacts(isolated_outputs, tmp_path):
