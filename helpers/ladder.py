@@ -26,6 +26,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -95,6 +96,8 @@ class Ladder:
     measured_at: str
     n_threads: int
     context_tokens: int
+    #: The 1-minute load average while decoding, mean over levels: other work on the cores slows every figure.
+    load_average: float | None = None
 
     def row(self, quant: str) -> LadderRow:
         return next(r for r in self.rows if r.quant == quant)
@@ -137,7 +140,7 @@ def measure_in_this_process(path: Path, logits_out: Path) -> dict:
             break
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     measured = {"tokens_per_s": DECODE_TOKENS / (stamps[-1] - stamps[0]), "peak_rss_bytes": peak, "n_threads": llm.n_threads,
-                "context_tokens": len(prompt) + DECODE_TOKENS // 2}  # fmt: skip
+                "context_tokens": len(prompt) + DECODE_TOKENS // 2, "load_average": os.getloadavg()[0]}  # fmt: skip
     del llm
     scorer = Llama(model_path=str(path), n_ctx=512, seed=0, logits_all=True, verbose=False)
     tokens = scorer.tokenize(FIXED_TEXT.encode())
@@ -184,7 +187,8 @@ def measure(files: dict[str, Path]) -> tuple[list[LadderRow], dict]:
             )
         )
     settings = results[quantization.REFERENCE]
-    return rows, {"n_threads": settings["n_threads"], "context_tokens": settings["context_tokens"]}
+    load = round(sum(r["load_average"] for r in results.values()) / len(results), 2)
+    return rows, {"n_threads": settings["n_threads"], "context_tokens": settings["context_tokens"], "load_average": load}
 
 
 # --------------------------------------------------------------------------- cached on the shelf

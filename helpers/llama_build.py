@@ -206,6 +206,16 @@ def setup() -> GuardResult:
     return result
 
 
+def installed_build() -> str:
+    """One sentence: which llama.cpp build this environment runs, and why (from the stamp ``setup`` writes)."""
+    if not STAMP.is_file():
+        return "the portable llama.cpp build (AVX2): `make setup` has not tried a faster one in this environment"
+    stamp = json.loads(STAMP.read_text(encoding="utf-8"))
+    if stamp["passed"]:
+        return f"{stamp['installed']}, because {stamp['reason']}"
+    return f"the portable build (AVX2), because {stamp['reason']}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.llama_build", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["setup", "show"])

@@ -47,6 +47,7 @@ ARTEFACTS: dict[str, str] = {
     "ladder": "quantization/ladder.csv",
     "roofline": "roofline.csv",
     "bandwidth": "bandwidth.json",
+    "handoff": "handoff",
     "regeneration_report": "regeneration_report.md",
     "regeneration_baseline": "regeneration_baseline.json",
     "colab_sim": "colab_sim.json",

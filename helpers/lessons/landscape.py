@@ -1,0 +1,135 @@
+"""The runtime notebook's views: the ladder, the runtimes, the seed's framework table rebuilt, and the roofline.
+
+Numbers come from ``helpers.ladder``, ``helpers.landscape`` and ``helpers.roofline``;
+this module lays them out. Rows for frameworks that cannot run here carry the
+source of every claim and say "not run here".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpers import quantization, roofline
+from helpers.ladder import Ladder
+from helpers.landscape import Landscape, RuntimeResult
+
+SEED = "deployment guide (seeds/003), framework table"
+#: The guide's claims for the frameworks this machine cannot run, and why each is not run here.
+NOT_RUN_HERE = [
+    {"runtime": "TGI", "guide says": "Hugging Face; Rust + Python; CUDA; no CPU inference; GPTQ/AWQ/BnB; "
+     "OpenAI API supported; continuous batching", "why not here": "GPU server; no CPU build in scope", "source": SEED},
+    {"runtime": "TensorRT-LLM", "guide says": "NVIDIA; CUDA only; FP8/INT4/INT8; OpenAI API through Triton; "
+     "inflight batching", "why not here": "needs an NVIDIA GPU", "source": SEED},
+    {"runtime": "Ollama", "guide says": "Ollama Inc; Go + C++; CPU supported; GGUF; OpenAI API native; limited "
+     "concurrency; lowest learning curve", "why not here": "its installer downloads from ollama.com, which this "
+     "machine cannot reach; the same GGUF runs here in llama.cpp's server", "source": SEED},
+    {"runtime": "SGLang", "guide says": "not in the guide's table; the lesson (seeds/002): use it when structured "
+     "generation or agentic serving patterns matter", "why not here": "PyPI's sglang 0.5.23 wheel (39 MB) "
+     "requires cuda-python>=13, flashinfer_python[cu13] and flash-attn-4: a CUDA build, no CPU wheel",
+     "source": "lesson seeds/002; `pip download --no-deps sglang` and its METADATA, checked 2026-11-23"},
+]  # fmt: skip
+#: What the guide's table says of the frameworks that do run here, to set beside the measurement.
+GUIDE_SAYS = {
+    "transformers": "not in the guide's table",
+    "llama.cpp": "CPU inference: best; concurrency: limited",
+    "llama.cpp-server": "OpenAI API: through server mode; concurrency: limited",
+    "vllm": "CPU inference: not supported; continuous batching",
+}
+
+
+def ladder_rows(measured: Ladder) -> list[dict[str, Any]]:
+    """The ladder as the guide's table, measured: size, memory, speed, eval passes, quality, and how weights are stored."""
+    files = quantization.ladder_files()
+    return [
+        {
+            "quant": r.quant,
+            "file MB": r.file_mb,
+            "predicted MB": r.predicted_mb,
+            "peak RSS MB": r.peak_rss_mb,
+            "decode tok/s": r.tokens_per_s,
+            "eval passes": f"{r.cases_passed}/{r.cases}",
+            "KL vs F16": r.kl_divergence,
+            "top-1 agreement": f"{100 * r.top1_agreement:.1f}%",
+            "stored as": ", ".join(
+                f"{t} {100 * s:.0f}%" for t, s in quantization.weight_types(files[r.quant]).items() if s >= 0.05
+            ),
+        }
+        for r in measured.rows
+    ]
+
+
+def plot_ladder(measured: Ladder) -> Any:
+    """Size against quality (KL, lower is better) and against speed, one point per level."""
+    import matplotlib.pyplot as plt
+
+    fig, (quality, speed) = plt.subplots(1, 2, figsize=(10, 3.6))
+    sizes = [r.file_mb for r in measured.rows]
+    quality.plot(sizes, [max(r.kl_divergence, 1e-5) for r in measured.rows], "o-")
+    quality.set(xlabel="file size (MB)", ylabel="KL vs F16 (nats, log)", yscale="log", title="smaller file, more divergence")
+    speed.plot(sizes, [r.tokens_per_s for r in measured.rows], "s-", color="tab:green")
+    speed.set(xlabel="file size (MB)", ylabel="decode tokens/s", title="smaller file, faster decode?")
+    for r in measured.rows:
+        quality.annotate(r.quant, (r.file_mb, max(r.kl_divergence, 1e-5)), fontsize=8, xytext=(3, 3), textcoords="offset points")
+        speed.annotate(r.quant, (r.file_mb, r.tokens_per_s), fontsize=8, xytext=(3, 3), textcoords="offset points")
+    fig.tight_layout()
+    return fig
+
+
+def _concurrency(r: RuntimeResult) -> str:
+    if r.throughput_c4 is None or not r.throughput_c1:
+        return "n/a: in process, one call at a time"
+    return f"{r.throughput_c1:.0f} → {r.throughput_c4:.0f} tok/s (×{r.throughput_c4 / r.throughput_c1:.1f})"
+
+
+def runtime_rows(land: Landscape) -> list[dict[str, Any]]:
+    """One row per runtime measured here: eval passes, speed, concurrency, memory, cold start, endpoint."""
+    return [
+        {
+            "runtime": r.label,
+            "dtype": r.dtype,
+            "eval passes": f"{r.cases_passed}/{r.cases}" + (" (JSON enforced)" if r.constrained else ""),
+            "TTFT ms": r.ttft_ms,
+            "decode tok/s": r.decode_tokens_per_s,
+            "throughput c1 → c4": _concurrency(r),
+            "peak RSS MB": r.peak_rss_mb,
+            "cold start s": r.cold_start_s,
+            "offers": ", ".join(r.capabilities.offers()) if r.capabilities else "no endpoint",
+            "lacks": ", ".join(r.capabilities.lacks()) if r.capabilities else "an endpoint of its own",
+        }
+        for r in land.results
+    ]
+
+
+def framework_rows(land: Landscape) -> list[dict[str, Any]]:
+    """The guide's framework table rebuilt: measured rows first, then the rows not run here with their sources."""
+    measured = [
+        {
+            "runtime": r.label,
+            "guide says": GUIDE_SAYS[r.runtime],
+            "measured here": f"{r.decode_tokens_per_s:.0f} tok/s decode, {r.cases_passed}/{r.cases} passes, "
+            f"{r.peak_rss_mb:.0f} MB, concurrency {_concurrency(r)}",
+            "source": f"measured on {land.hardware}, {land.measured_at[:10]}",
+        }
+        for r in land.results
+    ]
+    return measured + [{**row, "measured here": f"not run here: {row['why not here']}"} for row in NOT_RUN_HERE]
+
+
+def roofline_table() -> list[dict[str, Any]]:
+    """``outputs/roofline.csv``: each runtime's decode speed against this machine's bandwidth ceiling."""
+    return [{**row.to_json(), "bytes_per_token": f"{row.bytes_per_token / 1e6:.1f} MB"} for row in roofline.read_roofline()]
+
+
+def plot_roofline(rows: list[roofline.RooflineRow]) -> Any:
+    """Measured decode speed beside the ceiling, per runtime and precision."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    labels = [f"{r.runtime}\n{r.dtype}" for r in rows]
+    ax.bar(labels, [r.ceiling_tokens_per_s for r in rows], color="lightgray", label="ceiling: bandwidth ÷ bytes per token")
+    ax.bar(labels, [r.tokens_per_s for r in rows], color="tab:blue", label="measured decode")
+    ax.set(ylabel="tokens/s", title="decode speed against the memory-bandwidth ceiling")
+    ax.tick_params(axis="x", labelsize=7)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
