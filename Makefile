@@ -42,9 +42,9 @@ ONLY := $(if $(NB),--only '$(NB)')
 VLLM_VENV := .venv-vllm
 VLLM_PY := $(VLLM_VENV)/bin/python
 
-.PHONY: setup vllm shelf ladder memory-check benchmarks run test unit lint regenerate colab-links clean translations translations-run
+.PHONY: setup vllm shelf ladder landscape memory-check benchmarks run test unit lint regenerate colab-links clean translations translations-run
 
-setup: $(VENV)/.setup-done vllm shelf $(VENV)/llama-build.json ladder
+setup: $(VENV)/.setup-done vllm shelf $(VENV)/llama-build.json ladder landscape
 
 # The stamp is written last, so an interrupted install is simply run again.
 $(VENV)/.setup-done: requirements.txt pyproject.toml
@@ -94,6 +94,11 @@ $(VENV)/llama-build.json: $(VENV)/.setup-done | shelf
 # measured, once, onto the shelf (a few minutes the first time; the runtime notebook reads it).
 ladder: shelf $(VENV)/llama-build.json
 	$(PY) -m helpers.ladder build
+
+# The four runtimes that run here (Transformers, llama.cpp in process and as a server, vLLM), each measured
+# once in a fresh process onto the shelf (about five minutes the first time; the runtime notebook reads it).
+landscape: ladder vllm
+	$(PY) -m helpers.landscape build
 
 # Evidence the notebooks read (notebook 05 reports it), so both run and test produce it.
 memory-check: setup
