@@ -36,6 +36,12 @@ CLAIMS_BY_ROUTE = {
     "free_colab": ("portable", "portable_cpu", "nothing_fits"),
     "rented_gpu": ("serving", "gpu_first", "not_ready", "nothing_fits"),
 }
+FALLBACKS = {
+    "cloud": "a smaller model, a stronger quantization or a rented GPU; or a cloud model API, or RAG with the current API model, "
+    "since this data may leave your machines",
+    "private": "a smaller model, a stronger quantization on llama.cpp, or a rented GPU you control; no cloud model API, because "
+    "the data may not leave machines you control ({why})",
+}
 RUNTIME_NAMES = {
     "transformers-cpu": "Transformers on the CPU",
     "llama.cpp": "llama.cpp (quantized, on the CPU)",
@@ -179,12 +185,11 @@ class Decision:
 
     @property
     def fallback(self) -> str:
+        """The lesson's fallback list, filtered by privacy: a cloud API only when the data may leave."""
         if self.profile.cloud_allowed:
-            return "a cloud model API, or RAG with the current API model, if the candidates fail the fixed eval set"
-        return (
-            f"a smaller model or a stronger quantization on llama.cpp; no cloud model API, because {self.profile.privacy} "
-            "data may not leave your machines"
-        )
+            return FALLBACKS["cloud"]
+        why = f"privacy {self.profile.privacy}" + (", private_docs must-have" if "private_docs" in self.profile.must_have else "")
+        return FALLBACKS["private"].format(why=why)
 
     @property
     def fallback_runtime(self) -> str:
