@@ -172,7 +172,7 @@ def _doubts(route: str, runs: list[EvalRun], case_count: int) -> CardVerdict | N
     seen: dict[tuple, EvalRun] = {}
     for run in runs:
         s = run.summary
-        key = (s.model, runtime_family(s.runtime), s.constrained)
+        key = (s.model, s.runtime, s.constrained)
         if key in seen and set(seen[key].summary.passed_cases) != set(s.passed_cases):
             pair = f"{seen[key].label} ({seen[key].path}) against {run.label} ({run.path})"
             return _cannot(route, SAYS["disagree"].format(runs=pair), (seen[key].label, run.label))
