@@ -55,6 +55,7 @@ SAYS = {
     "rented_no_service": "The served model passes the gate, but this profile needs no service, so one-off generation is enough.",
     "rented_no_bench": "The served model passes the gate, but no benchmark shows how the service behaves under load.",
     "rented_met": "The fixed eval cases pass on the served model, and the profile needs a service measured under load.",
+    "memory": "memory check: the estimator within {error:.1f}% of measured peak memory on {rows} model/runtime/dtype rows",
     "not_gathered": "No evidence has been read for this record yet.",
     "move": "move to candidate_2 ({model} on {runtime})",
     "move_none": "no catalogue model covers the must-haves beyond the first candidate: use the fallback",
@@ -195,6 +196,8 @@ def _move(decision: Decision) -> str:
 def _local(decision: Decision, evidence: Evidence, gate: Gate, required: tuple[str, ...], runs: list[EvalRun]) -> CardVerdict:
     route = "local_cpu"
     rows = tuple(_row(r, required) for r in runs)
+    if evidence.memory is not None:
+        rows += (SAYS["memory"].format(error=evidence.memory.worst_error_pct, rows=evidence.memory.rows),)
     passing = [r for r in runs if gate.passes(r, required)]
     if passing:
         return CardVerdict(

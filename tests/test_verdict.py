@@ -44,10 +44,15 @@ def test_local_signal_met_moves_to_candidate_2_and_the_paragraph_says_so(isolate
 
 def test_local_signal_not_met_when_a_run_passes_the_gate(isolated_outputs):
     eval_table(isolated_outputs, names.TINY_GPT2, "transformers", 0)
+    (isolated_outputs / "memory_check.csv").write_text("model,error_pct\nm,1.8\n", encoding="utf-8")
     eval_table(isolated_outputs, names.SMOLLM2, "llama.cpp", all_but("en-format-ok"))
     _, text, cards = verdict_for(Profile(), isolated_outputs)
     assert cards["local_cpu"].status == NOT_MET and cards["local_cpu"].headline == "not met"
     assert f"SmolLM2-135M-Instruct on llama.cpp {N - 1}/{N} passes the gate" in cards["local_cpu"].says
+    assert (
+        cards["local_cpu"].rows[-1]
+        == "memory check: the estimator within 1.8% of measured peak memory on 1 model/runtime/dtype rows"
+    )
     assert text.startswith("For this project, I will start with sshleifer/tiny-gpt2")
     assert "does not show the upgrade signal of the local_cpu card" in text
 
