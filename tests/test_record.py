@@ -14,7 +14,15 @@ from helpers import decide, names, record
 from helpers.decision import LESSON_EXAMPLE, Profile, choose
 from helpers.evidence import gather
 from helpers.paths import REPO_ROOT
-from helpers.record import RecordError, attach_evidence, build_record, load_record, render_markdown, write_record
+from helpers.record import (
+    RecordError,
+    attach_evidence,
+    build_record,
+    load_record,
+    read_record,
+    render_markdown,
+    write_record,
+)
 
 LESSON_FIELDS = (
     "project_goal",
@@ -164,6 +172,7 @@ def test_attaching_evidence_twice_gives_the_same_record(isolated_outputs, monkey
     attach_evidence()
     assert (isolated_outputs / "model_runtime_decision.json").read_text() == once
     assert json.loads(once)["verdict"][0]["status"] == "met"
+    assert read_record().mine.status == "met" and read_record().model == "Qwen/Qwen2.5-0.5B-Instruct"
 
 
 def run_cli(script: list[str], outputs, **env: str) -> subprocess.CompletedProcess:

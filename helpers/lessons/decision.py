@@ -7,6 +7,7 @@ functions only show what those return.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import pandas as pd
@@ -18,7 +19,7 @@ from helpers.evals import load_cases
 from helpers.evidence import Evidence, gather
 from helpers.exercise import ExerciseError, Feedback, check
 from helpers.paths import output
-from helpers.record import RecordError, build_record, load_record, profile_of, render_markdown, write_record
+from helpers.record import DecisionRecord, RecordError, build_record, read_record, render_markdown, write_record
 from helpers.verdict import Verdict, judge, load_gate
 
 #: The estimator runtime each route's fit table uses, and the memory it compares against.
@@ -128,8 +129,9 @@ def licences() -> pd.DataFrame:
     )
 
 
-def show_record(record: dict[str, Any]) -> None:
-    display(Markdown(render_markdown(record)))
+def show_record(record: DecisionRecord | dict[str, Any]) -> None:
+    """The record's Markdown page, from a typed record or a freshly built document."""
+    display(Markdown(render_markdown(record.to_json() if isinstance(record, DecisionRecord) else record)))
 
 
 def show_verdict(verdict: Verdict) -> None:
@@ -150,9 +152,10 @@ def eval_runs(evidence: Evidence) -> pd.DataFrame:
     return pd.DataFrame([{"run": r.label, "output": r.summary.output_mode, "table": r.path} for r in evidence.runs])
 
 
-def evidence_fit(record: dict[str, Any]) -> pd.DataFrame:
-    print("complete" if record["evidence_fit"]["complete"] else "not complete yet: the missing items say what produces them")
-    return pd.DataFrame(record["evidence_fit"]["items"])
+def evidence_fit(record: DecisionRecord) -> pd.DataFrame:
+    """The lesson's five evidence items: present (value and file) or missing (what produces it)."""
+    print("complete" if record.evidence_complete else "not complete yet: the missing items say what produces them")
+    return pd.DataFrame([asdict(item) for item in record.evidence])
 
 
 def draft_profile() -> Profile:
@@ -160,7 +163,7 @@ def draft_profile() -> Profile:
     if not output("decision_json").exists():
         print("No draft yet (run notebook 01 for your own profile); using the lesson's example project on the local CPU route.")
         return LESSON_EXAMPLE
-    profile = profile_of(load_record())
+    profile = read_record().profile
     print(f"Draft from notebook 01: {profile.task} on route {profile.route}")
     return profile
 

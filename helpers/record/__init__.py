@@ -21,11 +21,16 @@ from helpers.record.build import (
     selected,
 )
 from helpers.record.markdown import render_markdown
-from helpers.record.store import RecordError, attach_evidence, load_record, profile_of, validate_record, write_record
+from helpers.record.store import RecordError, load_record, profile_of, validate_record, write_record
 from helpers.record.text import EVIDENCE_FIT, SCHEMA_VERSION, TEXT, WHY_NOW
+from helpers.record.typed import CandidateEntry, DecisionRecord, EvidenceItem, attach_evidence, read_record
 
 __all__ = [
     "EVIDENCE_FIT",
+    "CandidateEntry",
+    "DecisionRecord",
+    "EvidenceItem",
+    "read_record",
     "SCHEMA_VERSION",
     "TEXT",
     "WHY_NOW",

@@ -7,10 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from helpers import clock
-from helpers.decision import Profile, choose
-from helpers.evidence import Evidence, gather
+from helpers.decision import Profile
 from helpers.paths import atomic_write_json, atomic_write_text, output, relative
-from helpers.record.build import build_record
 from helpers.record.markdown import render_markdown
 from helpers.record.text import SCHEMA, SCHEMA_VERSION
 from helpers.schemas import first_schema_error
@@ -86,20 +84,3 @@ def write_record(record: dict[str, Any]) -> dict[str, str]:
     atomic_write_text(output("decision_md"), markdown)
     atomic_write_json(output("decision_json"), record)
     return {"json": relative(output("decision_json")), "markdown": relative(output("decision_md")), "archived": archived}
-
-
-def attach_evidence(evidence: Evidence | None = None, profile: Profile | None = None) -> dict[str, Any] | None:
-    """Rebuild the record from a profile and the evidence in ``outputs/``, write it, and return it.
-
-    The one writer of evidence into a record: the verdict, the evidence fit and
-    the paragraph are rebuilt together from the profile, so attaching twice gives
-    the same text. The profile defaults to the current record's; with neither,
-    nothing is written and ``None`` comes back (notebook 01 writes the draft).
-    """
-    if profile is None:
-        if not output("decision_json").exists():
-            return None
-        profile = profile_of(load_record())
-    record = build_record(choose(profile), evidence if evidence is not None else gather())
-    write_record(record)
-    return record
