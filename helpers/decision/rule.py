@@ -203,93 +203,109 @@ class Decision:
         return "llama.cpp with the smallest quantized model, once memory allows"
 
 
+#: Why a catalogue model is set aside, in the order the rule checks: role, must-haves, memory, size.
+REASONS = {
+    "workflow": "random weights: it proves the workflow, never the task",
+    "lacks": "lacks {need} ({why})",
+    "no_fit": "does not fit: the estimator puts it at {need:.2f} GB ({dtype}, {runtime}) against {avail:g} GB of {kind}",
+    "larger": "fits ({need:.2f} GB of {avail:g} GB of {kind}), but it is larger than needed until the fixed eval set shows a "
+    "failure it would fix",
+    "smaller": "smaller than the first candidate, which the must-haves and the route already justify",
+}
+
+
+def _reason(entry: dict, missing: list[tuple[str, str]], option: Candidate, start_params: int) -> str:
+    numbers = {"need": option.need_gb, "dtype": option.dtype, "runtime": option.runtime, "avail": option.memory_available_gb,
+               "kind": option.memory_kind}  # fmt: skip
+    if entry.get("role") == "workflow":
+        return REASONS["workflow"]
+    if missing:
+        return "; ".join(REASONS["lacks"].format(need=need, why=why) for need, why in missing)
+    if not option.fits:
+        return REASONS["no_fit"].format(**numbers)
+    return REASONS["larger"].format(**numbers) if option.estimate.parameters > start_params else REASONS["smaller"]
+
+
 def _rejections(
     profile: Profile, chosen: tuple[Candidate | None, ...], runtime: str, memory_gb: float, context: int
 ) -> tuple[Rejection, ...]:
     """Why every other catalogue model is set aside: a missing must-have first, then memory, then size."""
     picked = {c.model for c in chosen if c}
-    start = chosen[0]
-    start_params = start.estimate.parameters if start else 0
+    start_params = chosen[0].estimate.parameters if chosen[0] else 0
+    plain = "transformers-cpu" if runtime in ON_CPU else "transformers-cuda"
     found = []
     for entry in hardware.catalogue()["models"]:
-        model = entry["id"]
-        if model in picked:
+        if entry["id"] in picked:
             continue
-        missing = lacks(model, profile.must_have)
-        option = best_dtype(model, runtime, context, memory_gb, profile.must_have) or best_dtype(
-            model, "transformers-cpu" if runtime in ON_CPU else "transformers-cuda", context, memory_gb, profile.must_have
+        option = best_dtype(entry["id"], runtime, context, memory_gb, profile.must_have) or best_dtype(
+            entry["id"], plain, context, memory_gb, profile.must_have
         )
-        if entry.get("role") == "workflow":
-            reason = "random weights: it proves the workflow, never the task"
-        elif missing:
-            reason = "lacks " + "; lacks ".join(f"{need} ({why})" for need, why in missing)
-        elif not option.fits:
-            reason = (
-                f"does not fit: the estimator puts it at {option.need_gb:.2f} GB ({option.dtype}, {option.runtime}) "
-                f"against {memory_gb:g} GB of {option.memory_kind}"
-            )
-        elif option.estimate.parameters > start_params:
-            reason = (
-                f"fits ({option.need_gb:.2f} GB of {memory_gb:g} GB of {option.memory_kind}), but it is larger than "
-                "needed until the fixed eval set shows a failure it would fix"
-            )
-        else:
-            reason = "smaller than the first candidate, which the must-haves and the route already justify"
-        found.append(Rejection(model, reason, option))
+        found.append(Rejection(entry["id"], _reason(entry, lacks(entry["id"], profile.must_have), option, start_params), option))
     return tuple(found)
+
+
+Choice = tuple[Candidate | None, Candidate | None, str, str, float]  # first, second, claim key, runtime, memory compared
+
+
+def _on_cpu(profile: Profile) -> Choice:
+    """Local CPU (and Colab with no GPU): tiny-gpt2 proves the workflow; a small quantized model is next."""
+    ram = profile.ram_gb
+    tiny = estimate_for(names.TINY_GPT2, "fp32", "transformers-cpu", 1024, ram, ())
+    task_model = smallest_covering(profile, "llama.cpp", ram, 4096)
+    if profile.route == "free_colab":
+        later = smallest_covering(profile, "transformers-cuda", 0.0, 4096, max_params=SMALL_INSTRUCT_MAX_PARAMS, must_fit=False)
+        return (tiny, later, "portable_cpu", "llama.cpp", ram) if tiny.fits else (None, later, "nothing_fits", "llama.cpp", ram)
+    if tiny.fits:
+        return (
+            tiny,
+            task_model or smallest_covering(profile, "llama.cpp", ram, 4096, must_fit=False),
+            "workflow",
+            "llama.cpp",
+            ram,
+        )
+    larger = task_model.estimate.parameters if task_model else 0
+    second = smallest_covering(profile, "vllm", MIN_SERVING_VRAM_GB, 8192, must_fit=False, larger_than=larger)
+    return task_model, second, "workflow" if task_model else "nothing_fits", "llama.cpp", ram
+
+
+def _on_gpu(
+    profile: Profile, runtime: str, context: int, max_params: float = math.inf
+) -> tuple[Candidate | None, Candidate | None]:
+    """The smallest covering model that fits the GPU, then the next larger one (fitting if one does)."""
+    vram = profile.available_vram_gb
+    first = smallest_covering(profile, runtime, vram, context, max_params=max_params)
+    larger = first.estimate.parameters if first else 0
+    second = smallest_covering(profile, runtime, vram, context, larger_than=larger) or smallest_covering(
+        profile, runtime, vram, context, larger_than=larger, must_fit=False
+    )
+    return first, second
+
+
+def _colab(profile: Profile) -> Choice:
+    first, second = _on_gpu(profile, "transformers-cuda", 4096, SMALL_INSTRUCT_MAX_PARAMS)
+    return first, second, "portable" if first else "nothing_fits", "transformers-cuda", profile.available_vram_gb
+
+
+def _rented(profile: Profile) -> Choice:
+    vram = profile.available_vram_gb
+    if vram >= MIN_SERVING_VRAM_GB:
+        runtime = "vllm" if profile.service_needed else "transformers-cuda"
+        first, second = _on_gpu(profile, runtime, 8192)
+        return first, second, ("serving" if profile.service_needed else "gpu_first") if first else "nothing_fits", runtime, vram
+    runtime, memory = ("transformers-cuda", vram) if vram > 0 else ("llama.cpp", profile.ram_gb)
+    first = smallest_covering(profile, runtime, memory, 4096)
+    larger = first.estimate.parameters if first else 0
+    second = smallest_covering(profile, "vllm", MIN_SERVING_VRAM_GB, 8192, must_fit=False, larger_than=larger)
+    return first, second, "not_ready" if first else "nothing_fits", runtime, memory
 
 
 def choose(profile: Profile) -> Decision:
     """Apply the course's rule to a profile. Every route of the lesson is covered."""
-    route, ram, vram = profile.route, profile.ram_gb, profile.available_vram_gb
-    service = profile.service_needed
-    if route == "local_cpu" or (route == "free_colab" and vram == 0):
-        tiny = estimate_for(names.TINY_GPT2, "fp32", "transformers-cpu", 1024, ram, ())
-        task_model = smallest_covering(profile, "llama.cpp", ram, 4096)
-        if route == "free_colab":
-            later = smallest_covering(
-                profile, "transformers-cuda", 0.0, 4096, max_params=SMALL_INSTRUCT_MAX_PARAMS, must_fit=False
-            )
-            first, second, key = (tiny, later, "portable_cpu") if tiny.fits else (None, later, "nothing_fits")
-        elif tiny.fits:
-            first, second, key = (
-                tiny,
-                task_model or smallest_covering(profile, "llama.cpp", ram, 4096, must_fit=False),
-                "workflow",
-            )
-        else:
-            first, key = task_model, "workflow" if task_model else "nothing_fits"
-            second = smallest_covering(
-                profile,
-                "vllm",
-                MIN_SERVING_VRAM_GB,
-                8192,
-                must_fit=False,
-                larger_than=task_model.estimate.parameters if task_model else 0,
-            )
-        runtime, memory = "llama.cpp", ram
-    elif route == "free_colab":
-        first = smallest_covering(profile, "transformers-cuda", vram, 4096, max_params=SMALL_INSTRUCT_MAX_PARAMS)
-        larger = first.estimate.parameters if first else 0
-        second = smallest_covering(profile, "transformers-cuda", vram, 4096, larger_than=larger) or smallest_covering(
-            profile, "vllm", vram, 8192, larger_than=larger, must_fit=False
-        )
-        key, runtime, memory = ("portable" if first else "nothing_fits"), "transformers-cuda", vram
-    elif vram >= MIN_SERVING_VRAM_GB:
-        runtime = "vllm" if service else "transformers-cuda"
-        first = smallest_covering(profile, runtime, vram, 8192)
-        larger = first.estimate.parameters if first else 0
-        second = smallest_covering(profile, runtime, vram, 8192, larger_than=larger) or smallest_covering(
-            profile, runtime, vram, 8192, larger_than=larger, must_fit=False
-        )
-        key = ("serving" if service else "gpu_first") if first else "nothing_fits"
-        memory = vram
+    if profile.route == "local_cpu" or (profile.route == "free_colab" and profile.available_vram_gb == 0):
+        first, second, key, runtime, memory = _on_cpu(profile)
+    elif profile.route == "free_colab":
+        first, second, key, runtime, memory = _colab(profile)
     else:
-        runtime, memory = ("transformers-cuda", vram) if vram > 0 else ("llama.cpp", ram)
-        first = smallest_covering(profile, runtime, memory, 4096)
-        second = smallest_covering(
-            profile, "vllm", MIN_SERVING_VRAM_GB, 8192, must_fit=False, larger_than=first.estimate.parameters if first else 0
-        )
-        key = "not_ready" if first else "nothing_fits"
-    serving = route == "rented_gpu" and service and key == "serving"
+        first, second, key, runtime, memory = _rented(profile)
+    serving = profile.route == "rented_gpu" and profile.service_needed and key == "serving"
     return Decision(profile, key, first, second, serving, _rejections(profile, (first, second), runtime, memory, 4096))
