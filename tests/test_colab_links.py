@@ -75,3 +75,20 @@ def test_an_install_is_skipped_while_pyproject_is_unchanged(tmp_path: Path):
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
     (tmp_path / bootstrap.STAMP).write_text(bootstrap._pyproject_digest(tmp_path))
     assert bootstrap.install(tmp_path) == "already installed"
+
+
+def test_a_clone_that_fails_stops_the_first_cell_with_one_sentence(tmp_path: Path):
+    """The generated cell itself, run as Colab would run it (``google.colab`` imported), against a URL that cannot clone."""
+    cell = colab_links.install_cell("file:///nonexistent/openllm-routes")
+    code = f"import sys, types\nsys.modules['google.colab'] = types.ModuleType('google.colab')\n{cell}\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Could not clone file:///nonexistent/openllm-routes.git: check that this runtime is online, then run this cell again."
+    )
+    assert not (tmp_path / "openllm-routes").exists()
+
+
+def test_locally_the_first_cell_does_nothing(tmp_path: Path):
+    result = subprocess.run([sys.executable, "-c", colab_links.install_cell(FORK)], capture_output=True, text=True, cwd=tmp_path)
+    assert (result.returncode, result.stdout, list(tmp_path.iterdir())) == (0, "", [])

@@ -18,16 +18,17 @@ from helpers.paths import REPO_ROOT, REQUIREMENTS
 PINS = setup_check.read_requirements(REQUIREMENTS)
 
 
-def make_variable(name: str) -> str:
-    """What the Makefile computes for ``name``, asked of make itself (no target runs)."""
+def make_variables(*names_: str) -> list[str]:
+    """What the Makefile computes for each name, asked of make itself in one call (no target runs)."""
+    shown = "|".join(f"$({name})" for name in names_)
     result = subprocess.run(
-        ["make", "--no-print-directory", "-s", f"--eval=show-it: ; @echo $({name})", "show-it"],
+        ["make", "--no-print-directory", "-s", f"--eval=show-it: ; @echo '{shown}'", "show-it"],
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
         check=True,
     )
-    return result.stdout.strip()
+    return result.stdout.strip().split("|")
 
 
 def test_environment_yml_carries_exactly_requirements_txt():
@@ -39,9 +40,8 @@ def test_environment_yml_carries_exactly_requirements_txt():
 
 
 def test_makefile_reads_the_shared_names_and_the_torch_pin_from_their_one_place():
-    assert make_variable("KERNEL") == names.KERNEL_NAME
-    assert make_variable("API_KEY_ENV") == names.API_KEY_ENV
-    assert make_variable("TORCH_PIN") == f"torch=={setup_check.torch_pin()}"
+    kernel, key_variable, torch = make_variables("KERNEL", "API_KEY_ENV", "TORCH_PIN")
+    assert (kernel, key_variable, torch) == (names.KERNEL_NAME, names.API_KEY_ENV, f"torch=={setup_check.torch_pin()}")
     makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
     for copy in (f"--name {names.KERNEL_NAME}", names.API_KEY_ENV, setup_check.torch_pin()):
         assert copy not in makefile, f"the Makefile spells {copy!r} itself instead of reading it"
