@@ -37,6 +37,17 @@ PRODUCERS = {
 }
 
 
+#: What a learner reads about each source, by status.
+SAYS = {
+    MISSING: "{path} is missing: run {producer} to produce it.",
+    UNREADABLE: "{path} cannot be used: {problem} Rerun {producer} to rewrite it; nothing was changed.",
+    PRESENT: "{path} is present.",
+    "empty": "it holds no rows.",
+    "no_error_pct": "a row has no readable error_pct; the file looks cut off or comes from an older kit.",
+    "bad_json": "it is empty or not valid JSON (cut off while being written?).",
+}
+
+
 class EvidenceError(ValueError):
     """Evidence files that cannot be read; the message names each file and what rewrites it."""
 
@@ -53,11 +64,7 @@ class Source:
 
     @property
     def message(self) -> str:
-        if self.status == MISSING:
-            return f"{self.path} is missing: run {self.producer} to produce it."
-        if self.status == UNREADABLE:
-            return f"{self.path} cannot be used: {self.problem} Rerun {self.producer} to rewrite it; nothing was changed."
-        return f"{self.path} is present."
+        return SAYS[self.status].format(path=self.path, producer=self.producer, problem=self.problem)
 
 
 @dataclass(frozen=True)
@@ -110,11 +117,11 @@ def _memory_check(path: Path) -> MemoryCheck:
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     if not rows:
-        raise ValueError("it holds no rows.")
+        raise ValueError(SAYS["empty"])
     try:
         errors = [abs(float(row["error_pct"])) for row in rows]
     except (KeyError, TypeError, ValueError):
-        raise ValueError("a row has no readable error_pct; the file looks cut off or comes from an older kit.") from None
+        raise ValueError(SAYS["no_error_pct"]) from None
     return MemoryCheck(len(rows), max(errors))
 
 
@@ -128,7 +135,7 @@ def _read(name: str, path: Path, reader):
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, ReportFormatError, ServingError) as error:
         text = str(error) or type(error).__name__
         if isinstance(error, json.JSONDecodeError):
-            text = "it is empty or not valid JSON (cut off while being written?)."
+            text = SAYS["bad_json"]
         return Source(name, shown, UNREADABLE, PRODUCERS[name], text), None
 
 

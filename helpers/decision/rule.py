@@ -42,6 +42,13 @@ FALLBACKS = {
     "private": "a smaller model, a stronger quantization on llama.cpp, or a rented GPU you control; no cloud model API, because "
     "the data may not leave machines you control ({why})",
 }
+FALLBACK_RUNTIMES = {
+    "vllm": "SGLang (also OpenAI-compatible), or Transformers to debug one prompt",
+    "llama.cpp": "Ollama or LM Studio for a laptop hand-off, on the same GGUF file",
+    "transformers-cpu": "llama.cpp with a quantized GGUF when memory or speed runs short",
+    "transformers-cuda": "llama.cpp with a quantized GGUF when memory or speed runs short",
+    None: "llama.cpp with the smallest quantized model, once memory allows",
+}
 RUNTIME_NAMES = {
     "transformers-cpu": "Transformers on the CPU",
     "llama.cpp": "llama.cpp (quantized, on the CPU)",
@@ -61,6 +68,13 @@ RUNTIME_DTYPES = {
 # --------------------------------------------------------------------------- what a model covers and needs
 
 
+LACKS = {
+    "context": "its context is {context:,} tokens, below {needed:,}",
+    "licence": "its licence ({license}) does not plainly allow it: {note}",
+    "unlisted": "the catalogue does not list it",
+}
+
+
 def lacks(model: str, needs: tuple[str, ...]) -> list[tuple[str, str]]:
     """The needs a catalogue model does not cover, each with the catalogue's reason."""
     entry = hardware.candidate(model)
@@ -71,12 +85,12 @@ def lacks(model: str, needs: tuple[str, ...]) -> list[tuple[str, str]]:
         if need == "long_context":
             context = hardware.candidate_shape(model).context_length
             if context < LONG_CONTEXT_TOKENS:
-                missing.append((need, f"its context is {context:,} tokens, below {LONG_CONTEXT_TOKENS:,}"))
+                missing.append((need, LACKS["context"].format(context=context, needed=LONG_CONTEXT_TOKENS)))
         elif need == "commercial_use":
             if entry.get("commercial_use") != "yes":
-                missing.append((need, f"its licence ({entry['license']}) does not plainly allow it: {entry['license_note']}"))
+                missing.append((need, LACKS["licence"].format(license=entry["license"], note=entry["license_note"])))
         elif need not in entry.get("capabilities", []):
-            missing.append((need, entry.get("capability_note", "the catalogue does not list it")))
+            missing.append((need, entry.get("capability_note", LACKS["unlisted"])))
     return missing
 
 
@@ -193,14 +207,12 @@ class Decision:
 
     @property
     def fallback_runtime(self) -> str:
-        start = self.candidate_1.estimator_runtime if self.candidate_1 else None
-        if start == "vllm":
-            return "SGLang (also OpenAI-compatible), or Transformers to debug one prompt"
-        if start == "llama.cpp":
-            return "Ollama or LM Studio for a laptop hand-off, on the same GGUF file"
-        if start in ("transformers-cpu", "transformers-cuda"):
-            return "llama.cpp with a quantized GGUF when memory or speed runs short"
-        return "llama.cpp with the smallest quantized model, once memory allows"
+        return fallback_runtime(self.candidate_1)
+
+
+def fallback_runtime(candidate: Candidate | None) -> str:
+    """The runtime to fall back to from a candidate's runtime (the lesson's runtime fit)."""
+    return FALLBACK_RUNTIMES[candidate.estimator_runtime if candidate else None]
 
 
 #: Why a catalogue model is set aside, in the order the rule checks: role, must-haves, memory, size.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from helpers import clock, hardware, names
-from helpers.decision import REJECTED_FOR_NOW, Candidate, Decision, Profile, instruct_models, lacks
+from helpers.decision import REJECTED_FOR_NOW, Candidate, Decision, Profile, fallback_runtime, instruct_models, lacks
 from helpers.evidence import Evidence, model_version, runs_of
 from helpers.paths import EVAL_CASES, output, relative
 from helpers.record.text import EVIDENCE_FIT, PAID_HOURS_BUDGET, SCHEMA_VERSION, TEXT, WHY_NOW
@@ -237,7 +237,7 @@ def build_record(decision: Decision, evidence: Evidence | None = None) -> dict[s
         "runtime_decision": {
             "runtime": first.runtime if first else "none yet",
             "hardware_reason": first and candidate_json(first)["hardware_note"] or "nothing that covers the must-haves fits",
-            "fallback_runtime": decision.fallback_runtime,
+            "fallback_runtime": fallback_runtime(first),
         },
         "hardware_note": {
             "memory_kind": first.memory_kind if first else memory_of(profile)[1],
