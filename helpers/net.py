@@ -12,8 +12,31 @@ import socket
 LOCALHOST = "127.0.0.1"
 
 
+#: Set (to a first port, e.g. ``18000``) by ``make regenerate``: ports are then handed out in order from it,
+#: so a committed notebook prints the same port on every regeneration instead of the OS's random pick.
+STABLE_PORTS_ENV = "OPENLLM_ROUTES_STABLE_PORTS"
+_last_stable_port = 0
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port(host: str = LOCALHOST) -> int:
-    """A port nothing listens on right now (the OS picks it)."""
+    """A port nothing listens on right now: the OS picks it, or, under ``STABLE_PORTS_ENV``, the next free one in order."""
+    global _last_stable_port
+    first = os.environ.get(STABLE_PORTS_ENV, "").strip()
+    if first.isdigit():
+        port = max(int(first), _last_stable_port + 1)
+        while not _bindable(host, port):
+            port += 1
+        _last_stable_port = port
+        return port
     with socket.socket() as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]

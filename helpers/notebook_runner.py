@@ -30,6 +30,7 @@ from pathlib import Path
 
 from helpers import regeneration
 from helpers.names import KERNEL_NAME
+from helpers.net import STABLE_PORTS_ENV
 from helpers.paths import NOTEBOOKS, atomic_write_text, output, outputs_dir, relative
 
 #: What committed notebooks declare, so Colab and plain Jupyter open them with their own Python.
@@ -39,6 +40,8 @@ VOLATILE_CELL_METADATA = ("papermill", "execution")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 #: The clock regeneration runs under (``SOURCE_DATE_EPOCH``, 2026-01-01 UTC), so record timestamps do not churn.
 REGENERATION_EPOCH = 1767225600
+#: Where regenerated notebooks' servers take their ports from (in order), so printed ports do not churn.
+REGENERATION_FIRST_PORT = 18000
 #: Tag for a cell whose output is a measurement (timings, free memory): the one place regenerated diffs may appear.
 MEASUREMENT_TAG = "measurement"
 
@@ -235,6 +238,7 @@ def regenerate(selected: list[Path], *, accept: bool = False) -> int:
         )
         return 2
     os.environ.setdefault("SOURCE_DATE_EPOCH", str(REGENERATION_EPOCH))
+    os.environ.setdefault(STABLE_PORTS_ENV, str(REGENERATION_FIRST_PORT))
     done = _execute_to_scratch(selected)
     results = [result for result, _ in done]
     print(summary(results))

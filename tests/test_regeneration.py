@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from helpers import notebook_runner, regeneration
+from helpers import net, notebook_runner, regeneration
 from helpers.evals import EvalRow, write_table
 from helpers.paths import NOTEBOOKS
 from helpers.regeneration import Figure, compare
@@ -140,3 +144,25 @@ def test_regenerating_notebook_00_twice_differs_only_in_measurement_cells(course
     shutil.copy(notebook, first)
     assert notebook_runner.main(["regenerate", "--only", "00"]) == 0
     assert without_measurements(notebook) == without_measurements(first)
+
+
+def test_ports_are_handed_out_in_order_under_regeneration_so_printed_ports_do_not_churn(tmp_path):
+    code = "from helpers.net import free_port; print(free_port(), free_port())"
+    env = {**os.environ, notebook_runner.STABLE_PORTS_ENV: str(notebook_runner.REGENERATION_FIRST_PORT)}
+    first, second = (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout for _ in "ab"
+    )
+    assert first == second
+    one, two = map(int, first.split())
+    assert notebook_runner.REGENERATION_FIRST_PORT <= one < two
+
+
+def test_a_taken_port_is_skipped_in_stable_mode(monkeypatch):
+    monkeypatch.setenv(notebook_runner.STABLE_PORTS_ENV, "18500")
+    monkeypatch.setattr(net, "_last_stable_port", 0)
+    with socket.socket() as busy:
+        busy.bind((net.LOCALHOST, net.free_port()))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        monkeypatch.setattr(net, "_last_stable_port", 0)
+        assert net.free_port() > taken
