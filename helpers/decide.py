@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None, *, lesson: bool = False) -> int:
     else:
         print(json.dumps(record, indent=2, ensure_ascii=False) if args.json else render_markdown(record))
     if written:
-        print(f"Wrote {written['json']} and {written['markdown']}; archived as {written['archived']}", file=sys.stderr)
+        print(written, file=sys.stderr)
     return 0
 
 

@@ -108,7 +108,7 @@ def test_a_rented_gpu_record_needs_a_shutdown_proof(isolated_outputs):
 def test_write_keeps_every_earlier_decision(isolated_outputs):
     first = write_record(build_record(choose(Profile())))
     second = write_record(build_record(choose(Profile(route="rented_gpu", available_vram_gb=24, needs_service=True))))
-    assert first["archived"] != second["archived"]
+    assert first.archived != second.archived and "archived as" in str(second)
     archived = sorted((isolated_outputs / "decisions").glob("*.json"))
     assert [json.loads(p.read_text())["profile"]["route"] for p in archived] == ["local_cpu", "rented_gpu"]
     assert load_record()["profile"]["route"] == "rented_gpu"

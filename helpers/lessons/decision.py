@@ -217,7 +217,7 @@ def profile_form(profile: Profile) -> Any:
                 record = build_record(choose(chosen))
                 written = write_record(record)
                 show_record(record)
-                print(f"Wrote {written['json']} and {written['markdown']}")
+                print(written)
             except (DecisionError, RecordError) as error:
                 print(f"error: {error}")
 

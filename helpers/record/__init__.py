@@ -21,7 +21,7 @@ from helpers.record.build import (
     selected,
 )
 from helpers.record.markdown import render_markdown
-from helpers.record.store import RecordError, load_record, profile_of, validate_record, write_record
+from helpers.record.store import RecordError, Written, load_record, profile_of, validate_record, write_record
 from helpers.record.text import EVIDENCE_FIT, SCHEMA_VERSION, TEXT, WHY_NOW
 from helpers.record.typed import CandidateEntry, DecisionRecord, EvidenceItem, attach_evidence, read_record
 
@@ -35,6 +35,7 @@ __all__ = [
     "TEXT",
     "WHY_NOW",
     "RecordError",
+    "Written",
     "attach_evidence",
     "build_record",
     "candidate_json",

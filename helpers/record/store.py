@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,19 @@ def _archive(record: dict[str, Any]) -> tuple[str, str]:
     return relative(folder / f"{name}.json"), relative(folder / f"{name}.md")
 
 
-def write_record(record: dict[str, Any]) -> dict[str, str]:
+@dataclass(frozen=True)
+class Written:
+    """Where a record went: the current JSON and Markdown, and its archived copy."""
+
+    json: str
+    markdown: str
+    archived: str
+
+    def __str__(self) -> str:
+        return f"Wrote {self.json} and {self.markdown}; archived as {self.archived}"
+
+
+def write_record(record: dict[str, Any]) -> Written:
     """Validate, archive under ``outputs/decisions/``, then replace the current record atomically.
 
     A record that fails its schema raises before any file is touched.
@@ -83,4 +96,4 @@ def write_record(record: dict[str, Any]) -> dict[str, str]:
     archived, _ = _archive(record)
     atomic_write_text(output("decision_md"), markdown)
     atomic_write_json(output("decision_json"), record)
-    return {"json": relative(output("decision_json")), "markdown": relative(output("decision_md")), "archived": archived}
+    return Written(relative(output("decision_json")), relative(output("decision_md")), archived)
