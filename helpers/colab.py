@@ -79,10 +79,21 @@ def needs_token(model: str) -> bool:
 
 
 def has_hub_token(environ: dict[str, str] | None = None) -> bool:
-    """A token in ``HF_TOKEN`` (Colab Secrets sets it) or saved by ``huggingface-cli login``."""
-    environ = os.environ if environ is None else environ
-    token_file = Path(environ.get("HF_HOME", Path.home() / ".cache" / "huggingface")) / "token"
-    return bool(environ.get("HF_TOKEN")) or token_file.exists()
+    """A hub token: ``HF_TOKEN``, a ``huggingface-cli login`` file, or (through ``huggingface_hub``) Colab Secrets.
+
+    With ``environ`` given, only that mapping and its ``HF_HOME`` are consulted (the tests use it).
+    """
+    env = os.environ if environ is None else environ
+    token_file = Path(env.get("HF_HOME", Path.home() / ".cache" / "huggingface")) / "token"
+    if env.get("HF_TOKEN") or token_file.exists():
+        return True
+    if environ is not None:
+        return False
+    try:
+        from huggingface_hub import get_token
+    except ImportError:
+        return False
+    return get_token() is not None
 
 
 def loadable(model: str) -> bool:
