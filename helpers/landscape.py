@@ -47,7 +47,7 @@ from helpers.hardware import (
 )
 from helpers.models import ShelfEntry, gguf_file
 from helpers.names import SMOLLM2
-from helpers.paths import atomic_write_json
+from helpers.paths import CACHE, atomic_write_json
 from helpers.serving import RehearsalServer, choose_dtype, run_benchmark, sglang_command, vllm_serve_command
 from helpers.serving.launch import tensor_parallel_size
 from helpers.serving.stream import time_stream
@@ -137,6 +137,7 @@ class RuntimeResult:
     cold_start_s: float
     capabilities: Capabilities | None
     notes: tuple[str, ...] = ()
+    failures_c4: int = 0
 
     @property
     def label(self) -> str:
@@ -174,13 +175,14 @@ def _endpoint_result(runtime: str, base_url: str, dtype: str, cold_start_s: floa
     prompts = [case.messages for case in cases[:REQUESTS_PER_LEVEL]]
     bench = run_benchmark(base_url, SMOLLM2, prompts, levels=LEVELS, requests_per_level=REQUESTS_PER_LEVEL,
                           max_tokens=MAX_TOKENS, warmup=1)  # fmt: skip
-    single, four = bench.closed
+    single, four = bench.levels
     caps = probe(base_url, SMOLLM2)
     tpot = single.tpot_ms.median
     return RuntimeResult(
         runtime, SMOLLM2, dtype, summary.passed, summary.cases, summary.constrained, single.ttft_ms.median,
         round(1000 / tpot, 1) if tpot else 0.0, single.output_throughput, four.output_throughput,
-        round(rss_of() / 1e6, 1), round(cold_start_s, 1), caps, tuple(runner.notes),
+        round(rss_of() / 1e6, 1), round(cold_start_s, 1), caps,
+        tuple(runner.notes) + tuple(f"concurrency 4: {n} x {why}" for why, n in four.failure_reasons.items()), four.failures,
     )  # fmt: skip
 
 
@@ -234,10 +236,24 @@ def _measure_in_child(runtime: str) -> RuntimeResult:
     return RuntimeResult.from_json(json.loads(child.stdout.strip().splitlines()[-1]))
 
 
+def _measured_once(runtime: str) -> RuntimeResult:
+    """One runtime's result, kept in ``.cache/landscape/`` until the whole set is on the shelf, so a failure costs one."""
+    kept = CACHE / "landscape" / f"{runtime}.json"
+    if kept.is_file():
+        data = json.loads(kept.read_text(encoding="utf-8"))
+        if data["hardware"] == machine_description():
+            return RuntimeResult.from_json(data["result"])
+    result = _measure_in_child(runtime)
+    atomic_write_json(kept, {"hardware": machine_description(), "result": result.to_json()})
+    return result
+
+
 def _build(staging: Path) -> None:
-    results = [_measure_in_child(runtime) for runtime in RUNTIMES]
+    results = [_measured_once(runtime) for runtime in RUNTIMES]
     atomic_write_json(staging / "runtimes.json", {"hardware": machine_description(), "measured_at": timestamp(),
                                                   "runtimes": [r.to_json() for r in results]})  # fmt: skip
+    for runtime in RUNTIMES:
+        (CACHE / "landscape" / f"{runtime}.json").unlink()
 
 
 MEASURED = ShelfEntry("runtime landscape, measured", "runtime-landscape-measured",

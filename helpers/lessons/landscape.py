@@ -11,7 +11,7 @@ from typing import Any
 
 from helpers import quantization, roofline
 from helpers.ladder import Ladder
-from helpers.landscape import Landscape, RuntimeResult
+from helpers.landscape import REQUESTS_PER_LEVEL, Landscape, RuntimeResult
 
 SEED = "deployment guide (seeds/003), framework table"
 #: The guide's claims for the frameworks this machine cannot run, and why each is not run here.
@@ -78,7 +78,8 @@ def plot_ladder(measured: Ladder) -> Any:
 def _concurrency(r: RuntimeResult) -> str:
     if r.throughput_c4 is None or not r.throughput_c1:
         return "n/a: in process, one call at a time"
-    return f"{r.throughput_c1:.0f} → {r.throughput_c4:.0f} tok/s (×{r.throughput_c4 / r.throughput_c1:.1f})"
+    failed = f", {r.failures_c4} of {REQUESTS_PER_LEVEL} failed at c4" if r.failures_c4 else ""
+    return f"{r.throughput_c1:.0f} → {r.throughput_c4:.0f} tok/s (×{r.throughput_c4 / r.throughput_c1:.1f}{failed})"
 
 
 def runtime_rows(land: Landscape) -> list[dict[str, Any]]:
