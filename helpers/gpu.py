@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from helpers.environment import GpuSummary, Platform, ReportFormatError, detect_platform
+from helpers.i18n import _
 from helpers.paths import atomic_write_json, output, relative
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
@@ -218,25 +219,28 @@ def advise(platform: Platform, torch_info: TorchFacts, driver: DriverFacts) -> l
     """One line per missing piece, each saying what to do."""
     advice = []
     if torch_info.version is None:
-        advice.append("torch is not installed: run `python -m helpers.setup_check` for the command that installs it.")
+        advice.append(_("torch is not installed: run `python -m helpers.setup_check` for the command that installs it."))
     elif not torch_info.cuda_available:
         if driver.devices:
             advice.append(
-                f"Driver mismatch: the driver ({driver.driver_version}) sees {driver.devices[0].name}, "
-                f"but {torch_info.described} cannot use it. "
-                "Restart the runtime with the torch it came with: do not pip install torch over Colab's."
+                _(
+                    "Driver mismatch: the driver ({driver}) sees {gpu}, but {torch} cannot use it. "
+                    "Restart the runtime with the torch it came with: do not pip install torch over Colab's."
+                ).format(driver=driver.driver_version, gpu=driver.devices[0].name, torch=torch_info.described)
             )
         elif platform == "colab":
-            advice.append(f"No GPU in this Colab runtime: {COLAB_GPU_HINT}, then run all cells again.")
+            advice.append(_("No GPU in this Colab runtime: {hint}, then run all cells again.").format(hint=COLAB_GPU_HINT))
         elif platform == "kaggle":
-            advice.append("No GPU in this Kaggle session: Settings → Accelerator → GPU, then run all cells again.")
+            advice.append(_("No GPU in this Kaggle session: Settings → Accelerator → GPU, then run all cells again."))
         else:
-            advice.append("No GPU on this machine: this run uses the CPU, which proves the notebook runs, not GPU speed.")
+            advice.append(_("No GPU on this machine: this run uses the CPU, which proves the notebook runs, not GPU speed."))
     for device in torch_info.devices:
         if device.bf16 is False:
             advice.append(
-                f"{device.name} (compute capability {device.compute_capability}) has no bf16: "
-                "load models with torch_dtype=torch.float16, not bfloat16."
+                _(
+                    "{gpu} (compute capability {capability}) has no bf16: "
+                    "load models with torch_dtype=torch.float16, not bfloat16."
+                ).format(gpu=device.name, capability=device.compute_capability)
             )
     return advice
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from helpers.environment import EnvironmentReport, PackageCheck, ShelfRow, detect_platform, system_facts
 from helpers.gpu import gpu_summary
+from helpers.i18n import _
 from helpers.models import shelf_status
 from helpers.paths import REPO_ROOT, REQUIREMENTS, atomic_write_json, output, relative
 
@@ -153,13 +154,14 @@ def format_packages(report: EnvironmentReport) -> str:
         state = "OK  " if row.ok else ("NOT NEEDED" if report.platform != "local" else "MISS")
         lines.append(f"  {state} {row.name:<38} {row.folder}")
     if report.fix:
-        lines += ["", f"FAIL: {len(report.missing)} required package(s) missing. Fix with:", f"  {report.fix}"]
+        failed = _("FAIL: {count} required package(s) missing. Fix with:").format(count=len(report.missing))
+        lines += ["", failed, f"  {report.fix}"]
     else:
-        lines += ["", "All required packages are installed."]
+        lines += ["", _("All required packages are installed.")]
     if report.platform == "local" and not all(row.ok for row in report.shelf):
-        lines.append("Some shelf models are missing: run `make run` or `python -m helpers.models build`.")
+        lines.append(_("Some shelf models are missing: run `make run` or `python -m helpers.models build`."))
     if report.platform != "local":
-        lines.append("In Colab and Kaggle the models come from the Hugging Face hub, so the offline shelf is not needed here.")
+        lines.append(_("In Colab and Kaggle the models come from the Hugging Face hub, so the offline shelf is not needed here."))
     lines.append(f"Wrote {relative(output('environment'))}")
     return "\n".join(lines)
 
