@@ -116,9 +116,14 @@ def test_every_level_on_the_shelf_is_a_complete_gguf_of_its_own_type():
     assert list(files) == list(quantization.LEVELS)
     sizes = [files[level].stat().st_size for level in quantization.LEVELS]
     assert sizes == sorted(sizes, reverse=True)  # each step down the ladder is smaller
+    import llama_cpp
+    from gguf import GGUFReader
+
     for level, path in files.items():
         quantization.check_gguf(path)
-        assert level.split("_")[0] in "".join(quantization.weight_types(path))  # Q4_K_M holds Q4_K tensors, F16 holds F16
+        field = GGUFReader(str(path)).fields["general.file_type"]
+        assert int(field.parts[field.data[0]][0]) == getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{level}")
+    assert "Q3_K" not in quantization.weight_types(files["Q3_K_M"])  # 576-wide rows: every Q3_K tensor fell back
     assert models.problems(quantization.LADDER, deep=True) == []
 
 
