@@ -19,6 +19,7 @@ import os
 import sys
 
 from helpers.decision import DecisionError, choose, parse_profile
+from helpers.i18n import LANGUAGE_ENV, LANGUAGES, CatalogueError, UnknownLanguage, current, language_from_environment, use
 from helpers.record import RecordError, build_record, render_markdown, write_record
 
 FIELDS = {
@@ -34,13 +35,32 @@ FIELDS = {
 
 
 def main(argv: list[str] | None = None, *, lesson: bool = False) -> int:
-    """``lesson=True`` prints what the lesson's script prints: JSON with the profile and the decision."""
+    """``lesson=True`` prints what the lesson's script prints: JSON with the profile and the decision.
+
+    ``--lang`` (else ``OPENLLM_ROUTES_LANG``, else ``LANG``-style locale variables) picks the language of the
+    Markdown record and its sentences; the JSON keys are the same in every language. The language in force
+    before the call is restored afterwards, so calling ``main`` in-process changes nothing else.
+    """
     parser = argparse.ArgumentParser(prog="python -m helpers.decide", description=__doc__.split("\n\n")[0])
     for name, env in FIELDS.items():
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"overrides ${env}")
     parser.add_argument("--json", action="store_true", help="print the whole JSON record instead of Markdown")
     parser.add_argument("--dry-run", action="store_true", help="print the record without writing outputs/")
+    parser.add_argument("--lang", help=f"{', '.join(LANGUAGES)}: the record's language (default ${LANGUAGE_ENV}, then $LANG)")
     args = parser.parse_args(argv)
+    previous = current()
+    try:
+        use(args.lang or language_from_environment())
+    except (UnknownLanguage, CatalogueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        return _decide(args, lesson)
+    finally:
+        use(previous)
+
+
+def _decide(args: argparse.Namespace, lesson: bool) -> int:
     values = {
         env: getattr(args, name) if getattr(args, name) is not None else os.environ.get(env) for name, env in FIELDS.items()
     }

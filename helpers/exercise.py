@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from helpers import hardware
 from helpers.decision import Decision, best_dtype
+from helpers.i18n import _, sentences
 from helpers.verdict import MET, Gate, Verdict
 
 TEMPLATE = (
@@ -95,11 +96,13 @@ SAY = {
     "pass": "You pass the lesson's criterion.",
     "not_yet": "Not yet: fix the unchecked items above and run the cell again.",
 }
+SAY = sentences(SAY)  # read in the current language (helpers.i18n)
 CHECKLIST = (
     "Why your model/runtime pair is enough for the current project",
     "What would make you upgrade",
     "What evidence keeps a random model demo from becoming an uncontrolled deployment",
 )
+CHECKLIST = sentences(CHECKLIST)  # read in the current language (helpers.i18n)
 
 #: The worked example: the lesson's project on a rented GPU with 8 GB and no service, answered well and badly.
 WORKED_PROFILE = {
@@ -155,7 +158,7 @@ class Feedback:
 
     def text(self) -> str:
         lines = [f"[{'x' if n.ok else ' '}] {n.text}" for n in self.notes]
-        lines += ["", "The lesson's pass criterion: you can explain"]
+        lines += ["", _("The lesson's pass criterion: you can explain")]
         lines += [f"[{'x' if item.ok else ' '}] {item.text}" for item in self.checklist]
         return "\n".join(lines + ["", SAY["pass"] if self.passed else SAY["not_yet"]])
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from helpers.decision import Decision
 from helpers.evidence import UNREADABLE, EvalRun, Evidence, runtime_family
+from helpers.i18n import sentences
 from helpers.paths import EVAL_CASES, relative
 
 GATE_FILE = EVAL_CASES / "gate.json"
@@ -29,6 +30,7 @@ SIGNALS = {
     "free_colab": "GPU is visible and fixed eval cases justify trying a larger model.",
     "rented_gpu": "Fixed eval cases pass and service behavior, not only one-off generation, matters.",
 }
+SIGNALS = sentences(SIGNALS)  # read in the current language (helpers.i18n)
 #: The estimator runtimes whose eval tables speak for each route.
 ROUTE_RUNTIMES = {"local_cpu": ("transformers-cpu", "llama.cpp"), "free_colab": ("transformers-cuda",), "rented_gpu": ("vllm",)}
 #: The evidence files (besides the eval tables) each card reads.
@@ -38,6 +40,7 @@ RUN_TO_FIX = {
     "free_colab": "notebook 03_colab_gpu_route on Colab with a GPU runtime (Runtime → Change runtime type → GPU)",
     "rented_gpu": "notebook 04_rented_gpu_route (its eval table, benchmark and shutdown proof)",
 }
+RUN_TO_FIX = sentences(RUN_TO_FIX)  # read in the current language (helpers.i18n)
 #: Every sentence the verdict says, in one place.
 SAYS = {
     "unreadable": "An evidence file cannot be used: {problem}",
@@ -60,7 +63,9 @@ SAYS = {
     "move": "move to candidate_2 ({model} on {runtime})",
     "move_none": "no catalogue model covers the must-haves beyond the first candidate: use the fallback",
 }
+SAYS = sentences(SAYS)  # read in the current language (helpers.i18n)
 HEADLINES = {MET: "upgrade signal met", NOT_MET: "not met", CANNOT_TELL: "cannot tell yet"}
+HEADLINES = sentences(HEADLINES)  # read in the current language (helpers.i18n)
 
 
 class GateError(ValueError):

@@ -175,7 +175,8 @@ PYTHON = """
     from helpers.i18n import _, N_, sentences
     CLAIM = N_("proves the workflow, not model quality")
     SAY = sentences({"ok": "Your runtime ({runtime}) matches.", "joined": "Two literals " "make one sentence.", "skip": 1})
-    STEPS = sentences(("Tiny model first.",))
+    STEPS = ("Tiny model first.",)
+    STEPS = sentences(STEPS)
     def hello(model):
         print(_("Loaded {model} from the shelf.").format(model=model))
     """

@@ -20,16 +20,17 @@ from helpers.decision.profile import (
     SMALL_INSTRUCT_MAX_PARAMS,
     Profile,
 )
+from helpers.i18n import N_
 
 #: What each kind of first run can claim, as whole sentences.
 CLAIMS = {
-    "workflow": "This choice proves the workflow, not model quality.",
-    "portable": "This choice proves a portable notebook run, not stable serving.",
-    "portable_cpu": "This choice proves a portable notebook run on the CPU: not GPU speed, not model quality.",
-    "serving": "This choice proves controlled serving, eval, latency and shutdown.",
-    "gpu_first": "This choice proves the model answers on a GPU before paying for a service.",
-    "not_ready": "The current hardware route is not ready: do not start GPU serving yet.",
-    "nothing_fits": "Nothing in the catalogue fits this memory yet: use the fallback.",
+    "workflow": N_("This choice proves the workflow, not model quality."),
+    "portable": N_("This choice proves a portable notebook run, not stable serving."),
+    "portable_cpu": N_("This choice proves a portable notebook run on the CPU: not GPU speed, not model quality."),
+    "serving": N_("This choice proves controlled serving, eval, latency and shutdown."),
+    "gpu_first": N_("This choice proves the model answers on a GPU before paying for a service."),
+    "not_ready": N_("The current hardware route is not ready: do not start GPU serving yet."),
+    "nothing_fits": N_("Nothing in the catalogue fits this memory yet: use the fallback."),
 }
 CLAIMS_BY_ROUTE = {
     "local_cpu": ("workflow", "nothing_fits"),

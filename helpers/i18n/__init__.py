@@ -146,8 +146,8 @@ def gettext(message: str) -> str:
 class Messages(Mapping):
     """A module's sentences, written once in English and read in the current language.
 
-    ``SAY = sentences({"empty": "Your paragraph is empty.", ...})`` keeps every
-    sentence of a module in one dict, as before; each lookup (``SAY["empty"]``)
+    ``SAY = sentences({"empty": "Your paragraph is empty.", ...})`` (or ``SAY = {...}``
+    then ``SAY = sentences(SAY)``) keeps every sentence of a module in one dict; each lookup (``SAY["empty"]``)
     translates at that moment, so a module imported in English speaks Japanese
     after ``use("ja")``. The extractor (:mod:`helpers.i18n.extract`) collects the
     literal values of every ``sentences({...})``, so no sentence needs its own ``_()``.

@@ -8,8 +8,8 @@ point and mapped in ``babel.cfg``:
   cell's position, counted from 1. Code cells are not extracted: they are written
   once and run the same in every language.
 - ``python_messages`` (``helpers/**.py``): what Babel's own Python extractor finds
-  (``_()``, ``N_()``), plus every literal sentence inside a ``sentences({...})`` or
-  ``sentences((...))`` call, so a module keeps its sentences in one dict and each
+  (``_()``, ``N_()``), plus every literal sentence inside a ``sentences({...})`` call (or a
+  ``sentences(NAME)`` of a dict or tuple bound to NAME at module level), so a module keeps its sentences in one dict and each
   one still reaches the catalogue.
 """
 
@@ -42,18 +42,33 @@ def extract_notebook_markdown(
             yield number, None, block, []
 
 
-def _message_literals(tree: ast.AST) -> Iterator[tuple[int, str]]:
-    """``(line, sentence)`` for each literal string among the values of a ``sentences(...)`` call."""
+def _literals(container: ast.AST) -> Iterator[tuple[int, str]]:
+    values = container.values if isinstance(container, ast.Dict) else getattr(container, "elts", [])
+    for value in values:
+        if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value:
+            yield value.lineno, value.value
+
+
+def _message_literals(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """``(line, sentence)`` for each literal string given to ``sentences(...)``.
+
+    The argument is a dict or tuple literal, or the name of one bound at module level
+    (``SAY = {...}`` then ``SAY = sentences(SAY)``), so a module's dict keeps its layout.
+    """
+    bound = {
+        target.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name) and isinstance(node.value, (ast.Dict, ast.Tuple, ast.List))
+    }
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "sentences"):
             continue
         if not node.args:
             continue
-        container = node.args[0]
-        values = container.values if isinstance(container, ast.Dict) else getattr(container, "elts", [])
-        for value in values:
-            if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value:
-                yield value.lineno, value.value
+        argument = node.args[0]
+        yield from _literals(bound.get(argument.id) if isinstance(argument, ast.Name) and argument.id in bound else argument)
 
 
 def extract_python_messages(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpers.i18n import _, sentences
+
 
 def _lesson_block(record: dict[str, Any]) -> list[str]:
     """The lesson's ``model_runtime_decision.md``, field for field."""
@@ -31,69 +33,128 @@ def _lesson_block(record: dict[str, Any]) -> list[str]:
     ]
 
 
+#: The page's own words (headings and labels), translated when read; record field names stay as the lesson spells them.
+LABELS = sentences(
+    {
+        "title": "# Model Runtime Decision",
+        "profile": (
+            "*{created}* · route `{route}` · privacy `{privacy}` · GPU memory {vram:g} GB · RAM {ram:g} GB · service: {service}"
+        ),
+        "yes": "yes",
+        "no": "no",
+        "claim": "**Claim:** {claim}",
+        "verdict": "## Verdict",
+        "card": "- **{route}** ({signal}) **{headline}.** {says} Rows: {rows}.",
+        "no_rows": "no rows",
+        "decision": "## Decision",
+        "model_decision": "## Model Decision",
+        "model": "- **{model}**, {parameters:,} parameters, {weight_gb:.3g} GB of weights, context {context:,} tokens",
+        "licence": "- Licence: {note}",
+        "rejected": "- Rejected alternatives:",
+        "runtime_decision": "## Runtime Decision",
+        "runtime": "- **{runtime}**; fallback runtime: {fallback}",
+        "hardware_reason": "- Hardware reason: {reason}",
+        "hardware_note": "## Hardware Note",
+        "memory": "- Memory compared: {kind}, {available:g} GB available; predicted peak {estimate} GB; disk {disk} GB",
+        "serving_now": "- GPU serving now: {answer}",
+        "stop": "- Expected stop: {stop}",
+        "eval_gate": "## Eval Gate",
+        "thresholds": "- Thresholds (`{file}`): pass at least {share:.0%} of the cases and every required case: {cases}",
+        "switch": "- Switch if: {switch}",
+        "expected_output": "## Expected Output",
+        "files": "Files: {files}",
+        "fit_complete": "## Evidence fit: complete",
+        "fit_incomplete": "## Evidence fit: not complete yet",
+        "fit_header": "| item | status | value | source |",
+    }
+)
+
+
 def render_markdown(record: dict[str, Any]) -> str:
-    """The record as the page a reviewer reads: the lesson's fields, the verdict, then the five deliverables."""
+    """The record as the page a reviewer reads: the lesson's fields, the verdict, then the five deliverables.
+
+    Headings, labels and the claim are in the current language (:func:`helpers.i18n.use`); the record's
+    sentences were written in it when the record was built; field names and values from data stay as they are.
+    """
     m, r, h, g, o, fit = (
         record[k] for k in ("model_decision", "runtime_decision", "hardware_note", "eval_gate", "expected_output", "evidence_fit")
     )
-    p = record["profile"]
+    p, claim = record["profile"], record["decision"]["claim"]  # the rule's claims are catalogue entries (N_)
+    yes_no = {True: LABELS["yes"], False: LABELS["no"]}
     lines = [
-        "# Model Runtime Decision",
+        LABELS["title"],
         "",
         *_lesson_block(record),
         "",
-        f"*{record['created_at']}* · route `{p['route']}` · privacy `{p['privacy']}` · "
-        f"GPU memory {p['available_vram_gb']:g} GB · RAM {p['ram_gb']:g} GB · service: {'yes' if p['needs_service'] else 'no'}",
+        LABELS["profile"].format(
+            created=record["created_at"],
+            route=p["route"],
+            privacy=p["privacy"],
+            vram=p["available_vram_gb"],
+            ram=p["ram_gb"],
+            service=yes_no[bool(p["needs_service"])],
+        ),
         "",
-        f"**Claim:** {record['decision']['claim']}",
+        LABELS["claim"].format(claim=_(claim)),
         "",
-        "## Verdict",
+        LABELS["verdict"],
         "",
     ]
     for card in record["verdict"]:
-        cited = "; ".join(card["rows"]) or "no rows"
-        lines.append(f"- **{card['route']}** ({card['signal']}) **{card['headline']}.** {card['says']} Rows: {cited}.")
-    lines += ["", "## Decision", "", record["decision_paragraph"], "", "## Model Decision", ""]
-    if m["model"]:
+        cited = "; ".join(card["rows"]) or LABELS["no_rows"]
         lines.append(
-            f"- **{m['model']}**, {m['size']['parameters']:,} parameters, {m['size']['weight_gb']:.3g} GB of weights, "
-            f"context {m['context_length']:,} tokens"
+            LABELS["card"].format(
+                route=card["route"], signal=card["signal"], headline=card["headline"], says=card["says"], rows=cited
+            )
         )
-        lines.append(f"- Licence: {m['license_note']}")
+    lines += ["", LABELS["decision"], "", record["decision_paragraph"], "", LABELS["model_decision"], ""]
+    if m["model"]:
+        size = m["size"]
+        lines.append(
+            LABELS["model"].format(
+                model=m["model"], parameters=size["parameters"], weight_gb=size["weight_gb"], context=m["context_length"]
+            )
+        )
+        lines.append(LABELS["licence"].format(note=m["license_note"]))
     lines += [
-        "- Rejected alternatives:",
+        LABELS["rejected"],
         *[f"  - {a['model']}: {a['reason']}" for a in m["rejected_alternatives"]],
         "",
-        "## Runtime Decision",
+        LABELS["runtime_decision"],
         "",
-        f"- **{r['runtime']}**; fallback runtime: {r['fallback_runtime']}",
-        f"- Hardware reason: {r['hardware_reason']}",
+        LABELS["runtime"].format(runtime=r["runtime"], fallback=r["fallback_runtime"]),
+        LABELS["hardware_reason"].format(reason=r["hardware_reason"]),
         "",
-        "## Hardware Note",
+        LABELS["hardware_note"],
         "",
-        f"- Memory compared: {h['memory_kind']}, {h['memory_available_gb']:g} GB available; predicted peak "
-        f"{h['memory_estimate_gb']} GB; disk {h['disk_estimate_gb']} GB",
-        f"- GPU serving now: {'yes' if h['start_gpu_serving'] else 'no'}",
-        f"- Expected stop: {h['expected_stop_time']}",
+        LABELS["memory"].format(
+            kind=h["memory_kind"],
+            available=h["memory_available_gb"],
+            estimate=h["memory_estimate_gb"],
+            disk=h["disk_estimate_gb"],
+        ),
+        LABELS["serving_now"].format(answer=yes_no[bool(h["start_gpu_serving"])]),
+        LABELS["stop"].format(stop=h["expected_stop_time"]),
         "",
-        "## Eval Gate",
+        LABELS["eval_gate"],
         "",
         *[f"- `{f}`" for f in g["case_files"]],
-        f"- Thresholds (`{g['thresholds_file']}`): pass at least {g['pass_share']:.0%} of the cases and every required case: "
-        + ", ".join(f"`{c}`" for c in g["required_cases"]),
-        f"- Switch if: {g['switch_if']}",
+        LABELS["thresholds"].format(
+            file=g["thresholds_file"], share=g["pass_share"], cases=", ".join(f"`{c}`" for c in g["required_cases"])
+        ),
+        LABELS["switch"].format(switch=g["switch_if"]),
         "",
-        "## Expected Output",
+        LABELS["expected_output"],
         "",
         "```bash",
         o["first_run_command"],
         "```",
         "",
-        "Files: " + ", ".join(f"`{f}`" for f in o["files"]),
+        LABELS["files"].format(files=", ".join(f"`{f}`" for f in o["files"])),
         "",
-        f"## Evidence fit: {'complete' if fit['complete'] else 'not complete yet'}",
+        LABELS["fit_complete"] if fit["complete"] else LABELS["fit_incomplete"],
         "",
-        "| item | status | value | source |",
+        LABELS["fit_header"],
         "| --- | --- | --- | --- |",
     ]
     lines += [f"| {i['name']} | {i['status']} | {i['value'].replace('|', '/')} | {i['source']} |" for i in fit["items"]]

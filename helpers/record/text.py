@@ -4,6 +4,8 @@ Learner-facing text is kept here as whole sentences (not fragments glued in
 code), so it can be read, checked and translated as a unit.
 """
 
+from helpers.i18n import sentences
+
 SCHEMA = "model_runtime_decision.schema.json"
 SCHEMA_VERSION = 2
 PAID_HOURS_BUDGET = 2
@@ -45,6 +47,7 @@ TEXT = {
         "+ {runtime:.2f} runtime) against {avail:g} GB available, so it {fits}; {disk:.2f} GB on disk"
     ),
 }
+TEXT = sentences(TEXT)  # read in the current language (helpers.i18n)
 WHY_NOW = {
     "workflow": "prove the deployment loop on the machine you have before chasing larger models",
     "portable": "prove the notebook reruns on a GPU and saves its outputs before depending on a free GPU",
@@ -56,3 +59,4 @@ WHY_NOW = {
     "not_ready": "the GPU is below the 16 GB this course asks for serving, so prove the task on what fits first",
     "nothing_fits": "no catalogue model that covers the must-haves fits, so the fallback is the honest start",
 }
+WHY_NOW = sentences(WHY_NOW)  # read in the current language (helpers.i18n)
