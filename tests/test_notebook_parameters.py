@@ -10,6 +10,7 @@ from papermill.exceptions import PapermillExecutionError
 from helpers.names import KERNEL_NAME
 from helpers.notebook_runner import execute
 from helpers.paths import NOTEBOOKS
+from helpers.setup_check import torch_pin
 
 #: Every test here executes a notebook. Kernels inherit the environment, so ``isolated_outputs``
 #: makes the notebooks write into a temporary folder instead of outputs/.
@@ -63,7 +64,7 @@ def test_the_exercise_checks_a_paragraph_given_as_a_parameter(isolated_outputs, 
 @pytest.mark.parametrize(
     ("device", "message"),
     [
-        ("cuda", "device='cuda' was requested, but torch 2.13.0+cpu (CUDA build: CPU only) finds no usable GPU"),
+        ("cuda", f"device='cuda' was requested, but torch {torch_pin()}+cpu (CUDA build: CPU only) finds no usable GPU"),
         ("tpu", "device='tpu' is not one of 'auto', 'cpu', 'cuda'"),
     ],
 )
