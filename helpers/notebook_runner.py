@@ -25,6 +25,7 @@ import os
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -214,6 +215,19 @@ def _execute_to_scratch(selected: list[Path]) -> list[tuple[NotebookResult, Path
     return done
 
 
+@contextmanager
+def _regeneration_environment():
+    """A fixed clock and ordered ports for the kernels started inside, unless the caller chose its own; restored after."""
+    fixed = {"SOURCE_DATE_EPOCH": str(REGENERATION_EPOCH), STABLE_PORTS_ENV: str(REGENERATION_FIRST_PORT)}
+    added = [name for name in fixed if name not in os.environ]
+    os.environ.update({name: fixed[name] for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
 def regenerate(selected: list[Path], *, accept: bool = False) -> int:
     """Re-execute the notebooks under a fixed clock, report drift, and replace the committed copies only when it is safe.
 
@@ -237,9 +251,8 @@ def regenerate(selected: list[Path], *, accept: bool = False) -> int:
             file=sys.stderr,
         )
         return 2
-    os.environ.setdefault("SOURCE_DATE_EPOCH", str(REGENERATION_EPOCH))
-    os.environ.setdefault(STABLE_PORTS_ENV, str(REGENERATION_FIRST_PORT))
-    done = _execute_to_scratch(selected)
+    with _regeneration_environment():
+        done = _execute_to_scratch(selected)
     results = [result for result, _ in done]
     print(summary(results))
     try:

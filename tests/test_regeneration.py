@@ -166,3 +166,11 @@ def test_a_taken_port_is_skipped_in_stable_mode(monkeypatch):
         taken = busy.getsockname()[1]
         monkeypatch.setattr(net, "_last_stable_port", 0)
         assert net.free_port() > taken
+
+
+def test_the_fixed_clock_and_ordered_ports_do_not_outlive_a_regeneration(course, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    monkeypatch.delenv(notebook_runner.STABLE_PORTS_ENV, raising=False)
+    with notebook_runner._regeneration_environment():
+        assert os.environ["SOURCE_DATE_EPOCH"] == str(notebook_runner.REGENERATION_EPOCH)
+    assert "SOURCE_DATE_EPOCH" not in os.environ and notebook_runner.STABLE_PORTS_ENV not in os.environ
