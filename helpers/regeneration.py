@@ -32,7 +32,7 @@ from helpers.decision import choose
 from helpers.environment import ReportFormatError
 from helpers.evidence import Evidence, gather
 from helpers.paths import atomic_write_json, atomic_write_text, output, relative
-from helpers.record import RecordError, load_record, profile_of
+from helpers.record import RecordError, load_record, profile_of, selected
 from helpers.verdict import judge
 
 Kind = Literal["count", "speed", "error", "label"]
@@ -94,10 +94,11 @@ def _decision_figures(evidence: Evidence, outputs: Path) -> dict[str, Figure]:
     except RecordError as error:
         raise DriftInputError(str(error)) from None
     figures = {}
-    first = decision.candidate_1
+    verdict = judge(decision, evidence)
+    first = selected(decision, verdict)  # the model the record stands behind: candidate_2 once its signal is met
     if first is not None:
         figures["decision"] = Figure("decision · model and runtime", "label", f"{first.model} on {first.runtime}")
-    card = judge(decision, evidence).mine
+    card = verdict.mine
     figures["verdict"] = Figure(f"verdict · {card.route}", "label", card.status)
     return figures
 
