@@ -22,6 +22,7 @@ from helpers.evals.results import (
     run_cases,
     run_side_by_side,
     summarize,
+    table_files,
     table_path,
     write_table,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "run_cases",
     "run_side_by_side",
     "summarize",
+    "table_files",
     "table_path",
     "write_table",
 ]
