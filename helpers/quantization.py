@@ -31,7 +31,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from helpers import models
+from helpers import models, shelf_builds
 from helpers.llama_build import require_avx2
 from helpers.models import ShelfEntry
 from helpers.names import SMOLLM2
@@ -139,7 +139,7 @@ def _converter(into: Path) -> Path:
     """Unpack llama.cpp's converter (script, model classes, its own gguf-py) from the llama-cpp-python sdist."""
     prefix = "vendor/llama.cpp/"
     wanted = ("convert_hf_to_gguf.py", "conversion/", "gguf-py/")
-    with tarfile.open(models.llama_cpp_sdist()) as tar:
+    with tarfile.open(shelf_builds.llama_cpp_sdist()) as tar:
         for member in tar.getmembers():
             inner = member.name.split("/", 1)[-1]
             if member.isfile() and inner.startswith(prefix) and inner[len(prefix) :].startswith(wanted):
