@@ -63,6 +63,9 @@ $(VENV)/.setup-done: requirements.txt pyproject.toml
 	@grep -v '^torch==' requirements.txt > $(VENV)/requirements-without-torch.txt
 	@echo "setup: requirements.txt"
 	$(PY) -m pip install --quiet -r $(VENV)/requirements-without-torch.txt -e .
+	@# jupyter-events pulls rfc3987-syntax in for jsonschema's IRI format check, which the kit never uses; it builds a
+	@# lark grammar on import, adding 1-5 s to every process and kernel that imports jsonschema. jsonschema runs without it.
+	$(PY) -m pip uninstall --quiet -y rfc3987-syntax
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (OpenLLM Routes)" >/dev/null
 	@touch $@
 
