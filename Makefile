@@ -136,7 +136,7 @@ test: setup memory-check lint
 # Every notebook as a Colab learner runs it, first cell included, in a fresh Colab-like venv
 # (tests/colab/README.md says what it does and doesn't simulate). NB= limits it. About 3 min + the notebooks.
 colab-sim: setup
-	$(PY) tests/colab/simulate.py $(ONLY)
+	$(PY) tests/colab/simulate.py $(ONLY) --llama-wheels $(WHEELHOUSE)
 
 # Badges, clone cells and README links from pyproject.toml's [project.urls]; REPO=owner/name retargets a fork.
 colab-links: $(VENV)/.setup-done

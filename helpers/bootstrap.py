@@ -23,6 +23,9 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+#: Prebuilt llama-cpp-python CPU wheels, published by its author beside the PyPI sdist (PyPI has no wheels).
+#: ``OPENLLM_ROUTES_LLAMA_WHEELS`` replaces it (a URL of an index, or a folder of wheels).
+LLAMA_WHEELS = "https://abetlen.github.io/llama-cpp-python/whl/cpu"
 #: What the kit runs on; Colab and Kaggle images are newer.
 MIN_PYTHON = (3, 10)
 #: The extra in ``pyproject.toml`` with what Colab lacks (its own torch is kept).
@@ -86,6 +89,40 @@ def install(kit: Path) -> str:
     return "installed " + (", ".join(added) if added else "nothing new (the runtime had every package)")
 
 
+def _pin(kit: Path, name: str) -> str | None:
+    for line in (kit / "requirements.txt").read_text(encoding="utf-8").splitlines():
+        if line.startswith(f"{name}=="):
+            return line.split("==", 1)[1].split()[0]
+    return None
+
+
+def install_llama_cpp(kit: Path) -> str:
+    """llama-cpp-python at the kit's pin from a prebuilt wheel, or a sentence saying why not: it never compiles here.
+
+    Building it from PyPI's sdist takes about ten silent minutes, so ``--only-binary`` makes a missing
+    wheel a quick failure; notebook 02's llama.cpp runs need it, nothing else in the first cell does.
+    """
+    version = _pin(kit, "llama-cpp-python")
+    if version is None or _installed_version("llama-cpp-python") == version:
+        return "llama.cpp already installed" if version else "llama.cpp not pinned"
+    source = os.environ.get("OPENLLM_ROUTES_LLAMA_WHEELS", LLAMA_WHEELS)
+    where = ["--find-links", source] if Path(source).is_dir() else ["--extra-index-url", source]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--only-binary",
+        "llama-cpp-python",
+    ]
+    result = _run([*command, *where, f"llama-cpp-python=={version}"])
+    if result.returncode:
+        return f"llama.cpp not installed: no prebuilt llama-cpp-python {version} wheel at {source} for this runtime"
+    return f"installed llama-cpp-python {version} (prebuilt, from {source})"
+
+
 def _installed_version(name: str) -> str | None:
     try:
         return metadata.version(name)
@@ -104,7 +141,7 @@ def prepare(kit: str | Path) -> None:
     kit = Path(kit)
     if not (kit / "pyproject.toml").is_file():
         raise BootstrapError(f"{kit} is not a copy of the kit (no pyproject.toml): delete that folder, then run this cell again.")
-    steps = [update(kit), install(kit)]
+    steps = [update(kit), install(kit), install_llama_cpp(kit)]
     if str(kit) not in sys.path:
         sys.path.insert(0, str(kit))
     os.chdir(kit / "notebooks")

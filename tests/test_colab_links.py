@@ -92,3 +92,12 @@ def test_a_clone_that_fails_stops_the_first_cell_with_one_sentence(tmp_path: Pat
 def test_locally_the_first_cell_does_nothing(tmp_path: Path):
     result = subprocess.run([sys.executable, "-c", colab_links.install_cell(FORK)], capture_output=True, text=True, cwd=tmp_path)
     assert (result.returncode, result.stdout, list(tmp_path.iterdir())) == (0, "", [])
+
+
+def test_llama_cpp_is_never_compiled_a_missing_wheel_is_one_sentence(tmp_path: Path, monkeypatch):
+    (tmp_path / "requirements.txt").write_text("llama-cpp-python==0.0.1\n")
+    empty = tmp_path / "wheels"
+    empty.mkdir()
+    monkeypatch.setenv("OPENLLM_ROUTES_LLAMA_WHEELS", str(empty))
+    message = bootstrap.install_llama_cpp(tmp_path)
+    assert message.startswith("llama.cpp not installed: no prebuilt llama-cpp-python 0.0.1 wheel at")

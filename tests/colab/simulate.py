@@ -34,8 +34,10 @@ sys.path.insert(0, str(CHECKOUT))
 from helpers.colab_links import repo_url  # noqa: E402
 from helpers.notebook_runner import describe_failure, select  # noqa: E402
 from helpers.paths import atomic_write_json, output, relative  # noqa: E402
+from helpers.setup_check import read_requirements  # noqa: E402
 
 KERNEL = "colab-sim"
+LLAMA_PIN = dict(read_requirements())["llama-cpp-python"]
 FAKE_COLAB = '"""Stands in for Colab\'s own module, for platform detection only: nothing of Colab is simulated."""\n'
 
 
@@ -43,7 +45,7 @@ def run(command: list[str], **kwargs) -> None:
     subprocess.run(command, check=True, **kwargs)
 
 
-def runtime(root: Path, python: str) -> tuple[Path, dict[str, str]]:
+def runtime(root: Path, python: str, llama_wheels: str) -> tuple[Path, dict[str, str]]:
     """The Colab-like environment: a fresh venv, the fake module, a kernel, and the environment variables."""
     venv = root / "venv"
     start = time.perf_counter()
@@ -74,6 +76,7 @@ def runtime(root: Path, python: str) -> tuple[Path, dict[str, str]]:
         "JUPYTER_PATH": str(root / "jupyter" / "share" / "jupyter"),
         "OPENLLM_ROUTES_SHELF": str(CHECKOUT / ".shelf"),
         "HF_HUB_OFFLINE": "1",
+        "OPENLLM_ROUTES_LLAMA_WHEELS": llama_wheels,
         "PATH": f"{venv / 'bin'}:{os.environ['PATH']}",
     }
     for leaked in ("VIRTUAL_ENV", "OPENLLM_ROUTES_OUTPUTS", "OPENLLM_ROUTES_HOME", "PYTHONPATH"):
@@ -108,12 +111,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", metavar="PATTERN", help="a number prefix (03), a name or a glob; repeatable")
     parser.add_argument("--python", default="python3.11", help="the interpreter the runtime's venv is made from")
     parser.add_argument("--keep", action="store_true", help="keep the simulated runtime's folder to inspect it")
+    parser.add_argument(
+        "--llama-wheels",
+        default=str(Path.home() / ".cache" / "openllm-routes" / "wheels" / f"llama-cpp-python-{LLAMA_PIN}-avx2"),
+        help="stands in for the prebuilt llama-cpp-python wheels Colab would download: make's portable wheelhouse",
+    )
     args = parser.parse_args(argv)
     notebooks = select(args.only)
     root = Path(tempfile.mkdtemp(prefix="colab-sim-"))
     (root / "executed").mkdir()
     try:
-        _, environ = runtime(root, args.python)
+        _, environ = runtime(root, args.python, args.llama_wheels)
         results = execute(notebooks, root, environ)
     finally:
         if not args.keep:
