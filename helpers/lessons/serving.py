@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from helpers.record import RecordError, read_record
 from helpers.serving import Benchmark, Capacity, Checklist, CostNote, Level, Readiness, ShutdownProof
 from helpers.serving.metrics import slo_text
 
@@ -168,3 +169,19 @@ def explain_goodput(benchmark: Benchmark) -> None:
             if (value := getattr(level, f"{name}_ms").median) is not None and value > limit
         ]
         print(f"  {level.load}: 0, because {' and '.join(misses) or 'no request met every limit'}")
+
+
+def compare_with_record(served: str) -> None:
+    """Say whether the model this server serves is the one the decision record names (notebook 01 writes the record)."""
+    try:
+        record = read_record()
+    except RecordError as error:
+        print(f"no decision record to compare with: {error}")
+        return
+    if record.model == served:
+        print(f"the decision record names {served}, the model this server serves")
+    else:
+        print(
+            f"note: the decision record names {record.model}, but this server serves {served}, so requests use {served}. "
+            "On the rented GPU, launch the record's model (set `model` to it) or update the record, so the two agree."
+        )

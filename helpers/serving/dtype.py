@@ -6,9 +6,9 @@ build decodes faster in it. On other CPUs, or a vLLM build whose bf16 path
 crashes, bf16 is slower or fails. So on first use the kit:
 
 1. reads the CPU's flags: no bf16 instructions means fp32, without booting anything;
-2. boots the server in bf16 and in fp32 side by side for a short decode check
-   (median TPOT of a few greedy streams, alternating between the two), and keeps
-   bf16 only if it ran and was faster.
+2. boots the server in bf16, then in fp32, each for a short decode check
+   (median TPOT of eight greedy streams, four at a time), and keeps bf16 only if
+   it ran and was faster.
 
 The choice and its one-sentence reason are cached in ``.vllm-cache/dtype_choice.json``
 (git-ignored) for this CPU and vLLM build, so later boots do not measure again.
@@ -19,21 +19,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from helpers import clock
 from helpers.client import ServingError, make_client
 from helpers.paths import atomic_write_json
-from helpers.serving.metrics import tpot
+from helpers.serving.benchmark import run_benchmark
 from helpers.serving.rehearsal import DTYPES, VLLM_CACHE, VLLM_PYTHON, RehearsalServer, check_dtype
 from helpers.serving.stream import time_stream
 
 CHOICE_FILE = VLLM_CACHE / "dtype_choice.json"
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 CHECK_PROMPT = [{"role": "user", "content": "Write two sentences about support tickets."}]
-CHECK_STREAMS, CHECK_TOKENS = 5, 24
+CHECK_STREAMS, CHECK_TOKENS, CHECK_CONCURRENCY = 8, 24, 4
 
 
 def cpu_flags(cpuinfo: str) -> tuple[str, set[str]]:
@@ -118,43 +117,35 @@ def pick_dtype(cpuinfo: str, checks: list[DecodeCheck]) -> tuple[str, str]:
     )
 
 
-def decode_checks(*, deadline_s: float = 400.0) -> list[DecodeCheck]:
-    """Boot the rehearsal server in both dtypes side by side and time short greedy streams, alternating.
+def decode_check(dtype: str, *, deadline_s: float = 400.0) -> DecodeCheck:
+    """Boot the rehearsal server in ``dtype``, decode a few greedy streams four at a time, stop it.
 
-    Alternating stream by stream, rather than measuring one dtype after the
-    other, puts both under the same background load, which matters on a
-    machine whose few cores are shared.
+    One server at a time: two vLLM CPU servers side by side compete for the
+    same cores with their worker threads, which skews the comparison.
     """
-    servers = {dtype: RehearsalServer(dtype=dtype).start() for dtype in DTYPES}
-    checks: dict[str, DecodeCheck] = {}
+    server = RehearsalServer(dtype=dtype).start()
     try:
-        clients = {}
-        for dtype, server in servers.items():
-            try:
-                ready = server.wait(deadline_s=deadline_s)
-            except ServingError as error:
-                checks[dtype] = DecodeCheck(dtype, False, error=f"{error} {server.log_tail(2)}".strip()[:400])
-                continue
-            checks[dtype] = DecodeCheck(dtype, True, boot_s=ready.ready_after_s)
-            clients[dtype] = make_client(server.base_url, api_key_env=server.api_key_env)
-            time_stream(clients[dtype], server.served_name, CHECK_PROMPT, max_tokens=4)  # warm-up
-        samples: dict[str, list[float]] = {dtype: [] for dtype in clients}
-        for _ in range(CHECK_STREAMS):
-            for dtype, client in clients.items():
-                result = time_stream(
-                    client, servers[dtype].served_name, CHECK_PROMPT, max_tokens=CHECK_TOKENS, extra_body={"ignore_eos": True}
-                )
-                if result.ok:
-                    samples[dtype].append(tpot(result))
-                else:
-                    checks[dtype].ok, checks[dtype].error = False, result.failure
-        for dtype, values in samples.items():
-            if checks[dtype].ok:
-                checks[dtype].median_tpot_ms = round(1000 * statistics.median(values), 2)
+        ready = server.wait(deadline_s=deadline_s)
+        client = make_client(server.base_url, api_key_env=server.api_key_env)
+        time_stream(client, server.served_name, CHECK_PROMPT, max_tokens=4)  # warm-up
+        level = run_benchmark(
+            server.base_url,
+            server.served_name,
+            [CHECK_PROMPT],
+            levels=(CHECK_CONCURRENCY,),
+            requests_per_level=CHECK_STREAMS,
+            max_tokens=CHECK_TOKENS,
+            warmup=0,
+            api_key_env=server.api_key_env,
+            extra_body={"ignore_eos": True},
+        ).levels[0]
+        if level.failures:
+            return DecodeCheck(dtype, False, boot_s=ready.ready_after_s, error=next(iter(level.failure_reasons)))
+        return DecodeCheck(dtype, True, level.tpot_ms.median, ready.ready_after_s)
+    except ServingError as error:
+        return DecodeCheck(dtype, False, error=f"{error} {server.log_tail(2)}".strip()[:400])
     finally:
-        for server in servers.values():
-            server.stop()
-    return [checks[dtype] for dtype in DTYPES]
+        server.stop()
 
 
 def _vllm_build() -> str:
@@ -176,7 +167,7 @@ def read_cpuinfo() -> str:
 
 
 def choose_dtype(force: str | None = None, *, refresh: bool = False, cache: Path = CHOICE_FILE) -> DtypeChoice:
-    """The rehearsal dtype: forced, cached for this CPU and vLLM build, or measured now (two servers booted together, ~2 min)."""
+    """The rehearsal dtype: forced, cached for this CPU and vLLM build, or measured now (two short boots, ~2 min)."""
     cpuinfo = read_cpuinfo()
     name, _ = cpu_flags(cpuinfo)
     if force:
@@ -188,7 +179,7 @@ def choose_dtype(force: str | None = None, *, refresh: bool = False, cache: Path
         if cached.key == key:
             return cached
     has_bf16, _ = cpu_bf16_support(cpuinfo)
-    checks = decode_checks() if has_bf16 else []
+    checks = [decode_check(dtype) for dtype in DTYPES] if has_bf16 else []
     dtype, reason = pick_dtype(cpuinfo, checks)
     choice = DtypeChoice(dtype, reason, name, clock.timestamp(), checks, key=key)
     atomic_write_json(cache, choice.to_json())
