@@ -69,7 +69,7 @@ class LlamaCppServer:
 
     def command(self) -> list[str]:
         """``--interrupt_requests False``: by default a new request cancels the running one, and concurrent streams
-        come back empty (7 of 8 at concurrency 4 when measured here); with it they queue."""
+        come back empty (7 of 8 streams at concurrency 4 when measured here); with it they queue."""
         return [sys.executable, "-m", "llama_cpp.server", "--model", str(self.gguf), "--model_alias", self.served_name,
                 "--host", LOCALHOST, "--port", str(self.port), "--n_ctx", str(self.n_ctx),
                 "--interrupt_requests", "False"]  # fmt: skip

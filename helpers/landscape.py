@@ -31,7 +31,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from helpers import models, roofline
+from helpers import ladder, models, roofline
 from helpers.client import ServingError, make_client, server_root
 from helpers.clock import timestamp
 from helpers.environment import machine_description
@@ -47,7 +47,7 @@ from helpers.hardware import (
 )
 from helpers.models import ShelfEntry, gguf_file
 from helpers.names import SMOLLM2
-from helpers.paths import CACHE, atomic_write_json
+from helpers.paths import CACHE, atomic_write_json, atomic_write_text, relative
 from helpers.serving import RehearsalServer, choose_dtype, run_benchmark, sglang_command, vllm_serve_command
 from helpers.serving.launch import tensor_parallel_size
 from helpers.serving.stream import time_stream
@@ -60,7 +60,11 @@ LABELS = {
     "vllm": "vLLM (rehearsal server, CPU build)",
 }
 LEVELS = (1, 4)
-REQUESTS_PER_LEVEL = 8
+REQUESTS_PER_LEVEL = 4
+#: The quick runtimes first, so a failure in a slow one costs least (each result is kept until the set is complete).
+MEASURE_FIRST = ("llama.cpp", "llama.cpp-server", "vllm", "transformers")
+#: An eval case on a busy 2-core machine can take over a minute through Transformers; the client's default is 60 s.
+LONG_TIMEOUT_S = 600.0
 MAX_TOKENS = 32
 #: Tokens in context while a fixed case decodes (its prompt plus half its answer), for the KV part of bytes per token.
 CONTEXT_TOKENS = 64
@@ -170,7 +174,8 @@ def own_peak_rss_bytes() -> int:
 def _endpoint_result(runtime: str, base_url: str, dtype: str, cold_start_s: float, rss_of) -> RuntimeResult:
     """Evals, then concurrency 1 and 4, then the capability probe, all through the same OpenAI client."""
     cases = load_cases()
-    runner = OpenAIRunner(make_client(base_url), SMOLLM2, runtime=runtime, structured_output=True)
+    client = make_client(base_url, timeout_s=LONG_TIMEOUT_S)
+    runner = OpenAIRunner(client, SMOLLM2, runtime=runtime, structured_output=True)
     summary = summarize(run_cases(runner, cases))
     prompts = [case.messages for case in cases[:REQUESTS_PER_LEVEL]]
     bench = run_benchmark(base_url, SMOLLM2, prompts, levels=LEVELS, requests_per_level=REQUESTS_PER_LEVEL,
@@ -232,7 +237,9 @@ def measure_runtime(runtime: str) -> RuntimeResult:
 def _measure_in_child(runtime: str) -> RuntimeResult:
     child = subprocess.run([sys.executable, "-m", "helpers.landscape", "measure-one", runtime], capture_output=True, text=True)
     if child.returncode != 0:
-        raise ServingError(f"Measuring {LABELS[runtime]} failed (exit {child.returncode}): {child.stderr.strip()[-600:]}")
+        log = CACHE / "landscape" / f"{runtime}.log"
+        atomic_write_text(log, child.stderr)
+        raise ServingError(f"Measuring {LABELS[runtime]} failed (exit {child.returncode}); its log: {relative(log)}")
     return RuntimeResult.from_json(json.loads(child.stdout.strip().splitlines()[-1]))
 
 
@@ -249,7 +256,8 @@ def _measured_once(runtime: str) -> RuntimeResult:
 
 
 def _build(staging: Path) -> None:
-    results = [_measured_once(runtime) for runtime in RUNTIMES]
+    found = {runtime: _measured_once(runtime) for runtime in sorted(RUNTIMES, key=MEASURE_FIRST.index)}
+    results = [found[runtime] for runtime in RUNTIMES]
     atomic_write_json(staging / "runtimes.json", {"hardware": machine_description(), "measured_at": timestamp(),
                                                   "runtimes": [r.to_json() for r in results]})  # fmt: skip
     for runtime in RUNTIMES:
@@ -293,6 +301,18 @@ def roofline_rows(land: Landscape, bandwidth_gb_s: float) -> list[roofline.Roofl
             kv_dtype = kv_dtype_for(dtype)
         read = roofline.bytes_per_token(weights, kv_bytes_per_token(shape, kv_dtype), CONTEXT_TOKENS)
         rows.append(roofline.RooflineRow.measured(r.label, r.model, r.dtype, r.decode_tokens_per_s, read, bandwidth_gb_s))
+    return rows
+
+
+def measured_roofline() -> list[roofline.RooflineRow]:
+    """Every runtime and ladder level against this machine's ceiling, written to ``outputs/roofline.csv``.
+
+    All three inputs are cached (bandwidth in ``outputs/``, ladder and runtimes on the shelf), so any notebook
+    can show the table whatever order the notebooks ran in.
+    """
+    gb_s = roofline.bandwidth().gb_s
+    rows = ladder.roofline_rows(ladder.ladder(), gb_s) + roofline_rows(landscape(), gb_s)
+    roofline.write_roofline(rows)
     return rows
 
 

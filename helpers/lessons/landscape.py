@@ -11,7 +11,7 @@ from typing import Any
 
 from helpers import quantization, roofline
 from helpers.ladder import Ladder
-from helpers.landscape import REQUESTS_PER_LEVEL, Landscape, RuntimeResult
+from helpers.landscape import REQUESTS_PER_LEVEL, Landscape, RuntimeResult, measured_roofline
 
 SEED = "deployment guide (seeds/003), framework table"
 #: The guide's claims for the frameworks this machine cannot run, and why each is not run here.
@@ -116,9 +116,12 @@ def framework_rows(land: Landscape) -> list[dict[str, Any]]:
     return measured + [{**row, "measured here": f"not run here: {row['why not here']}"} for row in NOT_RUN_HERE]
 
 
-def roofline_table() -> list[dict[str, Any]]:
-    """``outputs/roofline.csv``: each runtime's decode speed against this machine's bandwidth ceiling."""
-    return [{**row.to_json(), "bytes_per_token": f"{row.bytes_per_token / 1e6:.1f} MB"} for row in roofline.read_roofline()]
+def roofline_table() -> Any:
+    """``outputs/roofline.csv`` (rewritten from the cached measurements): decode speed against the bandwidth ceiling."""
+    import pandas as pd
+
+    rows = [{**row.to_json(), "bytes_per_token": f"{row.bytes_per_token / 1e6:.1f} MB"} for row in measured_roofline()]
+    return pd.DataFrame(rows)
 
 
 def plot_roofline(rows: list[roofline.RooflineRow]) -> Any:
