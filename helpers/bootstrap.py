@@ -16,6 +16,7 @@ its packages, so running the cell again is all it takes.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import subprocess
 import sys
@@ -144,5 +145,6 @@ def prepare(kit: str | Path) -> None:
     steps = [update(kit), install(kit), install_llama_cpp(kit)]
     if str(kit) not in sys.path:
         sys.path.insert(0, str(kit))
+    importlib.invalidate_caches()  # packages pip just added must be importable in this running kernel
     os.chdir(kit / "notebooks")
     print("; ".join(steps) + f"; working in {kit / 'notebooks'} ({time.perf_counter() - start:.0f} s)")
