@@ -151,3 +151,10 @@ def test_cli_says_what_is_wrong_and_runs_nothing(tmp_path, content, message):
 def test_cli_validates_the_fixed_set():
     ok = _cli("validate", "data/eval_cases/")
     assert ok.returncode == 0 and ok.stdout.startswith("OK: 16 cases")
+
+
+def test_cli_refuses_a_constrained_run_that_cannot_be_constrained():
+    result = _cli("run", "--runtime", "transformers", "--output-mode", "constrained")
+    assert result.returncode == 2 and "cannot enforce a JSON schema" in result.stderr and "Traceback" not in result.stderr
+    result = _cli("run", "--runtime", "openai")
+    assert result.returncode == 2 and "needs a base_url" in result.stderr
