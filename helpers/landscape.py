@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -142,6 +143,8 @@ class RuntimeResult:
     capabilities: Capabilities | None
     notes: tuple[str, ...] = ()
     failures_c4: int = 0
+    #: The 1-minute load average when the measurement ended: other work on the cores slows every figure.
+    load_average: float | None = None
 
     @property
     def label(self) -> str:
@@ -346,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("runtime", nargs="?", choices=RUNTIMES)
     args = parser.parse_args(argv)
     if args.command == "measure-one":
-        print(json.dumps(measure_runtime(args.runtime).to_json()))
+        result = measure_runtime(args.runtime)
+        print(json.dumps({**result.to_json(), "load_average": round(os.getloadavg()[0], 2)}))
         return 0
     found = landscape()
     print(f"Runtime landscape on {found.hardware}, measured {found.measured_at}")

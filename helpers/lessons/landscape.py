@@ -58,6 +58,15 @@ def ladder_rows(measured: Ladder) -> list[dict[str, Any]]:
     ]
 
 
+def ladder_provenance(measured: Ladder) -> str:
+    """When, where, with which llama.cpp build and under how much load the ladder was measured."""
+    load = f"load average {measured.load_average}" if measured.load_average is not None else "load average not recorded"
+    return (
+        f"Measured {measured.measured_at} on {measured.hardware}, {measured.n_threads} thread(s), {load} while decoding\n"
+        f"llama.cpp: {measured.llama_cpp}\nsource: {measured.source}"
+    )
+
+
 def plot_ladder(measured: Ladder) -> Any:
     """Size against quality (KL, lower is better) and against speed, one point per level."""
     import matplotlib.pyplot as plt
@@ -94,6 +103,7 @@ def runtime_rows(land: Landscape) -> list[dict[str, Any]]:
             "throughput c1 → c4": _concurrency(r),
             "peak RSS MB": r.peak_rss_mb,
             "cold start s": r.cold_start_s,
+            "load avg": r.load_average,
             "offers": ", ".join(r.capabilities.offers()) if r.capabilities else "no endpoint",
             "lacks": ", ".join(r.capabilities.lacks()) if r.capabilities else "an endpoint of its own",
         }
