@@ -382,6 +382,8 @@ def test_launch_command_keeps_the_key_in_the_environment_and_adds_tensor_paralle
     command = serving.vllm_serve_command("Qwen/Qwen2.5-72B-Instruct", max_model_len=8192, gpu_memory_gb=80)
     assert "--tensor-parallel-size 4" in command and "--host 127.0.0.1" in command and "--api-key" not in command
     assert serving.tensor_parallel_size("Qwen/Qwen2.5-0.5B-Instruct", gpu_memory_gb=24, max_model_len=8192) == 1
+    unknown = serving.vllm_serve_command("/models/my-finetune", max_model_len=2048, gpu_memory_gb=24)
+    assert unknown.startswith("vllm serve /models/my-finetune --host 127.0.0.1") and "not sized by the estimator" in unknown
     assert "--tp 4" in serving.sglang_command("Qwen/Qwen2.5-72B-Instruct", max_model_len=8192, tensor_parallel=4)
 
 
@@ -406,6 +408,13 @@ def test_compose_and_nginx_files_are_structurally_sound(tmp_path):
     assert layout.replica_urls == ["http://127.0.0.1:8001/v1", "http://127.0.0.1:8002/v1"]
     written = layout.write(tmp_path)
     assert [p.name for p in written] == ["docker-compose.yml", "nginx.conf"]
+
+
+def test_a_model_the_estimator_does_not_know_gets_one_gpu_per_replica_and_says_so():
+    yaml = pytest.importorskip("yaml")
+    layout = serving.deployment_files("/models/my-finetune.gguf", replicas=1, gpu_memory_gb=24, max_model_len=2048)
+    assert layout.tensor_parallel_size == 1 and "could not size it: 1 GPU per replica assumed" in layout.compose_yaml
+    assert sorted(yaml.safe_load(layout.compose_yaml)["services"]) == ["nginx", "vllm-0"]
 
 
 @pytest.mark.parametrize(("replicas", "rate"), [(0, 10), (1.5, 10), (1, 0)])

@@ -39,15 +39,16 @@ def tensor_parallel_size(model: str, *, dtype: str = "bf16", gpu_memory_gb: floa
 
 
 def vllm_serve_command(model: str, *, max_model_len: int, gpu_memory_gb: float, dtype: str = "bf16", port: int = 8000) -> str:
-    """The ``vllm serve`` line: loopback only, sized by the estimator; vLLM reads the key from ``VLLM_API_KEY``."""
-    budget = hardware.vllm_budget(hardware.candidate_shape(model), dtype, gpu_memory_gb, max_model_len=max_model_len)
-    parts = [
-        f"vllm serve {model}",
-        f"--host {LOCALHOST}",
-        f"--port {port}",
-        f"--max-model-len {max_model_len}",
-        f"--gpu-memory-utilization {budget.gpu_memory_utilization:.2f}",
-    ]
+    """The ``vllm serve`` line: loopback only, sized by the estimator; vLLM reads the key from ``VLLM_API_KEY``.
+
+    A model outside the catalogue gets vLLM's default memory share and a shell comment saying it was not sized.
+    """
+    parts = [f"vllm serve {model}", f"--host {LOCALHOST}", f"--port {port}", f"--max-model-len {max_model_len}"]
+    try:
+        budget = hardware.vllm_budget(hardware.candidate_shape(model), dtype, gpu_memory_gb, max_model_len=max_model_len)
+    except hardware.EstimateError:
+        return " ".join(parts) + "   # not in data/model_catalogue.json: not sized by the estimator, check it fits one GPU"
+    parts.append(f"--gpu-memory-utilization {budget.gpu_memory_utilization:.2f}")
     if budget.tensor_parallel_size > 1:
         parts.insert(4, f"--tensor-parallel-size {budget.tensor_parallel_size}")
     return " ".join(parts)
@@ -202,12 +203,18 @@ def deployment_files(
         raise ServingError(f"replicas must be a whole number of at least 1; got {replicas!r}.")
     if rate_per_s < 1:
         raise ServingError(f"rate_per_s (nginx's per-client limit) must be at least 1; got {rate_per_s!r}.")
-    tp = tensor_parallel_size(model, dtype=dtype, gpu_memory_gb=gpu_memory_gb, max_model_len=max_model_len)
+    try:
+        tp, sizing = tensor_parallel_size(model, dtype=dtype, gpu_memory_gb=gpu_memory_gb, max_model_len=max_model_len), ""
+    except hardware.EstimateError:
+        tp, sizing = (
+            1,
+            f"# {model} is not in data/model_catalogue.json, so the estimator could not size it: 1 GPU per replica assumed.\n",
+        )
     return DeploymentLayout(
         model,
         replicas,
         tp,
-        _compose(model, replicas, tp, max_model_len, port, rate_per_s),
+        sizing + _compose(model, replicas, tp, max_model_len, port, rate_per_s),
         _nginx(replicas, rate_per_s),
         f"http://{LOCALHOST}:{port}/v1",
         [f"http://{LOCALHOST}:{port + 1 + index}/v1" for index in range(replicas)],
