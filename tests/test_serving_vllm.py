@@ -131,8 +131,8 @@ def test_capacity_search_against_the_live_server(vllm):
         min_requests=3,
         max_tokens=8,
     )
-    assert found.status in {"found", "above_search_limit", "indeterminate", "none_meets"}, found.note
-    assert [p.request_rate for p in found.points][:2] == [0.5, 1.0] and all(p.valid for p in found.points)
+    assert found.status in set(serving.capacity.STATUSES) - {"aborted"}, found.note  # a live server is never "aborted"
+    assert found.points[0].request_rate == 0.5 and all(p.valid for p in found.points[:-1])
     assert "Poisson" in found.method and found.slo == SLO
     if found.max_request_rate is not None:
         assert found.output_tokens_per_s_at_capacity > 0
