@@ -17,6 +17,7 @@ The choice and its one-sentence reason are cached in ``.vllm-cache/dtype_choice.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -174,13 +175,16 @@ def choose_dtype(force: str | None = None, *, refresh: bool = False, cache: Path
         dtype = check_dtype({"bf16": "bfloat16", "fp32": "float32"}.get(force, force))
         return DtypeChoice(dtype, f"{dtype} because it was forced (not measured)", name, clock.timestamp(), forced=True)
     key = choice_key(cpuinfo)
-    if cache.exists() and not refresh:
-        cached = DtypeChoice.from_json(json.loads(cache.read_text(encoding="utf-8")))
-        if cached.key == key:
-            return cached
-    has_bf16, _ = cpu_bf16_support(cpuinfo)
-    checks = [decode_check(dtype) for dtype in DTYPES] if has_bf16 else []
-    dtype, reason = pick_dtype(cpuinfo, checks)
-    choice = DtypeChoice(dtype, reason, name, clock.timestamp(), checks, key=key)
-    atomic_write_json(cache, choice.to_json())
-    return choice
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with open(cache.with_suffix(".lock"), "w") as lock:  # a second caller waits for the first measurement, not a rival one
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if cache.exists() and not refresh:
+            cached = DtypeChoice.from_json(json.loads(cache.read_text(encoding="utf-8")))
+            if cached.key == key:
+                return cached
+        has_bf16, _ = cpu_bf16_support(cpuinfo)
+        checks = [decode_check(dtype) for dtype in DTYPES] if has_bf16 else []
+        dtype, reason = pick_dtype(cpuinfo, checks)
+        choice = DtypeChoice(dtype, reason, name, clock.timestamp(), checks, key=key)
+        atomic_write_json(cache, choice.to_json())
+        return choice
