@@ -18,6 +18,7 @@ from helpers.decision import LESSON_EXAMPLE, NEEDS, PRIVACY_LEVELS, ROUTES, Deci
 from helpers.evals import load_cases
 from helpers.evidence import Evidence, gather
 from helpers.exercise import ExerciseError, Feedback, check
+from helpers.i18n import _
 from helpers.paths import output
 from helpers.record import DecisionRecord, RecordError, build_record, read_record, render_markdown, write_record
 from helpers.verdict import Verdict, judge, load_gate
@@ -30,17 +31,31 @@ def summary(decision: Decision) -> None:
     """Three lines: the profile, the first candidate and the claim."""
     p, first = decision.profile, decision.candidate_1
     print(
-        f"Profile: route={p.route}, privacy={p.privacy}, GPU memory {p.available_vram_gb:g} GB, RAM {p.ram_gb:g} GB, "
-        f"service={'yes' if p.needs_service else 'no'}, must-have: {', '.join(p.must_have) or 'none'}"
+        _(
+            "Profile: route={route}, privacy={privacy}, GPU memory {vram:g} GB, RAM {ram:g} GB, "
+            "service={service}, must-have: {needs}"
+        ).format(
+            route=p.route,
+            privacy=p.privacy,
+            vram=p.available_vram_gb,
+            ram=p.ram_gb,
+            service=_("yes") if p.needs_service else _("no"),
+            needs=", ".join(p.must_have) or _("none"),
+        )
     )
     if first:
         print(
-            f"Decision: {first.model} with {first.runtime} ({first.need_gb:.2f} GB of {first.memory_kind} "
-            f"against {first.memory_available_gb:g} GB)"
+            _("Decision: {model} with {runtime} ({need:.2f} GB of {kind} against {avail:g} GB)").format(
+                model=first.model,
+                runtime=first.runtime,
+                need=first.need_gb,
+                kind=first.memory_kind,
+                avail=first.memory_available_gb,
+            )
         )
     else:
-        print(f"Decision: no model fits yet; fallback: {decision.fallback}")
-    print(f"Claim: {decision.claim}")
+        print(_("Decision: no model fits yet; fallback: {fallback}").format(fallback=decision.fallback))
+    print(_("Claim: {claim}").format(claim=_(decision.claim)))
 
 
 #: The GPU memory the comparison assumes when the profile has none: a free Colab T4, and a common rented 24 GB card.
@@ -154,17 +169,19 @@ def eval_runs(evidence: Evidence) -> pd.DataFrame:
 
 def evidence_fit(record: DecisionRecord) -> pd.DataFrame:
     """The lesson's five evidence items: present (value and file) or missing (what produces it)."""
-    print("complete" if record.evidence_complete else "not complete yet: the missing items say what produces them")
+    print(_("complete") if record.evidence_complete else _("not complete yet: the missing items say what produces them"))
     return pd.DataFrame([asdict(item) for item in record.evidence])
 
 
 def draft_profile() -> Profile:
     """Notebook 01's profile from the current record, or the lesson's example when there is none yet."""
     if not output("decision_json").exists():
-        print("No draft yet (run notebook 01 for your own profile); using the lesson's example project on the local CPU route.")
+        print(
+            _("No draft yet (run notebook 01 for your own profile); using the lesson's example project on the local CPU route.")
+        )
         return LESSON_EXAMPLE
     profile = read_record().profile
-    print(f"Draft from notebook 01: {profile.task} on route {profile.route}")
+    print(_("Draft from notebook 01: {task} on route {route}").format(task=profile.task, route=profile.route))
     return profile
 
 
