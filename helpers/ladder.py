@@ -39,7 +39,7 @@ from helpers import models, quantization, roofline
 from helpers.clock import timestamp
 from helpers.environment import machine_description
 from helpers.evals import LlamaCppRunner, load_cases, run_cases, summarize
-from helpers.hardware import estimate, kv_bytes_per_token, shape_from_config_file, shape_from_gguf
+from helpers.hardware import estimate, kv_bytes_per_token, shape_from_config_file
 from helpers.models import ShelfEntry
 from helpers.names import SMOLLM2
 from helpers.paths import atomic_write_json, atomic_write_text, output
@@ -244,7 +244,7 @@ def read_ladder_csv(path: Path | None = None) -> list[LadderRow]:
 def roofline_rows(measured: Ladder, bandwidth_gb_s: float) -> list[roofline.RooflineRow]:
     """Each level's decode speed against the ceiling: its exact tensor bytes plus the KV cache read per token."""
     files = quantization.ladder_files()
-    shape, _ = shape_from_gguf(files[quantization.REFERENCE])
+    shape = shape_from_config_file(models.SHELF_ENTRIES[SMOLLM2].path / "config.json")  # the KV cache's shape
     kv = kv_bytes_per_token(shape, "fp16")  # llama.cpp keeps an F16 cache whatever the weights
     return [
         roofline.RooflineRow.measured(

@@ -36,6 +36,7 @@ from helpers.llama_build import require_avx2
 from helpers.models import ShelfEntry
 from helpers.names import SMOLLM2
 from helpers.paths import CACHE, SHELF, relative
+from helpers.roofline import gguf_tensors
 
 #: The guide's ladder, highest precision first; the first is the reference for quality.
 LEVELS = ("F16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q3_K_M", "Q2_K")
@@ -209,11 +210,9 @@ def weight_types(path: Path | str) -> dict[str, float]:
     llama.cpp stores most of its matrices in a fallback type (Q5_0, Q4_0, Q8_0);
     a level's name says less about a small model than this breakdown does.
     """
-    from gguf import GGUFReader
-
     counts: dict[str, int] = {}
-    for tensor in GGUFReader(str(path)).tensors:
-        counts[tensor.tensor_type.name] = counts.get(tensor.tensor_type.name, 0) + int(tensor.n_elements)
+    for tensor in gguf_tensors(str(path)):
+        counts[tensor.type_name] = counts.get(tensor.type_name, 0) + tensor.n_elements
     total = sum(counts.values())
     return {name: round(count / total, 3) for name, count in sorted(counts.items(), key=lambda item: -item[1])}
 

@@ -28,6 +28,7 @@ import os
 import threading
 import time
 from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
 from pathlib import Path
 
 from helpers.clock import timestamp
@@ -84,19 +85,36 @@ def pct_of_ceiling(tokens_per_s: float, ceiling: float) -> float:
     return 100.0 * tokens_per_s / ceiling
 
 
-def gguf_weight_bytes_read(path: Path | str) -> int:
-    """Exact weight bytes a decode step reads from a GGUF file, from its tensor table (no data loaded)."""
+@dataclass(frozen=True)
+class GGUFTensor:
+    """One tensor of a GGUF file: its storage type, size, and row count (the vocabulary, for the embedding)."""
+
+    name: str
+    type_name: str
+    n_elements: int
+    n_bytes: int
+    rows: int
+
+
+@lru_cache(maxsize=64)
+def gguf_tensors(path: str) -> tuple[GGUFTensor, ...]:
+    """A GGUF's tensor table, read once per process (parsing a header with a 49k-token vocabulary takes seconds)."""
     from gguf import GGUFReader
 
-    tensors = {t.name: t for t in GGUFReader(str(path)).tensors}
+    return tuple(
+        GGUFTensor(t.name, t.tensor_type.name, int(t.n_elements), int(t.n_bytes), int(t.shape[-1]))
+        for t in GGUFReader(path).tensors
+    )
+
+
+def gguf_weight_bytes_read(path: Path | str) -> int:
+    """Exact weight bytes a decode step reads from a GGUF file, from its tensor table (no data loaded)."""
+    tensors = {t.name: t for t in gguf_tensors(str(path))}
     if "token_embd.weight" not in tensors:
         raise RooflineError(f"{Path(path).name} has no token_embd.weight tensor; is it a language model GGUF?")
     embedding = tensors["token_embd.weight"]
     return weight_bytes_read_per_token(
-        sum(int(t.n_bytes) for t in tensors.values()),
-        int(embedding.n_bytes),
-        int(embedding.shape[-1]),
-        tied="output.weight" not in tensors,
+        sum(t.n_bytes for t in tensors.values()), embedding.n_bytes, embedding.rows, tied="output.weight" not in tensors
     )
 
 

@@ -91,13 +91,24 @@ def _concurrency(r: RuntimeResult) -> str:
     return f"{r.throughput_c1:.0f} → {r.throughput_c4:.0f} tok/s (×{r.throughput_c4 / r.throughput_c1:.1f}{failed})"
 
 
+def _output_mode(r: RuntimeResult) -> str:
+    """Whether the JSON cases were really constrained: a server can accept ``response_format`` and ignore it."""
+    if not r.constrained:
+        return ""
+    return (
+        " (JSON enforced)"
+        if r.capabilities is None or r.capabilities.json_schema == "enforced"
+        else " (json_schema sent, ignored)"
+    )
+
+
 def runtime_rows(land: Landscape) -> list[dict[str, Any]]:
     """One row per runtime measured here: eval passes, speed, concurrency, memory, cold start, endpoint."""
     return [
         {
             "runtime": r.label,
             "dtype": r.dtype,
-            "eval passes": f"{r.cases_passed}/{r.cases}" + (" (JSON enforced)" if r.constrained else ""),
+            "eval passes": f"{r.cases_passed}/{r.cases}{_output_mode(r)}",
             "TTFT ms": r.ttft_ms,
             "decode tok/s": r.decode_tokens_per_s,
             "throughput c1 → c4": _concurrency(r),
