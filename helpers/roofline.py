@@ -10,7 +10,7 @@ exact enough to test against:
   × tokens in context. The input embedding is a lookup (one row per token), so
   an *untied* model reads only one row of it; a *tied* model reads the whole
   matrix anyway, as its output head. Leaving the head out would flatter small
-  models, whose embedding is a large share of the weights (28 % of SmolLM2).
+  models, whose embedding is a large share of the weights (21 % of SmolLM2).
 * **ceiling tokens/s** = measured read bandwidth ÷ bytes read per token.
 * **percent of ceiling** = measured decode tokens/s ÷ ceiling.
 
