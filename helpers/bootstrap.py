@@ -118,7 +118,7 @@ def install_llama_cpp(kit: Path) -> str:
         "--only-binary",
         "llama-cpp-python",
     ]
-    result = _run([*command, *where, f"llama-cpp-python=={version}"])
+    result = _run([*command, *where, f"llama-cpp-python[server]=={version}"])  # [server]: its OpenAI server, for notebook 05
     if result.returncode:
         return f"llama.cpp not installed: no prebuilt llama-cpp-python {version} wheel at {source} for this runtime"
     return f"installed llama-cpp-python {version} (prebuilt, from {source})"

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from helpers.paths import REPO_ROOT, output
 
 Platform = Literal["colab", "kaggle", "local"]
-PackageStatus = Literal["OK", "DIFF", "FAIL", "NOT NEEDED"]
+PackageStatus = Literal["OK", "DIFF", "FAIL", "NOT NEEDED", "OPTIONAL"]
 #: Bumped when :class:`EnvironmentReport` changes shape; an older file gets a clear error.
 ENVIRONMENT_FORMAT = 2
 

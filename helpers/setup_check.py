@@ -38,6 +38,10 @@ from helpers.paths import REPO_ROOT, REQUIREMENTS, atomic_write_json, output, re
 PINNED = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(?P<version>[^\s;#]+)$")
 LOCAL_ONLY_NOTE = "not needed here: only `make` on a local machine uses it"
 PYPROJECT = REPO_ROOT / "pyproject.toml"
+#: llama.cpp and its OpenAI server's packages: in Colab the first cell installs them from a prebuilt wheel
+#: when one exists (``helpers.bootstrap``), for notebooks 02 and 05; without one those notebooks skip nothing else.
+HOSTED_OPTIONAL = {"llama-cpp-python", "sse-starlette", "starlette-context", "pydantic-settings"}
+HOSTED_OPTIONAL_NOTE = "optional here: the first cell installs it with a prebuilt llama.cpp wheel when one exists"
 
 
 class RequirementsError(ValueError):
@@ -101,7 +105,9 @@ def check_packages(pins: list[tuple[str, str]], platform: str = "local") -> list
     checks = []
     for name, version in pins:
         installed = _installed(name)
-        if needs is not None and _normalized(name) not in needs:
+        if needs is not None and _normalized(name) in HOSTED_OPTIONAL and installed is None:
+            checks.append(PackageCheck(name, f"=={version}", None, "OPTIONAL", HOSTED_OPTIONAL_NOTE))
+        elif needs is not None and _normalized(name) not in needs | HOSTED_OPTIONAL:
             checks.append(PackageCheck(name, f"=={version}", installed, "NOT NEEDED", LOCAL_ONLY_NOTE))
         elif installed is None:
             checks.append(PackageCheck(name, f"=={version}", None, "FAIL"))

@@ -124,10 +124,12 @@ def test_colab_needs_only_what_pyproject_asks_for(tmp_path: Path, monkeypatch):
     )
     monkeypatch.setattr(setup_check, "PYPROJECT", pyproject)
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text("papermill==2.7.0\nsurely-not-installed-pkg==1.0\npytest==9.2.0\n", encoding="utf-8")
-    papermill, missing, extra = setup_check.check_packages(setup_check.read_requirements(requirements), platform="colab")
+    pins = "papermill==2.7.0\nsurely-not-installed-pkg==1.0\npytest==9.2.0\nsse-starlette==0.0.1\n"
+    requirements.write_text(pins, encoding="utf-8")
+    papermill, missing, extra, server = setup_check.check_packages(setup_check.read_requirements(requirements), platform="colab")
     assert papermill.status == "NOT NEEDED" and "not needed here" in papermill.note
     assert missing.status == "FAIL" and extra.status == "OK"
+    assert server.status == "DIFF"  # an optional llama.cpp server package, installed: checked like any other
 
 
 def test_the_real_colab_needs_cover_the_kits_own_imports():
