@@ -96,14 +96,18 @@ class LlamaCppServer:
         self.stop()
         raise ServingError(f"llama.cpp's server did not answer /v1/models within {deadline_s:g} s; it was stopped.")
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    def stop(self) -> float:
+        """Terminate the server by its own PID (kill it if it lingers); the seconds that took, for the shutdown proof."""
+        if self.process is None or self.process.poll() is not None:
+            return 0.0
+        began = time.perf_counter()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        return time.perf_counter() - began
 
     def __enter__(self) -> LlamaCppServer:
         return self.start()

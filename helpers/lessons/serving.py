@@ -10,8 +10,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from helpers.handoff import LlamaCppServer
 from helpers.record import RecordError, read_record
-from helpers.serving import Benchmark, Capacity, Checklist, CostNote, Level, Readiness, ShutdownProof
+from helpers.serving import (
+    Benchmark,
+    Capacity,
+    Checklist,
+    CostNote,
+    DtypeChoice,
+    Level,
+    Readiness,
+    RehearsalServer,
+    ShutdownProof,
+    wait_until_ready,
+)
 from helpers.serving.metrics import slo_text
 
 
@@ -33,6 +45,22 @@ class Stopwatch:
     @property
     def idle_s(self) -> float:
         return max(0.0, time.monotonic() - self.ready_at - self.busy_s)
+
+
+def start_rehearsal_server(choice: DtypeChoice | None, model: str, api_key_env: str) -> tuple[Any, Readiness]:
+    """The free stand-in for a rented GPU: vLLM's CPU build where ``make`` set up ``.venv-vllm``, else llama.cpp's server.
+
+    Colab has no ``.venv-vllm`` (vLLM's CPU build is a 2.5 GB, 3-minute install), but it can run llama.cpp's
+    OpenAI-compatible server on the same model's GGUF, so every later cell still runs against a real server.
+    """
+    if choice is not None:
+        server = RehearsalServer(dtype=choice.dtype, served_name=model, api_key_env=api_key_env).start()
+        print("Started the rehearsal server: vLLM (CPU build) on 127.0.0.1, serving the shelf's SmolLM2-135M-Instruct")
+        return server, server.wait()
+    server = LlamaCppServer(served_name=model).start()
+    print("vLLM's rehearsal environment is not on this runtime (make sets it up, Colab does not), so the rehearsal "
+          "server is llama.cpp's OpenAI-compatible server on SmolLM2's Q4_1 GGUF, on 127.0.0.1.")  # fmt: skip
+    return server, wait_until_ready(server.base_url, api_key_env=api_key_env, process=server.process)
 
 
 def show_readiness(ready: Readiness, base_url: str) -> None:
