@@ -350,8 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "measure-one":
         result = measure_runtime(args.runtime)
-        print(json.dumps({**result.to_json(), "load_average": round(os.getloadavg()[0], 2)}))
-        return 0
+        print(json.dumps({**result.to_json(), "load_average": round(os.getloadavg()[0], 2)}), flush=True)
+        # The measurement is printed: leave now. A server thread still winding down (the local API's, under load)
+        # can otherwise abort the interpreter's teardown and turn a finished measurement into a failed child.
+        os._exit(0)
     found = landscape()
     print(f"Runtime landscape on {found.hardware}, measured {found.measured_at}")
     for r in found.results:
