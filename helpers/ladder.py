@@ -5,8 +5,9 @@ level's alone:
 
 * **file_mb** and **predicted_mb**: the GGUF on disk, and the estimator's
   weights for the level (parameters × the level's bits per weight);
-* **peak_rss_mb**: the process's peak resident memory after loading the file
-  with a 2048-token context and decoding;
+* **peak_rss_mb**: the process's peak resident memory while it loads the file
+  with a 2048-token context and decodes; the peak is reset just before the
+  load, so the imports' own start-up peak does not hide the level's memory;
 * **tokens_per_s**: greedy decode speed, 64 tokens after the prompt, timed
   from the first generated token to the last (prompt processing excluded);
 * **cases_passed / cases**: the fixed eval cases through the eval gate's own
@@ -126,11 +127,29 @@ def kl_and_top1(reference_logits, logits) -> tuple[float, float]:
 # --------------------------------------------------------------------------- one level, in a fresh process
 
 
+def reset_peak_rss() -> None:
+    """Start the kernel's peak-RSS count (``VmHWM``) afresh from the current RSS (Linux: ``clear_refs`` value 5)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5", encoding="ascii")
+    except OSError:  # not Linux, or not allowed: the peak then includes start-up, and is an upper bound
+        pass
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory since :func:`reset_peak_rss` (or since start, where it could not reset)."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) * 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def measure_in_this_process(path: Path, logits_out: Path) -> dict:
     """Decode speed and peak memory first (nothing else loaded yet), then the fixed text's logits, then the eval cases."""
     import numpy as np
     from llama_cpp import Llama
 
+    reset_peak_rss()
     llm = Llama(model_path=str(path), n_ctx=N_CTX, seed=0, verbose=False)
     prompt = llm.tokenize(DECODE_PROMPT.encode(), special=True)
     stamps = []
@@ -138,7 +157,7 @@ def measure_in_this_process(path: Path, logits_out: Path) -> dict:
         stamps.append(time.perf_counter())
         if len(stamps) == DECODE_TOKENS + 1:
             break
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = peak_rss_bytes()
     measured = {"tokens_per_s": DECODE_TOKENS / (stamps[-1] - stamps[0]), "peak_rss_bytes": peak, "n_threads": llm.n_threads,
                 "context_tokens": len(prompt) + DECODE_TOKENS // 2, "load_average": os.getloadavg()[0]}  # fmt: skip
     del llm

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers import quantization, roofline
+from helpers import ladder, landscape, quantization, roofline
 from helpers.ladder import Ladder
 from helpers.landscape import REQUESTS_PER_LEVEL, Landscape, RuntimeResult, measured_roofline
+from helpers.models import problems
 
 SEED = "deployment guide (seeds/003), framework table"
 #: The guide's claims for the frameworks this machine cannot run, and why each is not run here.
@@ -143,6 +144,18 @@ def roofline_table() -> Any:
 
     rows = [{**row.to_json(), "bytes_per_token": f"{row.bytes_per_token / 1e6:.1f} MB"} for row in measured_roofline()]
     return pd.DataFrame(rows)
+
+
+def roofline_if_measured() -> Any:
+    """The roofline table where this machine's ladder and runtimes are already measured, else one sentence why not.
+
+    Notebook 02 runs before notebook 05, and in Colab nothing is measured ahead, so it must not start measuring.
+    """
+    if problems(ladder.MEASURED) or problems(landscape.MEASURED):
+        print("The ladder and the runtimes are not measured on this machine yet (`make setup` measures them; "
+              "a Colab runtime does not), so there is no roofline to show here.")  # fmt: skip
+        return None
+    return roofline_table()
 
 
 def plot_roofline(rows: list[roofline.RooflineRow]) -> Any:
