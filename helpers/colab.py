@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from helpers import hardware, names
 from helpers.decision import SMALL_INSTRUCT_MAX_PARAMS
-from helpers.environment import ReportFormatError
+from helpers.environment import require_format
 from helpers.evals import EvalRow, EvalSummary, TransformersRunner, load_cases, run_cases, summarize, write_table
 from helpers.gpu import GpuReport
 from helpers.models import SHELF_ENTRIES, in_hub_cache
@@ -199,11 +199,7 @@ class ColabRun:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ColabRun:
-        if data.get("format") != COLAB_RUN_FORMAT:
-            raise ReportFormatError(
-                f"colab_run.json has format {data.get('format')!r}, this kit reads format {COLAB_RUN_FORMAT}: "
-                "rerun notebook 03_colab_gpu_route to rewrite it."
-            )
+        require_format(data, COLAB_RUN_FORMAT, "colab_run.json", "notebook 03_colab_gpu_route")
         steps = tuple(StepResult(RunPlan(**s["plan"]), EvalSummary.from_json(s["eval"])) for s in data["steps"])
         return cls(data["platform"], steps, data["skipped"])
 

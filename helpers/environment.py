@@ -34,6 +34,14 @@ class ReportFormatError(ValueError):
     """A results file written by another version of the kit; rerun the notebook that writes it."""
 
 
+def require_format(data: dict[str, Any], expected: int, file_name: str, rerun: str) -> None:
+    """Refuse a results file of another format, saying which file and what rewrites it."""
+    if data.get("format") != expected:
+        raise ReportFormatError(
+            f"{file_name} has format {data.get('format')!r}, this kit reads format {expected}: rerun {rerun} to rewrite it."
+        )
+
+
 def detect_platform(environ: dict[str, str] | None = None, modules: dict | None = None) -> Platform:
     """Colab, Kaggle or local, from the markers each platform sets.
 
@@ -160,11 +168,8 @@ class EnvironmentReport:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> EnvironmentReport:
-        if data.get("format") != ENVIRONMENT_FORMAT:
-            raise ReportFormatError(
-                f"environment.json has format {data.get('format')!r}, this kit reads format {ENVIRONMENT_FORMAT}: "
-                "rerun notebook 00_setup_check (or `python -m helpers.setup_check`) to rewrite it."
-            )
+        rerun = "notebook 00_setup_check (or `python -m helpers.setup_check`)"
+        require_format(data, ENVIRONMENT_FORMAT, "environment.json", rerun)
         return cls(
             platform=data["platform"],
             system=SystemFacts(**data["system"]),

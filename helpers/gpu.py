@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from helpers.environment import GpuSummary, Platform, ReportFormatError, detect_platform
+from helpers.environment import GpuSummary, Platform, detect_platform, require_format
 from helpers.i18n import _
 from helpers.paths import atomic_write_json, output, relative
 
@@ -105,11 +105,7 @@ class GpuReport:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> GpuReport:
-        if data.get("format") != GPU_REPORT_FORMAT:
-            raise ReportFormatError(
-                f"gpu_report.json has format {data.get('format')!r}, this kit reads format {GPU_REPORT_FORMAT}: "
-                "rerun notebook 03_colab_gpu_route to rewrite it."
-            )
+        require_format(data, GPU_REPORT_FORMAT, "gpu_report.json", "notebook 03_colab_gpu_route")
         torch_data, driver_data = dict(data["torch"]), dict(data["driver"])
         torch_data["devices"] = tuple(GpuDevice(**d) for d in torch_data["devices"])
         driver_data["devices"] = tuple(GpuDevice(**d) for d in driver_data["devices"])
