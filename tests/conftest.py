@@ -39,3 +39,14 @@ def llama_server():
     finally:
         process.kill()
         process.wait()
+
+
+@pytest.fixture
+def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_outputs: Path) -> Path:
+    """An empty course folder that the notebook runner treats as ``notebooks/``."""
+    from helpers import notebook_runner
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    monkeypatch.setattr(notebook_runner, "NOTEBOOKS", folder)
+    return folder

@@ -18,14 +18,6 @@ def write_notebook(path: Path, *sources: str) -> Path:
     return path
 
 
-@pytest.fixture
-def course(tmp_path, monkeypatch, isolated_outputs) -> Path:
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
-    monkeypatch.setattr(notebook_runner, "NOTEBOOKS", folder)
-    return folder
-
-
 def test_new_notebooks_are_picked_up_in_lesson_order(course):
     write_notebook(course / "10_later.ipynb", "1")
     write_notebook(course / "01_first.ipynb", "1")

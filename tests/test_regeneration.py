@@ -39,14 +39,6 @@ def write_notebook(path: Path, *sources: str, executed: bool = True) -> Path:
     return path
 
 
-@pytest.fixture
-def course(tmp_path, monkeypatch, isolated_outputs) -> Path:
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
-    monkeypatch.setattr(notebook_runner, "NOTEBOOKS", folder)
-    return folder
-
-
 # ---------------------------------------------------------------- the tolerances
 
 
