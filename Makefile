@@ -2,7 +2,8 @@
 #   make run    set up, build the offline model shelf, execute every notebook into outputs/
 #   make test   set up, then lint, nbval over every committed notebook, and every test
 #   make unit   the fast lane while you work: tests not marked slow, plus lint (under a minute)
-#   make regenerate [NB=04]   (instructors) re-execute committed notebooks in place
+#   make regenerate [NB=04]   (instructors) re-execute committed notebooks in place; CHECK=1 replaces nothing and
+#                             fails if a cell not tagged `measurement` differs
 # Every target sets itself up first; a finished setup is skipped in seconds.
 
 SHELL := /bin/bash
@@ -150,7 +151,7 @@ colab-links: $(VENV)/.setup-done
 
 # ACCEPT=1 takes the new figures even when the drift report (outputs/regeneration_report.md) flags them.
 regenerate: setup
-	$(PY) -m helpers.notebook_runner regenerate $(ONLY) $(if $(ACCEPT),--accept)
+	$(PY) -m helpers.notebook_runner regenerate $(ONLY) $(if $(ACCEPT),--accept) $(if $(CHECK),--check)
 
 # Three languages from one source (issue 14). `translations`: extract, update and compile the
 # catalogues in locale/, then build notebooks/zh and notebooks/ja from the English notebooks

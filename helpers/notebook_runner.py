@@ -12,6 +12,10 @@ instructors) re-executes the committed notebooks in place and strips what change
 on every run without meaning anything (papermill's per-cell metadata, widget
 state), so a diff shows only real changes in outputs.
 
+``--check`` (``make regenerate CHECK=1``) replaces nothing: it re-executes and
+fails if any cell not tagged ``measurement`` differs from the committed copy,
+the proof that regenerating an unchanged tree is noise-free.
+
 ``--only 04`` (``make regenerate NB=04``) picks notebooks by their number prefix,
 their name, or a glob such as ``"0[45]*"``; repeat it for several. New notebooks
 are picked up by their file name: nothing to register.
@@ -43,8 +47,6 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 REGENERATION_EPOCH = 1767225600
 #: Where regenerated notebooks' servers take their ports from (in order), so printed ports do not churn.
 REGENERATION_FIRST_PORT = 18000
-#: Tag for a cell whose output is a measurement (timings, free memory): the one place regenerated diffs may appear.
-MEASUREMENT_TAG = "measurement"
 
 
 class SelectionError(ValueError):
@@ -255,6 +257,9 @@ def regenerate(selected: list[Path], *, accept: bool = False) -> int:
         done = _execute_to_scratch(selected)
     results = [result for result, _ in done]
     print(summary(results))
+    for result, scratch in done:
+        if result.passed:
+            _print_changes(result.notebook, regeneration.untagged_changes(result.notebook, scratch), noise=False)
     try:
         rows = regeneration.compare(old, regeneration.collect(outputs_dir()))
     except regeneration.DriftInputError as error:
@@ -281,6 +286,46 @@ def regenerate(selected: list[Path], *, accept: bool = False) -> int:
     return 1
 
 
+def _print_changes(notebook: Path, changes: list[regeneration.CellChange], *, noise: bool) -> None:
+    if not changes:
+        print(f"{relative(notebook)}: only cells tagged {regeneration.MEASUREMENT_TAG!r} changed")
+        return
+    why = "noise to mask at its source, or a measurement to tag" if noise else "real changes, or noise if the tree is unchanged"
+    print(f"{relative(notebook)}: {len(changes)} cell(s) not tagged {regeneration.MEASUREMENT_TAG!r} changed ({why}):")
+    for change in changes:
+        print(f"  {change}")
+
+
+def check(selected: list[Path]) -> int:
+    """Re-execute under the regeneration clock and ports, and fail if any cell not tagged ``measurement`` differs.
+
+    Run on an unchanged tree, this is the proof that regeneration is noise-free.
+    The committed notebooks are never replaced; the new copies go to
+    ``outputs/notebooks/`` and no drift report or baseline is written.
+    """
+    empty = without_outputs(selected)
+    if empty:
+        names = ", ".join(relative(p) for p in empty)
+        print(
+            f"{names}: no stored outputs to check against. Regenerate them first (make regenerate NB=… ACCEPT=1).",
+            file=sys.stderr,
+        )
+        return 2
+    with _regeneration_environment():
+        done = _execute_to_scratch(selected)
+    print(summary([result for result, _ in done]))
+    clean = True
+    for result, scratch in done:
+        kept = output("notebook_runs") / result.notebook.name
+        if result.passed:
+            changes = regeneration.untagged_changes(result.notebook, scratch)
+            _print_changes(result.notebook, changes, noise=True)
+            clean = clean and not changes
+        os.replace(scratch, kept)
+        result.executed = kept
+    return 0 if clean and all(result.passed for result, _ in done) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.notebook_runner", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["run", "regenerate"])
@@ -288,12 +333,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--accept", action="store_true", help="regenerate: take the new figures even when the drift report flags them"
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="regenerate: replace nothing; fail if a cell not tagged 'measurement' differs from the committed copy",
+    )
     args = parser.parse_args(argv)
     try:
         selected = select(args.only)
     except SelectionError as error:
         print(error, file=sys.stderr)
         return 2
+    if args.command == "regenerate" and args.check:
+        return check(selected)
     if args.command == "regenerate":
         return regenerate(selected, accept=args.accept)
     results = run_all(selected)

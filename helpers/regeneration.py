@@ -19,6 +19,10 @@ The "old" side is a baseline snapshot taken before the first notebook reruns and
 kept in ``outputs/regeneration_baseline.json`` until a regeneration is accepted,
 so rerunning after a flag still compares against the figures the committed
 notebooks were made with.
+
+The noise check (:func:`untagged_changes`, ``make regenerate CHECK=1``) makes
+"only measurement cells differ on an unchanged tree" a test: it names every cell
+whose output changed between two executions and is not tagged ``measurement``.
 """
 
 from __future__ import annotations
@@ -191,3 +195,74 @@ def table(rows: list[Drift]) -> str:
     lines = [f"{'figure':<{width}}  {'old':>22}  {'new':>22}  {'change':>9}  flag"]
     lines += [f"{r.label:<{width}}  {r.old:>22}  {r.new:>22}  {r.change:>9}  {r.flag}" for r in rows]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the noise check: only measurement cells may differ
+
+#: Tag for a cell whose output is a measurement (timings, free memory): the one place regenerated diffs may appear.
+MEASUREMENT_TAG = "measurement"
+
+
+@dataclass(frozen=True)
+class CellChange:
+    """A cell whose output differs between two executions of one notebook although it is not tagged as a measurement."""
+
+    index: int
+    source: str
+    old: str
+    new: str
+
+    def __str__(self) -> str:
+        return f"cell {self.index} ({self.source!r}): {self.old!r} -> {self.new!r}"
+
+
+def _output_text(cell) -> list[str]:
+    """What a cell shows, line by line, with each output's type, so an image or an error counts as much as printed text."""
+    lines = []
+    for out in cell.get("outputs", []):
+        kind = out.get("output_type", "")
+        if kind == "stream":
+            lines += [f"{out.get('name')}: {line}" for line in "".join(out.get("text", "")).splitlines()]
+        elif kind == "error":
+            lines.append(f"error: {out.get('ename')}: {out.get('evalue')}")
+        else:
+            for mime, data in sorted(out.get("data", {}).items()):
+                text = data if isinstance(data, str) else "".join(data) if isinstance(data, list) else json.dumps(data)
+                lines += [f"{mime}: {line}" for line in text.splitlines()]
+    return lines
+
+
+def _first_difference(old: list[str], new: list[str]) -> tuple[str, str]:
+    for before, after in zip(old, new, strict=False):
+        if before != after:
+            return before, after
+    n = min(len(old), len(new))
+    return ("\n".join(old[n : n + 1]) or "(nothing)", "\n".join(new[n : n + 1]) or "(nothing)")
+
+
+def untagged_changes(old: Path, new: Path) -> list[CellChange]:
+    """Every code cell whose output differs between two executed copies of one notebook and is not tagged ``measurement``.
+
+    On an unchanged tree this list is empty: anything else is noise (a clock, a
+    port, a PID, free memory) to mask at its source, or a measurement to tag.
+    A cell whose source differs is listed too: the copies are not of one tree.
+    """
+    import nbformat
+
+    before, after = (nbformat.read(path, as_version=4).cells for path in (old, new))
+    changes = []
+    for index in range(max(len(before), len(after))):
+        a = before[index] if index < len(before) else None
+        b = after[index] if index < len(after) else None
+        if a is None or b is None or a.source != b.source:
+            shown = (a or b).source.splitlines()[0][:60] if (a or b).source else ""
+            changes.append(CellChange(index, shown, "source differs", "source differs"))
+            continue
+        if b.cell_type != "code" or MEASUREMENT_TAG in b.metadata.get("tags", []):
+            continue
+        old_lines, new_lines = _output_text(a), _output_text(b)
+        if old_lines != new_lines:
+            changes.append(
+                CellChange(index, b.source.splitlines()[0][:60] if b.source else "", *_first_difference(old_lines, new_lines))
+            )
+    return changes

@@ -117,25 +117,61 @@ def test_a_flagged_drift_keeps_the_committed_notebook_and_accept_takes_it(course
 # ---------------------------------------------------------------- noise-free reruns
 
 
-def without_measurements(path: Path) -> str:
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        if notebook_runner.MEASUREMENT_TAG in cell.metadata.get("tags", []):
-            cell.outputs = []
-    return nbformat.writes(nb)
+def measured(path: Path, *, tags: tuple[str, ...], second: str) -> Path:
+    """A two-cell executed notebook: the first cell prints "fixed", the second ``second``; ``tags`` go on the second."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print('fixed')"), nbformat.v4.new_code_cell("print(speed)")]
+    nb.cells[1].metadata["tags"] = list(tags)
+    for cell, text in zip(nb.cells, ("fixed\n", second), strict=True):
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_the_noise_check_names_an_untagged_cell_that_differs(tmp_path):
+    old = measured(tmp_path / "old.ipynb", tags=(), second="41.2 tok/s\n")
+    new = measured(tmp_path / "new.ipynb", tags=(), second="39.8 tok/s\n")
+    (change,) = regeneration.untagged_changes(old, new)
+    assert (change.index, change.old, change.new) == (1, "stdout: 41.2 tok/s", "stdout: 39.8 tok/s")
+    assert "cell 1 ('print(speed)')" in str(change)
+
+
+def test_the_noise_check_lets_a_measurement_cell_differ_and_names_a_changed_source(tmp_path):
+    old = measured(tmp_path / "old.ipynb", tags=(regeneration.MEASUREMENT_TAG,), second="41.2 tok/s\n")
+    new = measured(tmp_path / "new.ipynb", tags=(regeneration.MEASUREMENT_TAG,), second="39.8 tok/s\n")
+    assert regeneration.untagged_changes(old, new) == []
+    nb = nbformat.read(new, as_version=4)
+    nb.cells[0].source = "print('edited')"
+    nbformat.write(nb, new)
+    assert [c.index for c in regeneration.untagged_changes(old, new)] == [0]
+
+
+def test_check_refuses_a_notebook_without_outputs_and_replaces_nothing(course, capsys):
+    notebook = write_notebook(course / "00_setup.ipynb", "print(1)", executed=False)
+    before = notebook.read_text()
+    assert notebook_runner.main(["regenerate", "--check"]) == 2
+    assert "no stored outputs to check against" in capsys.readouterr().err
+    assert notebook.read_text() == before
 
 
 @pytest.mark.slow
-def test_regenerating_notebook_00_twice_differs_only_in_measurement_cells(course, isolated_outputs, tmp_path):
+def test_check_fails_on_noise_and_leaves_the_committed_notebook(course, isolated_outputs, capsys):
+    notebook = write_notebook(course / "01_noise.ipynb", "import os; print(os.getpid())")
+    assert notebook_runner.main(["regenerate", "--accept"]) == 0
+    before = notebook.read_text()
+    assert notebook_runner.main(["regenerate", "--check"]) == 1
+    assert "1 cell(s) not tagged 'measurement' changed" in capsys.readouterr().out
+    assert notebook.read_text() == before and (isolated_outputs / "notebooks" / notebook.name).exists()
+
+
+@pytest.mark.slow
+def test_regenerating_notebook_00_twice_differs_only_in_measurement_cells(course, isolated_outputs):
     notebook = course / "00_setup_check.ipynb"
     shutil.copy(NOTEBOOKS / notebook.name, notebook)
     tags = [c.metadata.get("tags", []) for c in nbformat.read(notebook, as_version=4).cells]
-    assert [notebook_runner.MEASUREMENT_TAG] in tags, "notebook 00 keeps RAM and disk in a cell tagged as a measurement"
+    assert [regeneration.MEASUREMENT_TAG] in tags, "notebook 00 keeps RAM and disk in a cell tagged as a measurement"
     assert notebook_runner.main(["regenerate", "--only", "00", "--accept"]) == 0
-    first = tmp_path / "first.ipynb"
-    shutil.copy(notebook, first)
-    assert notebook_runner.main(["regenerate", "--only", "00"]) == 0
-    assert without_measurements(notebook) == without_measurements(first)
+    assert notebook_runner.main(["regenerate", "--only", "00", "--check"]) == 0
 
 
 def test_ports_are_handed_out_in_order_under_regeneration_so_printed_ports_do_not_churn(tmp_path):
