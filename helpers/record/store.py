@@ -57,17 +57,25 @@ def profile_of(record: dict[str, Any]) -> Profile:
 
 
 def _archive(record: dict[str, Any]) -> tuple[str, str]:
-    """An archive copy per written record, created exclusively, never overwritten (a counter separates equal stamps)."""
+    """An archive copy per written record, created exclusively, never overwritten (a counter separates equal stamps).
+
+    A copy identical to the record is reused: under the fixed clock of
+    ``make regenerate`` every rerun writes the same stamp, and the same record
+    then keeps the same archive name instead of counting up on every run.
+    """
     folder = output("decision_archive")
     folder.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     base, counter = f"{clock.stamp()}_{record['profile']['route']}", 0
     while True:
         name = base + (f"_{counter}" if counter else "")
         try:
             with open(folder / f"{name}.json", "x", encoding="utf-8") as handle:
-                handle.write(json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+                handle.write(text)
             break
         except FileExistsError:
+            if (folder / f"{name}.json").read_text(encoding="utf-8") == text and (folder / f"{name}.md").is_file():
+                return relative(folder / f"{name}.json"), relative(folder / f"{name}.md")
             counter += 1
     with open(folder / f"{name}.md", "x", encoding="utf-8") as handle:
         handle.write(render_markdown(record))
