@@ -157,8 +157,9 @@ def show_cost(cost: CostNote) -> None:
     if cost.deployment:
         plan = cost.deployment
         print(
-            f"for {plan.target_qps:g} req/s: {plan.replicas} replica(s) × {plan.gpus_per_replica} at "
-            f"{plan.capacity_rps_per_replica:g} req/s each -> ${plan.monthly_usd:,.0f} per month"
+            f"for {plan.target_qps:g} req/s: {plan.replicas} replica(s) of {plan.gpus_per_replica} "
+            f"{'GPU(s)' if cost.device == 'gpu' else 'machine(s) like this one'}, each serving "
+            f"{plan.capacity_rps_per_replica:g} req/s at the SLO -> ${plan.monthly_usd:,.0f} per month"
         )
     for row in cost.estimates:
         print(f"  {row.gpu}: ~{row.output_tokens_per_s} tok/s, ~${row.usd_per_million_output_tokens} per 1M ({row.label})")
