@@ -8,7 +8,10 @@ from evidence_sets import CASES, eval_table
 from helpers import names
 from helpers.decision import LESSON_EXAMPLE, Profile, choose
 from helpers.evidence import gather
-from helpers.exercise import TEMPLATE, ExerciseError, check, parse
+from helpers import exercise
+from helpers.exercise import ExerciseError, check, parse
+from helpers.exercise.languages import TEMPLATE, TEMPLATES
+from helpers.i18n import speaking
 from helpers.verdict import judge, load_gate
 
 CASE_IDS = tuple(c.case_id for c in CASES)
@@ -113,3 +116,76 @@ def test_a_paragraph_that_is_not_ready_gets_one_clear_message(paragraph, message
 def test_an_unknown_model_is_named_with_the_catalogue():
     result = feedback_for(STRONG.replace("Qwen2.5-0.5B-Instruct", "GPT-5"))
     assert 'I cannot find a catalogue model in "GPT-5"' in result.text() and names.SMOLLM2 in result.text()
+
+
+# The same checks in Chinese and Japanese: a strong and a weak answer in each, feedback in the paragraph's language.
+STRONG_ZH = (
+    "在这个项目里，我先用 Qwen2.5-0.5B-Instruct 搭配 llama.cpp，因为估算器算出它的 Q4_K_M 文件需要 0.42 GB 内存，而我们有 8 GB，"
+    "它也能用中英文作答并输出 JSON。我暂时不换更大的模型，因为还没有固定评估用例失败，而 7B 模型需要 GPU 预算。"
+    "只有固定评估集显示 zh-json-ticket 或 zh-sop-refund-days 失败，或 16 个用例里通过的不到 13 个时，我才切换。"
+)
+WEAK_ZH = (
+    "这个项目我会先用 Qwen2.5-7B-Instruct 和 vLLM，因为它很流行。我暂时不用更大模型，因为 7B 已经够大了。"
+    "只有当固定评估集显示它不好用时，我才切换。"
+)
+STRONG_JA = (
+    "このプロジェクトでは、まず Qwen2.5-0.5B-Instruct を llama.cpp で動かします。理由は、見積もりでは Q4_K_M ファイルが "
+    "RAM 8 GB のうち 0.42 GB に収まり、中国語と英語で答えて JSON を返せるからです。まだ大きなモデルに移らない理由は、"
+    "固定評価ケースがまだ失敗しておらず、7B モデルには GPU の予算が要るからです。固定評価セットが zh-json-ticket か "
+    "zh-sop-refund-days の失敗、または 16 ケース中 13 未満の合格を示したときだけ切り替えます。"
+)
+WEAK_JA = (
+    "この project では、まず Qwen2.5-7B-Instruct を vLLM で使います。理由は人気があるからです。"
+    "まだ大きな model を使わない理由は 7B で十分大きいからです。fixed eval set がダメだと示したときだけ切り替えます。"
+)
+
+
+@pytest.mark.parametrize(("strong", "lang"), [(STRONG_ZH, "zh"), (STRONG_JA, "ja")])
+def test_a_strong_answer_in_chinese_or_japanese_passes_in_its_language(strong, lang):
+    result = feedback_for(strong)
+    assert parse(strong).lang == lang and parse(strong).model == "Qwen2.5-0.5B-Instruct"
+    assert result.passed and all(note.ok for note in result.notes), result.text()
+    assert result.lang == lang and "You pass" not in result.text()
+    with speaking(lang):
+        assert exercise.SAY["pass"] in result.text() and exercise.SAY["pass"] != exercise.SAY.english("pass")
+
+
+@pytest.mark.parametrize(("weak", "lang"), [(WEAK_ZH, "zh"), (WEAK_JA, "ja")])
+def test_a_weak_answer_in_chinese_or_japanese_gets_the_same_findings_as_in_english(weak, lang):
+    english = feedback_for(exercise.WEAK_ANSWERS["en"], LESSON_EXAMPLE)
+    result = feedback_for(weak)
+    assert [n.ok for n in result.notes] == [n.ok for n in english.notes]
+    assert not result.passed and not any(item.ok for item in result.checklist)
+    with speaking(lang):
+        expected = [exercise.SAY["because_weak"], exercise.SAY["not_larger_weak"], exercise.SAY["not_measurable"]]
+    assert all(sentence in result.text() for sentence in expected), result.text()
+    assert "Your reason gives no evidence" not in result.text()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "ja"])
+def test_the_worked_answers_behave_the_same_in_every_language(lang):
+    worked = choose(Profile(**exercise.WORKED_PROFILE))
+    strong = check(exercise.STRONG_ANSWERS[lang], worked, GATE, CASE_IDS)
+    weak = check(exercise.WEAK_ANSWERS[lang], worked, GATE, CASE_IDS)
+    english = check(exercise.WEAK_ANSWERS["en"], worked, GATE, CASE_IDS)
+    assert strong.passed, strong.text()
+    assert not weak.passed and [n.ok for n in weak.notes] == [n.ok for n in english.notes]
+    with speaking(lang):
+        assert exercise.STRONG_ANSWER == exercise.STRONG_ANSWERS[lang]  # what notebook 07 prints in this language
+
+
+def test_an_english_paragraph_gets_feedback_in_the_notebooks_language():
+    with speaking("ja"):
+        result = feedback_for(STRONG)
+    assert result.lang == "ja" and "You pass" not in result.text()
+
+
+@pytest.mark.parametrize("lang", ["zh", "ja"])
+def test_a_paragraph_in_chinese_or_japanese_that_is_not_ready_shows_that_languages_template(lang):
+    with pytest.raises(ExerciseError) as raised:
+        parse(TEMPLATES[lang])
+    assert "Your paragraph" not in str(raised.value)
+    broken = {"zh": "我想用 Qwen，因为它好。", "ja": "Qwen を使います。良いからです。"}[lang]
+    with pytest.raises(ExerciseError) as raised:
+        parse(broken)
+    assert TEMPLATES[lang] in str(raised.value)

@@ -7,29 +7,36 @@ learner's decision (the rule and the estimator), the gate's fixed cases and,
 when given, the evidence's verdict. Each finding is a specific sentence, and the
 lesson's pass criterion comes back as a checklist. It is deterministic: rules
 and the estimator, no model.
+
+The paragraph may be written in English, Chinese or Japanese: each language has
+its own shape of the three sentences and the word lists in :mod:`helpers.exercise.languages`
+know each language's words for evidence, failures and stopping, so the checks
+are the same. The feedback comes in the language the paragraph is written in; an
+English paragraph gets it in the notebook's language (:func:`helpers.i18n.current`).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from helpers import hardware
 from helpers.decision import Decision, best_dtype
-from helpers.i18n import _, sentences
+from helpers.exercise.languages import (
+    CASE_WORDS,
+    EVIDENCE_WORDS,
+    MEASURE_WORDS,
+    REASON_WORDS,
+    SHAPES,
+    STOP_WORDS,
+    STRONG_ANSWERS,
+    TEMPLATES,
+    WEAK_ANSWERS,
+    WORKFLOW_WORDS,
+    language_of,
+)
+from helpers.i18n import SOURCE_LANGUAGE, _, current, sentences, speaking
 from helpers.verdict import MET, Gate, Verdict
 
-TEMPLATE = (
-    "For this project, I will start with _____ using _____ because _____.\n"
-    "I will not use a larger model yet because _____.\n"
-    "I will switch only if the fixed eval set shows _____."
-)
-SENTENCES = re.compile(
-    r"for this project,?\s+i will start with\s+(?P<model>.+?)\s+using\s+(?P<runtime>.+?)\s+because\s+(?P<because>.+?)[.\s]*"
-    r"i will not use a larger model yet because\s+(?P<not_larger>.+?)[.\s]*"
-    r"i will switch only if the fixed eval set shows\s+(?P<switch>.+?)[.\s]*$",
-    re.I | re.S,
-)
 #: The runtimes a paragraph can name, and the estimator runtime each one stands for.
 RUNTIME_WORDS = {
     "vllm": "vllm",
@@ -48,26 +55,12 @@ RUNTIME_DISPLAY = {
     "transformers": "Transformers",
 }
 SERVERS = ("vllm", "sglang")
-EVIDENCE_WORDS = re.compile(r"\d+(\.\d+)?\s*(gb|%)|\d+\s*/\s*\d+|estimator|fits?\b|eval|pass|fail|cases?\b|licen", re.I)
-REASON_WORDS = re.compile(r"eval|fail|case|cost|memory|gb|fit|budget|latency|evidence|pass", re.I)
-MEASURE_WORDS = re.compile(r"\d|pass|fail", re.I)
-STOP_WORDS = re.compile(r"stop|shut ?down|budget|hour|cost", re.I)
-CASE_WORDS = {
-    "json": "stable_json",
-    "chinese": "zh_en_answers",
-    "zh-": "zh_en_answers",
-    "extraction": "extraction",
-    "refusal": "private_docs",
-    "sop": "private_docs",
-    "language": "zh_en_answers",
-}
 
 #: Every sentence the checker says, in one place.
 SAY = {
-    "empty": "Your paragraph is empty. Copy the template below into `paragraph` and fill in each _____:\n" + TEMPLATE,
+    "empty": "Your paragraph is empty. Copy the template below into `paragraph` and fill in each _____:\n{template}",
     "template": "Your paragraph is still the template. Replace each _____ with your own words, then run this cell again.",
-    "shape": 'Keep the lesson\'s three sentences, in order: "For this project, I will start with … using … because …", '
-    '"I will not use a larger model yet because …" and "I will switch only if the fixed eval set shows …".',
+    "shape": "Keep the lesson's three sentences, in order, with your words in place of each _____:\n{template}",
     "model_unknown": 'I cannot find a catalogue model in "{text}". Name one of: {known}.',
     "model_ok": "You start with {model}, which the estimator puts at {need:.2f} GB of {kind} against {avail:g} GB: it fits.",
     "no_fit": "You start with {model}, but the estimator says {model} does not fit {avail:g} GB of {kind}: it needs about "
@@ -111,19 +104,20 @@ WORKED_PROFILE = {
     "available_vram_gb": 8.0,
     "must_have": ("private_docs", "zh_en_answers", "stable_json"),
 }
-STRONG_ANSWER = (
-    "For this project, I will start with Qwen2.5-0.5B-Instruct using Transformers because the estimator puts it at about 2 GB of "
-    "GPU memory against 8 GB, and it is the smallest catalogue model that answers in Chinese and English and returns JSON. "
-    "I will not use a larger model yet because a 7B-class model does not fit 8 GB, and no fixed eval case has failed that a "
-    "larger model would fix; the instance stops within 2 hours of boot. "
-    "I will switch only if the fixed eval set shows zh-json-ticket or zh-sop-refund-days failing, "
-    "or fewer than 13 of 16 cases passing."
-)
-WEAK_ANSWER = (
-    "For this project, I will start with Qwen2.5-7B-Instruct using vLLM because it is a popular model. "
-    "I will not use a larger model yet because 7B is big enough. "
-    "I will switch only if the fixed eval set shows it is bad."
-)
+
+
+def __getattr__(name: str) -> str:
+    """``STRONG_ANSWER``/``WEAK_ANSWER`` in the current language, so notebook 07's one code cell shows each edition's own."""
+    answers = {"STRONG_ANSWER": STRONG_ANSWERS, "WEAK_ANSWER": WEAK_ANSWERS}.get(name)
+    if answers is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return answers[current()]
+
+
+def reply_language(text: str) -> str:
+    """The language feedback comes in: the paragraph's, or the notebook's for an English paragraph."""
+    lang = language_of(text)
+    return current() if lang == SOURCE_LANGUAGE else lang
 
 
 class ExerciseError(ValueError):
@@ -137,6 +131,7 @@ class Parts:
     because: str
     not_larger: str
     switch: str
+    lang: str = SOURCE_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -151,6 +146,7 @@ class Feedback:
 
     notes: tuple[Note, ...]
     checklist: tuple[Note, ...]
+    lang: str = SOURCE_LANGUAGE  # the language the notes were written in, and text() speaks
 
     @property
     def passed(self) -> bool:
@@ -158,22 +154,25 @@ class Feedback:
 
     def text(self) -> str:
         lines = [f"[{'x' if n.ok else ' '}] {n.text}" for n in self.notes]
-        lines += ["", _("The lesson's pass criterion: you can explain")]
-        lines += [f"[{'x' if item.ok else ' '}] {item.text}" for item in self.checklist]
-        return "\n".join(lines + ["", SAY["pass"] if self.passed else SAY["not_yet"]])
+        with speaking(self.lang):
+            lines += ["", _("The lesson's pass criterion: you can explain")]
+            lines += [f"[{'x' if item.ok else ' '}] {item.text}" for item in self.checklist]
+            return "\n".join(lines + ["", SAY["pass"] if self.passed else SAY["not_yet"]])
 
 
 def parse(paragraph: str) -> Parts:
     """The five blanks of the lesson's paragraph, or :class:`ExerciseError` saying what to do."""
     text = " ".join((paragraph or "").split())
-    if not text:
-        raise ExerciseError(SAY["empty"])
-    if "___" in text or text == " ".join(TEMPLATE.split()):
-        raise ExerciseError(SAY["template"])
-    found = SENTENCES.search(text)
-    if not found:
-        raise ExerciseError(SAY["shape"])
-    return Parts(*(found.group(k).strip() for k in ("model", "runtime", "because", "not_larger", "switch")))
+    lang = language_of(text)
+    with speaking(reply_language(text)) as reply:
+        if not text:
+            raise ExerciseError(SAY["empty"].format(template=TEMPLATES[reply]))
+        if "___" in text:
+            raise ExerciseError(SAY["template"])
+        found = SHAPES[lang].search(text)
+        if not found:
+            raise ExerciseError(SAY["shape"].format(template=TEMPLATES[reply]))
+    return Parts(*(found.group(k).strip() for k in ("model", "runtime", "because", "not_larger", "switch")), lang=lang)
 
 
 def find_model(text: str) -> str | None:
@@ -220,7 +219,7 @@ def _model_notes(parts: Parts, decision: Decision, runtime_word: str | None) -> 
     else:
         notes.append(Note(True, SAY["model_ok"].format(model=model, need=option.need_gb, kind=option.memory_kind, avail=memory)))
     if option.workflow_only:
-        said = re.search(r"workflow|loop|random|noise", parts.because + parts.not_larger, re.I)
+        said = WORKFLOW_WORDS.search(parts.because + parts.not_larger)
         notes.append(Note(bool(said), SAY["workflow"].format(model=model)))
     else:
         notes += [Note(False, SAY["lacks"].format(model=model, need=need, why=why)) for need, why in option.lacks]
@@ -252,8 +251,19 @@ def _switch_notes(parts: Parts, gate: Gate, case_ids: tuple[str, ...], decision:
 
 
 def check(paragraph: str, decision: Decision, gate: Gate, case_ids: tuple[str, ...], verdict: Verdict | None = None) -> Feedback:
-    """Specific feedback on a learner's paragraph, and the lesson's pass criterion as a checklist."""
+    """Specific feedback on a learner's paragraph, and the lesson's pass criterion as a checklist.
+
+    The same rules in every language; the notes are written in :func:`reply_language`.
+    """
     parts = parse(paragraph)
+    lang = current() if parts.lang == SOURCE_LANGUAGE else parts.lang
+    with speaking(lang):
+        return _feedback(parts, paragraph, decision, gate, case_ids, verdict, lang)
+
+
+def _feedback(
+    parts: Parts, paragraph: str, decision: Decision, gate: Gate, case_ids: tuple[str, ...], verdict: Verdict | None, lang: str
+) -> Feedback:
     runtime_word = find_runtime(parts.runtime)
     enough = _model_notes(parts, decision, runtime_word) + _runtime_notes(runtime_word, decision)
     enough.append(
@@ -284,4 +294,4 @@ def check(paragraph: str, decision: Decision, gate: Gate, case_ids: tuple[str, .
     checklist = tuple(
         Note(all(n.ok for n in group), label) for group, label in zip((enough, upgrade, evidence), CHECKLIST, strict=True)
     )
-    return Feedback(tuple(enough + upgrade + evidence), checklist)
+    return Feedback(tuple(enough + upgrade + evidence), checklist, lang)

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import gettext as _gettext
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from helpers.paths import REPO_ROOT
@@ -128,6 +129,22 @@ def use(lang: str) -> None:
     _current = lang
 
 
+@contextmanager
+def speaking(lang: str) -> Iterator[str]:
+    """Speak ``lang`` inside a ``with`` block, then the language before it again.
+
+    For an answer that must come in one language whatever the notebook speaks:
+    the exercise checker replies in the language the learner wrote in.
+    """
+    global _current
+    before = _current
+    use(lang)
+    try:
+        yield _current
+    finally:
+        _current = before
+
+
 def current() -> str:
     """The language messages are printed in now (``en`` until :func:`use` says otherwise)."""
     return _current
@@ -208,6 +225,7 @@ __all__ = [
     "language_from_environment",
     "load",
     "sentences",
+    "speaking",
     "normalize",
     "translator",
     "use",
