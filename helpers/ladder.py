@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import io
 import json
 import os
@@ -40,8 +41,8 @@ from helpers import models, quantization, roofline
 from helpers.clock import timestamp
 from helpers.environment import machine_description
 from helpers.evals import LlamaCppRunner, load_cases, run_cases, summarize
-from helpers.hardware import estimate, kv_bytes_per_token, shape_from_config_file
-from helpers.models import ShelfEntry
+from helpers.hardware import ModelShape, estimate, kv_bytes_per_token, shape_from_config_file
+from helpers.models import ShelfEntry, problems
 from helpers.names import SMOLLM2
 from helpers.paths import atomic_write_json, atomic_write_text, output
 
@@ -255,6 +256,26 @@ def ladder() -> Ladder:
     return Ladder([LadderRow.from_json(r) for r in csv.DictReader(io.StringIO(text))], **about)
 
 
+def unavailable() -> str | None:
+    """Why this runtime cannot build and measure the ladder (one sentence), or ``None`` when it can.
+
+    Every step runs llama.cpp through llama-cpp-python; ``make setup`` compiles it, and Colab's first cell installs a
+    prebuilt wheel when one exists for the runtime. The measured ladder on the shelf is read without it.
+    """
+    if not problems(MEASURED) or importlib.util.find_spec("llama_cpp") is not None:
+        return None
+    return (
+        "The quantization ladder was not built in this runtime: it needs llama-cpp-python, which the first cell "
+        "installs only from a prebuilt wheel (none was found for this runtime); `make setup` on a local machine builds it."
+    )
+
+
+def smollm2_shape() -> ModelShape:
+    """SmolLM2's shape for KV-cache arithmetic: from the shelf's folder where ``make`` built it, else the hub's config."""
+    on_shelf = models.SHELF_ENTRIES[SMOLLM2].path / "config.json"
+    return shape_from_config_file(on_shelf if on_shelf.is_file() else quantization.source_folder() / "config.json")
+
+
 def read_ladder_csv(path: Path | None = None) -> list[LadderRow]:
     with (path or output("ladder")).open(encoding="utf-8") as handle:
         return [LadderRow.from_json(r) for r in csv.DictReader(handle)]
@@ -263,8 +284,7 @@ def read_ladder_csv(path: Path | None = None) -> list[LadderRow]:
 def roofline_rows(measured: Ladder, bandwidth_gb_s: float) -> list[roofline.RooflineRow]:
     """Each level's decode speed against the ceiling: its exact tensor bytes plus the KV cache read per token."""
     files = quantization.ladder_files()
-    shape = shape_from_config_file(models.SHELF_ENTRIES[SMOLLM2].path / "config.json")  # the KV cache's shape
-    kv = kv_bytes_per_token(shape, "fp16")  # llama.cpp keeps an F16 cache whatever the weights
+    kv = kv_bytes_per_token(smollm2_shape(), "fp16")  # llama.cpp keeps an F16 cache whatever the weights
     return [
         roofline.RooflineRow.measured(
             "llama.cpp",

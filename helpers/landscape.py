@@ -17,24 +17,28 @@ offers: ``/health``, ``/metrics``, usage in streams, ``json_schema``.
 
 Measuring takes about five minutes (vLLM boots once), so it runs at setup
 (``make landscape``) and is cached on the shelf with the hardware it ran on;
-the notebook reads the cache and says when it was measured.
+the notebook reads the cache and says when it was measured. A runtime that
+``make`` did not set up (Colab: no ``.venv-vllm``, maybe no llama.cpp wheel)
+measures what runs there, in that runtime, and names what it skipped and why.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import resource
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from helpers import ladder, models, roofline
-from helpers.client import ServingError, make_client, server_root
+from helpers.client import ServingError, make_client
 from helpers.clock import timestamp
+from helpers.endpoint_probe import Capabilities, probe
 from helpers.environment import machine_description
 from helpers.evals import LlamaCppRunner, OpenAIRunner, load_cases, run_cases, summarize
 from helpers.handoff import LlamaCppServer
@@ -44,14 +48,13 @@ from helpers.hardware import (
     kv_dtype_for,
     normalize_dtype,
     parameter_count,
-    shape_from_config_file,
 )
 from helpers.models import ShelfEntry, gguf_file
 from helpers.names import SMOLLM2
 from helpers.paths import CACHE, atomic_write_json, atomic_write_text, relative
 from helpers.serving import RehearsalServer, choose_dtype, run_benchmark, sglang_command, vllm_serve_command
 from helpers.serving.launch import tensor_parallel_size
-from helpers.serving.stream import time_stream
+from helpers.serving.rehearsal import VLLM_PYTHON
 
 RUNTIMES = ("transformers", "llama.cpp", "llama.cpp-server", "vllm")
 LABELS = {
@@ -69,59 +72,15 @@ LONG_TIMEOUT_S = 600.0
 MAX_TOKENS = 32
 #: Tokens in context while a fixed case decodes (its prompt plus half its answer), for the KV part of bytes per token.
 CONTEXT_TOKENS = 64
-SCHEMA_PROBE = {"type": "object", "properties": {"capital": {"type": "string"}}, "required": ["capital"]}
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What an endpoint offers, each checked by a request rather than read from its documentation."""
-
-    health: bool
-    metrics: bool
-    usage_in_stream: bool
-    json_schema: str  # "enforced", "ignored" (accepted, output not valid JSON) or "rejected: ..."
-
-    def offers(self) -> list[str]:
-        found = [name for name, ok in (("/health", self.health), ("/metrics", self.metrics)) if ok]
-        found += ["usage in streams"] if self.usage_in_stream else []
-        return found + (["json_schema enforced"] if self.json_schema == "enforced" else [])
-
-    def lacks(self) -> list[str]:
-        missing = [name for name, ok in (("/health", self.health), ("/metrics", self.metrics)) if not ok]
-        missing += [] if self.usage_in_stream else ["usage in streams"]
-        return missing + ([] if self.json_schema == "enforced" else [f"json_schema ({self.json_schema})"])
-
-
-def probe(base_url: str, model: str) -> Capabilities:
-    """Ask the endpoint for each capability; a server that rejects ``json_schema`` is reported, not raised."""
-    import httpx
-    import openai
-
-    root = server_root(base_url)
-
-    def answers(path: str) -> bool:
-        try:
-            return httpx.get(f"{root}{path}", timeout=5.0).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    client = make_client(base_url)
-    streamed = time_stream(client, model, [{"role": "user", "content": "Say hello."}], max_tokens=8)
-    schema = {"type": "json_schema", "json_schema": {"name": "capital", "schema": SCHEMA_PROBE, "strict": True}}
-    question = [{"role": "user", "content": "What is the capital of France? Answer in JSON."}]
-    try:
-        reply = client.chat.completions.create(
-            model=model, messages=question, max_tokens=24, temperature=0.0, response_format=schema
-        )
-        text = reply.choices[0].message.content or ""
-        try:
-            json_schema = "enforced" if "capital" in json.loads(text) else "ignored"
-        except (ValueError, TypeError):
-            json_schema = "ignored"
-    except openai.APIStatusError as error:
-        json_schema = f"rejected: HTTP {error.status_code}"
-    metrics = answers("/metrics")
-    return Capabilities(answers("/health"), metrics, streamed.usage_tokens is not None, json_schema)
+#: Why a runtime cannot be measured where its parts are missing: one sentence each, with how to get it.
+NO_VLLM = (
+    "vLLM was not run in this runtime: its CPU build lives in `.venv-vllm`, a 2.5 GB environment that only `make setup` "
+    "builds on a local machine; on a GPU runtime, `pip install vllm` gives its GPU build, which this kit has not run."
+)
+NO_LLAMA_CPP = (
+    "llama.cpp was not run in this runtime: llama-cpp-python is not installed, and the first cell installs it only "
+    "from a prebuilt wheel, never by compiling (`make setup` builds it on a local machine)."
+)
 
 
 @dataclass(frozen=True)
@@ -246,25 +205,38 @@ def _measure_in_child(runtime: str) -> RuntimeResult:
     return RuntimeResult.from_json(json.loads(child.stdout.strip().splitlines()[-1]))
 
 
-def _measured_once(runtime: str) -> RuntimeResult:
-    """One runtime's result, kept in ``.cache/landscape/`` until the whole set is on the shelf, so a failure costs one."""
-    kept = CACHE / "landscape" / f"{runtime}.json"
+def unavailable(runtime: str) -> str | None:
+    """Why ``runtime`` cannot be measured in this Python environment (one sentence), or ``None`` when it can."""
+    if runtime == "vllm" and not VLLM_PYTHON.exists():
+        return NO_VLLM
+    if runtime.startswith("llama.cpp") and importlib.util.find_spec("llama_cpp") is None:
+        return NO_LLAMA_CPP
+    return None
+
+
+def _kept(runtime: str) -> Path:
+    return CACHE / "landscape" / f"{runtime}.json"
+
+
+def _measured_once(runtime: str) -> tuple[RuntimeResult, str]:
+    """One runtime's result and when it was measured, kept in ``.cache/landscape/`` so a failure or a rerun costs one."""
+    kept = _kept(runtime)
     if kept.is_file():
         data = json.loads(kept.read_text(encoding="utf-8"))
         if data["hardware"] == machine_description():
-            return RuntimeResult.from_json(data["result"])
-    result = _measure_in_child(runtime)
-    atomic_write_json(kept, {"hardware": machine_description(), "result": result.to_json()})
-    return result
+            return RuntimeResult.from_json(data["result"]), data.get("measured_at", "")
+    result, measured_at = _measure_in_child(runtime), timestamp()
+    atomic_write_json(kept, {"hardware": machine_description(), "measured_at": measured_at, "result": result.to_json()})
+    return result, measured_at
 
 
 def _build(staging: Path) -> None:
-    found = {runtime: _measured_once(runtime) for runtime in sorted(RUNTIMES, key=MEASURE_FIRST.index)}
+    found = {runtime: _measured_once(runtime)[0] for runtime in sorted(RUNTIMES, key=MEASURE_FIRST.index)}
     results = [found[runtime] for runtime in RUNTIMES]
     atomic_write_json(staging / "runtimes.json", {"hardware": machine_description(), "measured_at": timestamp(),
                                                   "runtimes": [r.to_json() for r in results]})  # fmt: skip
     for runtime in RUNTIMES:
-        (CACHE / "landscape" / f"{runtime}.json").unlink()
+        _kept(runtime).unlink()
 
 
 MEASURED = ShelfEntry("runtime landscape, measured", "runtime-landscape-measured",
@@ -276,20 +248,31 @@ class Landscape:
     results: list[RuntimeResult]
     hardware: str
     measured_at: str
+    #: The runtimes not measured in this runtime, each with the sentence that says why and how to get it.
+    not_run: dict[str, str] = field(default_factory=dict)
 
     def result(self, runtime: str) -> RuntimeResult:
         return next(r for r in self.results if r.runtime == runtime)
 
 
 def landscape() -> Landscape:
-    """The measured runtimes, measuring them once (about five minutes) if the shelf has no measurement yet."""
-    data = json.loads((models.ensure(MEASURED) / "runtimes.json").read_text(encoding="utf-8"))
-    return Landscape([RuntimeResult.from_json(r) for r in data["runtimes"]], data["hardware"], data["measured_at"])
+    """The measured runtimes: the shelf's full set where ``make`` measured it (or can), else what runs here, measured here.
+
+    Locally the four are measured once (about five minutes) onto the shelf. Where a runtime's parts are missing
+    (Colab), the others are measured in this runtime, one fresh process each, and the missing ones are named.
+    """
+    not_run = {runtime: why for runtime in RUNTIMES if (why := unavailable(runtime))}
+    if not not_run or not models.problems(MEASURED):
+        data = json.loads((models.ensure(MEASURED) / "runtimes.json").read_text(encoding="utf-8"))
+        return Landscape([RuntimeResult.from_json(r) for r in data["runtimes"]], data["hardware"], data["measured_at"])
+    found = {runtime: _measured_once(runtime) for runtime in sorted(RUNTIMES, key=MEASURE_FIRST.index) if runtime not in not_run}
+    results = [found[runtime][0] for runtime in RUNTIMES if runtime in found]
+    return Landscape(results, machine_description(), max((when for _, when in found.values()), default=""), not_run)
 
 
 def roofline_rows(land: Landscape, bandwidth_gb_s: float) -> list[roofline.RooflineRow]:
     """Each runtime's single-stream decode speed against the ceiling for the bytes its precision reads per token."""
-    shape = shape_from_config_file(models.SHELF_ENTRIES[SMOLLM2].path / "config.json")
+    shape = ladder.smollm2_shape()
     rows = []
     for r in land.results:
         if r.dtype.startswith("q"):
@@ -308,13 +291,15 @@ def roofline_rows(land: Landscape, bandwidth_gb_s: float) -> list[roofline.Roofl
 
 
 def measured_roofline() -> list[roofline.RooflineRow]:
-    """Every runtime and ladder level against this machine's ceiling, written to ``outputs/roofline.csv``.
+    """Every runtime and ladder level measured here against this machine's ceiling, written to ``outputs/roofline.csv``.
 
     All three inputs are cached (bandwidth in ``outputs/``, ladder and runtimes on the shelf), so any notebook
-    can show the table whatever order the notebooks ran in.
+    can show the table whatever order the notebooks ran in. Without llama.cpp (Colab with no wheel) the ladder
+    has no rows.
     """
     gb_s = roofline.bandwidth().gb_s
-    rows = ladder.roofline_rows(ladder.ladder(), gb_s) + roofline_rows(landscape(), gb_s)
+    ladder_rows = [] if ladder.unavailable() else ladder.roofline_rows(ladder.ladder(), gb_s)
+    rows = ladder_rows + roofline_rows(landscape(), gb_s)
     roofline.write_roofline(rows)
     return rows
 

@@ -6,9 +6,10 @@ import pytest
 
 from helpers import landscape
 from helpers.client import ServingError, make_client
+from helpers.endpoint_probe import Capabilities, probe
 from helpers.handoff import STOP_TOKENS, HandOff, LlamaCppServer, require_running
 from helpers.hardware import kv_bytes_per_token, parameter_count, shape_from_config_file
-from helpers.landscape import Capabilities, Landscape, RuntimeResult
+from helpers.landscape import Landscape, RuntimeResult
 from helpers.lessons import landscape as views
 from helpers.models import SHELF_ENTRIES
 from helpers.names import SMOLLM2
@@ -101,6 +102,6 @@ def test_llama_cpp_server_is_driven_by_the_same_client_and_its_gaps_are_reported
             model=SMOLLM2, messages=[{"role": "user", "content": "What is the capital of France?"}], max_tokens=12, temperature=0
         )
         assert reply.choices[0].message.content.strip() and reply.usage.completion_tokens > 0
-        caps = landscape.probe(server.base_url, SMOLLM2)
+        caps = probe(server.base_url, SMOLLM2)
     assert not caps.health and not caps.metrics and caps.json_schema.startswith("rejected")  # a server that rejects json_schema
     assert not port_is_open(LOCALHOST, server.port)

@@ -7,12 +7,18 @@ source of every claim and say "not run here".
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from typing import Any
 
-from helpers import ladder, landscape, quantization, roofline
+from helpers import ladder, landscape, llama_build, quantization, roofline
+from helpers.client import make_client
+from helpers.environment import detect_platform, machine_description
+from helpers.handoff import LlamaCppServer
 from helpers.ladder import Ladder
-from helpers.landscape import REQUESTS_PER_LEVEL, Landscape, RuntimeResult, measured_roofline
+from helpers.landscape import LABELS, REQUESTS_PER_LEVEL, Landscape, RuntimeResult, measured_roofline
 from helpers.models import problems
+from helpers.names import SMOLLM2
 
 SEED = "deployment guide (seeds/003), framework table"
 #: The guide's claims for the frameworks this machine cannot run, and why each is not run here.
@@ -36,6 +42,29 @@ GUIDE_SAYS = {
     "llama.cpp-server": "OpenAI API: through server mode; concurrency: limited",
     "vllm": "CPU inference: not supported; continuous batching",
 }
+
+
+def where(hardware: str) -> str:
+    """The machine a figure came from, said against this runtime's: a cached figure is never passed off as measured here."""
+    here = machine_description()
+    return f"{hardware} (this machine)" if hardware == here else f"{hardware}, not this runtime ({here})"
+
+
+def ladder_here() -> Ladder | None:
+    """The measured ladder (measured here first if nothing is cached), with when and where; or one sentence why not."""
+    why = ladder.unavailable()
+    if why:
+        print(why)
+        return None
+    measured = ladder.ladder()
+    print(ladder_provenance(measured))
+    return measured
+
+
+def ladder_table(measured: Ladder | None) -> Any:
+    import pandas as pd
+
+    return None if measured is None else pd.DataFrame(ladder_rows(measured))
 
 
 def ladder_rows(measured: Ladder) -> list[dict[str, Any]]:
@@ -63,15 +92,17 @@ def ladder_provenance(measured: Ladder) -> str:
     """When, where, with which llama.cpp build and under how much load the ladder was measured."""
     load = f"load average {measured.load_average}" if measured.load_average is not None else "load average not recorded"
     return (
-        f"Measured {measured.measured_at} on {measured.hardware}, {measured.n_threads} thread(s), {load} while decoding\n"
+        f"Measured {measured.measured_at} on {where(measured.hardware)}, {measured.n_threads} thread(s), {load} while decoding\n"
         f"llama.cpp: {measured.llama_cpp}\nsource: {measured.source}"
     )
 
 
-def plot_ladder(measured: Ladder) -> Any:
-    """Size against quality (KL, lower is better) and against speed, one point per level."""
+def plot_ladder(measured: Ladder | None) -> Any:
+    """Size against quality (KL, lower is better) and against speed, one point per level; nothing without a ladder."""
     import matplotlib.pyplot as plt
 
+    if measured is None:
+        return None
     fig, (quality, speed) = plt.subplots(1, 2, figsize=(10, 3.6))
     sizes = [r.file_mb for r in measured.rows]
     quality.plot(sizes, [max(r.kl_divergence, 1e-5) for r in measured.rows], "o-")
@@ -101,6 +132,21 @@ def _output_mode(r: RuntimeResult) -> str:
         if r.capabilities is None or r.capabilities.json_schema == "enforced"
         else " (json_schema sent, ignored)"
     )
+
+
+def landscape_here() -> Landscape:
+    """The runtimes measured (here, if nothing is cached), with when and where, and one line per runtime not run."""
+    land = landscape.landscape()
+    print(f"Measured {land.measured_at} on {where(land.hardware)}")
+    for runtime, why in land.not_run.items():
+        print(f"{LABELS[runtime]}: {why}")
+    return land
+
+
+def runtime_table(land: Landscape) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame(runtime_rows(land))
 
 
 def runtime_rows(land: Landscape) -> list[dict[str, Any]]:
@@ -135,7 +181,11 @@ def framework_rows(land: Landscape) -> list[dict[str, Any]]:
         }
         for r in land.results
     ]
-    return measured + [{**row, "measured here": f"not run here: {row['why not here']}"} for row in NOT_RUN_HERE]
+    skipped = [
+        {"runtime": LABELS[runtime], "guide says": GUIDE_SAYS[runtime], "measured here": f"not run here: {why}", "source": SEED}
+        for runtime, why in land.not_run.items()
+    ]
+    return measured + skipped + [{**row, "measured here": f"not run here: {row['why not here']}"} for row in NOT_RUN_HERE]
 
 
 def roofline_table() -> Any:
@@ -156,6 +206,51 @@ def roofline_if_measured() -> Any:
               "a Colab runtime does not), so there is no roofline to show here.")  # fmt: skip
         return None
     return roofline_table()
+
+
+@dataclass(frozen=True)
+class HandoffRehearsal:
+    """The hand-off path run once against llama.cpp's server: where, its reply, and its cold start."""
+
+    base_url: str
+    reply: str
+    cold_start_s: float
+
+
+def rehearse_handoff() -> HandoffRehearsal | None:
+    """Start llama.cpp's server on the shelf GGUF, ask one question through the kit's client, stop it; or say why not."""
+    why = landscape.unavailable("llama.cpp-server")
+    if why:
+        print(why)
+        return None
+    with LlamaCppServer() as server:
+        reply = make_client(server.base_url).chat.completions.create(
+            model=SMOLLM2, messages=[{"role": "user", "content": "What is the capital of France?"}], max_tokens=16, temperature=0
+        )
+        rehearsal = HandoffRehearsal(server.base_url, reply.choices[0].message.content or "", server.cold_start_s or 0.0)
+    print(f"Ran on: llama.cpp's server (python -m llama_cpp.server) at {rehearsal.base_url}, not Ollama")
+    print("Reply:", rehearsal.reply)
+    return rehearsal
+
+
+def cold_start_line(rehearsal: HandoffRehearsal | None) -> None:
+    if rehearsal is not None:
+        print(f"cold start: {rehearsal.cold_start_s:.1f} s; stopped")
+
+
+def llama_build_line() -> str:
+    """Which llama.cpp build runs here: make's guarded build locally; in Colab, the wheel the first cell installed."""
+    if landscape.unavailable("llama.cpp"):
+        return landscape.NO_LLAMA_CPP
+    if detect_platform() == "local":
+        return f"This environment runs {llama_build.installed_build()}"
+    from importlib.metadata import version
+
+    source = os.environ.get("OPENLLM_ROUTES_LLAMA_WHEELS", "the prebuilt wheel index in helpers/bootstrap.py")
+    return (
+        f"This runtime runs llama-cpp-python {version('llama-cpp-python')}, the prebuilt wheel the first cell installed "
+        f"(from {source}); `make setup`'s faster guarded build is for local machines."
+    )
 
 
 def plot_roofline(rows: list[roofline.RooflineRow]) -> Any:

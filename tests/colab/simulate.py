@@ -10,8 +10,10 @@ What it builds (see tests/colab/README.md for what it does not simulate):
 4. papermill executes each notebook from that folder, first cell included, each in a new kernel of
    that environment, as opening the notebook from its badge does.
 
-Offline here, the hub is replaced by this checkout's shelf (``OPENLLM_ROUTES_SHELF``), so models are
-capped at what the shelf has. Run it with ``make colab-sim [NB=03]``.
+Offline here, the hub is replaced by the models on this checkout's shelf (``OPENLLM_ROUTES_SHELF`` points at a
+folder of links to them), so models are capped at what the shelf has. The measurements ``make`` caches on the
+shelf (the ladder, the runtime landscape) are left out, as a Colab runtime has none: notebook 05 measures there.
+Run it with ``make colab-sim [NB=03]``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ CHECKOUT = HERE.parents[1]
 sys.path.insert(0, str(CHECKOUT))
 
 from helpers.colab_links import repo_url  # noqa: E402
+from helpers.models import SHELF_ENTRIES  # noqa: E402
 from helpers.notebook_runner import describe_failure, select  # noqa: E402
 from helpers.paths import atomic_write_json, output, relative  # noqa: E402
 from helpers.setup_check import read_requirements  # noqa: E402
@@ -43,6 +46,15 @@ FAKE_COLAB = '"""Stands in for Colab\'s own module, for platform detection only:
 
 def run(command: list[str], **kwargs) -> None:
     subprocess.run(command, check=True, **kwargs)
+
+
+def hub_shelf(root: Path) -> Path:
+    """The hub's stand-in: links to the shelf's models only, none of the measurements make caches beside them."""
+    shelf = root / "shelf"
+    shelf.mkdir()
+    for entry in SHELF_ENTRIES.values():
+        (shelf / entry.folder).symlink_to(CHECKOUT / ".shelf" / entry.folder, target_is_directory=True)
+    return shelf
 
 
 def runtime(root: Path, python: str, llama_wheels: str) -> tuple[Path, dict[str, str]]:
@@ -74,7 +86,7 @@ def runtime(root: Path, python: str, llama_wheels: str) -> tuple[Path, dict[str,
         "HOME": str(home),
         "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip")),
         "JUPYTER_PATH": str(root / "jupyter" / "share" / "jupyter"),
-        "OPENLLM_ROUTES_SHELF": str(CHECKOUT / ".shelf"),
+        "OPENLLM_ROUTES_SHELF": str(hub_shelf(root)),
         "HF_HUB_OFFLINE": "1",
         "OPENLLM_ROUTES_LLAMA_WHEELS": llama_wheels,
         "PATH": f"{venv / 'bin'}:{os.environ['PATH']}",
