@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -101,3 +103,16 @@ def test_llama_cpp_is_never_compiled_a_missing_wheel_is_one_sentence(tmp_path: P
     monkeypatch.setenv("OPENLLM_ROUTES_LLAMA_WHEELS", str(empty))
     message = bootstrap.install_llama_cpp(tmp_path)
     assert message.startswith("llama.cpp not installed: no prebuilt llama-cpp-python 0.0.1 wheel at")
+
+
+def test_every_badge_opens_its_own_notebook_under_the_one_url_translations_included():
+    """Read from the committed files, not regenerated: each badge names the repository URL and the notebook it sits in."""
+    owner_name = colab_links.repo_url().removeprefix("https://github.com/")
+    notebooks = colab_links.all_notebooks()
+    assert {p.parent.name for p in notebooks} >= {"notebooks", "zh", "ja"}
+    for path in notebooks:
+        first = json.loads(path.read_text(encoding="utf-8"))["cells"][0]
+        (target,) = re.findall(r"\]\((https://colab\.research\.google\.com/github/[^)]*)\)", "".join(first["source"]))
+        assert (
+            target == f"https://colab.research.google.com/github/{owner_name}/blob/main/{path.relative_to(REPO_ROOT).as_posix()}"
+        )
