@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from helpers.handoff import LlamaCppServer
+from helpers.i18n import _
 from helpers.record import RecordError, read_record
 from helpers.serving import (
     Benchmark,
@@ -55,21 +56,21 @@ def start_rehearsal_server(choice: DtypeChoice | None, model: str, api_key_env: 
     """
     if choice is not None:
         server = RehearsalServer(dtype=choice.dtype, served_name=model, api_key_env=api_key_env).start()
-        print("Started the rehearsal server: vLLM (CPU build) on 127.0.0.1, serving the shelf's SmolLM2-135M-Instruct")
+        print(_("Started the rehearsal server: vLLM (CPU build) on 127.0.0.1, serving the shelf's SmolLM2-135M-Instruct"))
         return server, server.wait()
     server = LlamaCppServer(served_name=model).start()
-    print("vLLM's rehearsal environment is not on this runtime (make sets it up, Colab does not), so the rehearsal "
-          "server is llama.cpp's OpenAI-compatible server on SmolLM2's Q4_1 GGUF, on 127.0.0.1.")  # fmt: skip
+    print(_("vLLM's rehearsal environment is not on this runtime (make sets it up, Colab does not), so the rehearsal "
+            "server is llama.cpp's OpenAI-compatible server on SmolLM2's Q4_1 GGUF, on 127.0.0.1."))  # fmt: skip
     return server, wait_until_ready(server.base_url, api_key_env=api_key_env, process=server.process)
 
 
 def show_readiness(ready: Readiness, base_url: str) -> None:
-    print(f"ready after {ready.ready_after_s:.0f} s at {base_url}")
+    print(_("ready after {seconds:.0f} s at {base_url}").format(seconds=ready.ready_after_s, base_url=base_url))
     print("served models:", ready.served_models)
     print("max_model_len:", ready.max_model_len)
     print("server version:", ready.version)
     for note in ready.notes:
-        print("note:", note)
+        print(_("note:"), note)
 
 
 def level_table(levels: list[Level]) -> Any:
@@ -144,28 +145,55 @@ def plot_capacity(capacity: Capacity) -> Any:
 def show_capacity(capacity: Capacity) -> None:
     print(f"SLO: P90 {slo_text(capacity.slo)}")
     if capacity.found:
-        print(f"capacity: {capacity.max_request_rate:g} req/s, {capacity.output_tokens_per_s_at_capacity} output tok/s")
+        print(
+            _("capacity: {rate:g} req/s, {tokens} output tok/s").format(
+                rate=capacity.max_request_rate, tokens=capacity.output_tokens_per_s_at_capacity
+            )
+        )
     else:
-        print(f"capacity: {capacity.status} ({capacity.note})")
-    print("method:", capacity.method)
+        print(_("capacity: {status} ({note})").format(status=capacity.status, note=capacity.note))
+    print(_("method:"), capacity.method)
 
 
 def show_cost(cost: CostNote) -> None:
-    print(f"measured on {cost.measured_on} ({cost.device}), priced at ${cost.hourly_usd:g}/h for that machine")
-    print(f"basis: {cost.basis}: {cost.output_tokens_per_s} output tok/s")
-    print(f"-> ${cost.usd_per_million_output_tokens} per 1M output tokens")
+    print(
+        _("measured on {machine} ({device}), priced at ${hourly:g}/h for that machine").format(
+            machine=cost.measured_on, device=cost.device, hourly=cost.hourly_usd
+        )
+    )
+    print(_("basis: {basis}: {tokens} output tok/s").format(basis=cost.basis, tokens=cost.output_tokens_per_s))
+    print(_("-> ${usd} per 1M output tokens").format(usd=cost.usd_per_million_output_tokens))
     if cost.deployment:
         plan = cost.deployment
+        sentence = (
+            _(
+                "for {qps:g} req/s: {replicas} replica(s) of {units} GPU(s), each serving {rps:g} req/s at the SLO "
+                "-> ${monthly} per month"
+            )
+            if cost.device == "gpu"
+            else _(
+                "for {qps:g} req/s: {replicas} replica(s) of {units} machine(s) like this one, each serving {rps:g} req/s "
+                "at the SLO -> ${monthly} per month"
+            )
+        )
         print(
-            f"for {plan.target_qps:g} req/s: {plan.replicas} replica(s) of {plan.gpus_per_replica} "
-            f"{'GPU(s)' if cost.device == 'gpu' else 'machine(s) like this one'}, each serving "
-            f"{plan.capacity_rps_per_replica:g} req/s at the SLO -> ${plan.monthly_usd:,.0f} per month"
+            sentence.format(
+                qps=plan.target_qps,
+                replicas=plan.replicas,
+                units=plan.gpus_per_replica,
+                rps=plan.capacity_rps_per_replica,
+                monthly=f"{plan.monthly_usd:,.0f}",
+            )
         )
     for row in cost.estimates:
         print(f"  {row.gpu}: ~{row.output_tokens_per_s} tok/s, ~${row.usd_per_million_output_tokens} per 1M ({row.label})")
-    print(f"boot {cost.boot_s} s = ${cost.boot_usd}; idle {cost.idle_s} s = ${cost.idle_usd}")
+    print(
+        _("boot {boot_s} s = ${boot_usd}; idle {idle_s} s = ${idle_usd}").format(
+            boot_s=cost.boot_s, boot_usd=cost.boot_usd, idle_s=cost.idle_s, idle_usd=cost.idle_usd
+        )
+    )
     for note in cost.notes:
-        print("note:", note)
+        print(_("note:"), note)
 
 
 def checklist_table(checklist: Checklist) -> Any:
@@ -181,23 +209,28 @@ def show_proof(proof: ShutdownProof) -> None:
     if proof.gpu_check:
         print(f"gpu check: {proof.gpu_check}")
     if proof.written_to:
-        print(f"proof in {proof.written_to}")
+        print(_("proof in {path}").format(path=proof.written_to))
 
 
 def explain_goodput(benchmark: Benchmark) -> None:
     """Say, level by level, why goodput is what it is: which SLO limit the median missed."""
     levels = benchmark.levels + benchmark.rate_levels
     good = [level for level in levels if level.goodput > 0]
-    print(f"goodput ({benchmark.goodput_definition}) is above 0 at {len(good)} of {len(levels)} levels")
+    print(
+        _("goodput ({definition}) is above 0 at {good} of {total} levels").format(
+            definition=benchmark.goodput_definition, good=len(good), total=len(levels)
+        )
+    )
     for level in levels:
         if level.goodput > 0 or not level.completed:
             continue
         misses = [
-            f"median {name.upper()} {value} ms > {limit:g} ms"
+            _("median {metric} {value} ms > {limit:g} ms").format(metric=name.upper(), value=value, limit=limit)
             for name, limit in benchmark.slo_ms.items()
             if (value := getattr(level, f"{name}_ms").median) is not None and value > limit
         ]
-        print(f"  {level.load}: 0, because {' and '.join(misses) or 'no request met every limit'}")
+        why = _(" and ").join(misses) or _("no request met every limit")
+        print("  " + _("{load}: 0, because {why}").format(load=level.load, why=why))
 
 
 def compare_with_record(served: str) -> None:
@@ -205,12 +238,14 @@ def compare_with_record(served: str) -> None:
     try:
         record = read_record()
     except RecordError as error:
-        print(f"no decision record to compare with: {error}")
+        print(_("no decision record to compare with: {error}").format(error=error))
         return
     if record.model == served:
-        print(f"the decision record names {served}, the model this server serves")
+        print(_("the decision record names {served}, the model this server serves").format(served=served))
     else:
         print(
-            f"note: the decision record names {record.model}, but this server serves {served}, so requests use {served}. "
-            "On the rented GPU, launch the record's model (set `model` to it) or update the record, so the two agree."
+            _(
+                "note: the decision record names {model}, but this server serves {served}, so requests use {served}. "
+                "On the rented GPU, launch the record's model (set `model` to it) or update the record, so the two agree."
+            ).format(model=record.model, served=served)
         )

@@ -17,6 +17,7 @@ import httpx
 
 from helpers import clock, hardware
 from helpers.client import ServingError, host_port, normalize_base_url, server_root
+from helpers.i18n import _
 from helpers.paths import atomic_write_json, output, relative
 from helpers.serving.metrics import Level
 from helpers.serving.readiness import Readiness
@@ -57,106 +58,105 @@ class Checklist:
 
 
 def _health(base_url: str) -> CheckItem:
-    fix = "Use a server with GET /health (vLLM has one) and point the load balancer's health check at it."
+    name, fix = (
+        _("health check"),
+        _("Use a server with GET /health (vLLM has one) and point the load balancer's health check at it."),
+    )
     try:
         status = httpx.get(server_root(base_url) + "/health", timeout=5).status_code
     except httpx.TransportError as error:
-        return CheckItem("health check", "unknown", f"/health could not be reached ({type(error).__name__})", fix)
-    return CheckItem("health check", "pass" if status == 200 else "fail", f"GET /health answered {status}", fix)
+        return CheckItem(name, "unknown", _("/health could not be reached ({error})").format(error=type(error).__name__), fix)
+    return CheckItem(name, "pass" if status == 200 else "fail", _("GET /health answered {status}").format(status=status), fix)
 
 
 def _max_model_len(readiness: Readiness, model_max: int | None) -> CheckItem:
-    fix = "Start the server with --max-model-len set to the longest context the project needs (it sizes the KV cache)."
+    name = _("max_model_len below the model's maximum")
+    fix = _("Start the server with --max-model-len set to the longest context the project needs (it sizes the KV cache).")
     if readiness.max_model_len is None or model_max is None:
-        return CheckItem(
-            "max_model_len below the model's maximum",
-            "unknown",
-            f"server reports max_model_len={readiness.max_model_len}, model maximum {model_max}",
-            fix,
-        )
+        detail = _("server reports max_model_len={server}, model maximum {model}")
+        return CheckItem(name, "unknown", detail.format(server=readiness.max_model_len, model=model_max), fix)
     ok = readiness.max_model_len < model_max
-    return CheckItem(
-        "max_model_len below the model's maximum",
-        "pass" if ok else "fail",
-        f"max_model_len {readiness.max_model_len} against the model's {model_max}",
-        fix,
-    )
+    detail = _("max_model_len {server} against the model's {model}").format(server=readiness.max_model_len, model=model_max)
+    return CheckItem(name, "pass" if ok else "fail", detail, fix)
 
 
 def _key_required(base_url: str) -> CheckItem:
-    fix = "Start vLLM with VLLM_API_KEY set in its environment (llama.cpp: --api_key); a request without it must get 401."
+    name = _("API key required")
+    fix = _("Start vLLM with VLLM_API_KEY set in its environment (llama.cpp: --api_key); a request without it must get 401.")
     try:
         status = httpx.get(normalize_base_url(base_url) + "/models", timeout=5).status_code
     except httpx.TransportError as error:
-        return CheckItem("API key required", "unknown", f"/v1/models could not be reached ({type(error).__name__})", fix)
+        return CheckItem(name, "unknown", _("/v1/models could not be reached ({error})").format(error=type(error).__name__), fix)
     if status == 401:
-        return CheckItem("API key required", "pass", "a request without a key got 401", fix)
-    return CheckItem("API key required", "fail", f"a request without a key got {status}: this server has no authentication", fix)
+        return CheckItem(name, "pass", _("a request without a key got 401"), fix)
+    detail = _("a request without a key got {status}: this server has no authentication").format(status=status)
+    return CheckItem(name, "fail", detail, fix)
 
 
 def _loopback(base_url: str, server_host: str | None) -> CheckItem:
-    fix = "Bind the server to 127.0.0.1 and reach it through an SSH tunnel (ssh -N -L 8000:127.0.0.1:8000 user@gpu-host)."
+    name = _("bound to loopback")
+    fix = _("Bind the server to 127.0.0.1 and reach it through an SSH tunnel ({command}).").format(
+        command="ssh -N -L 8000:127.0.0.1:8000 user@gpu-host"
+    )
     host = urlsplit(normalize_base_url(base_url)).hostname
     if server_host is not None:
         ok = server_host in LOOPBACK
-        return CheckItem("bound to loopback", "pass" if ok else "fail", f"the server was started with --host {server_host}", fix)
-    if host in LOOPBACK:
         return CheckItem(
-            "bound to loopback",
-            "pass",
-            f"reached at {host}: a server on this machine or a tunnel; check the GPU host binds 127.0.0.1 too",
-            fix,
+            name, "pass" if ok else "fail", _("the server was started with --host {host}").format(host=server_host), fix
         )
-    return CheckItem("bound to loopback", "fail", f"reached at {host}, a non-loopback address: the port is exposed", fix)
+    if host in LOOPBACK:
+        detail = _("reached at {host}: a server on this machine or a tunnel; check the GPU host binds 127.0.0.1 too")
+        return CheckItem(name, "pass", detail.format(host=host), fix)
+    detail = _("reached at {host}, a non-loopback address: the port is exposed").format(host=host)
+    return CheckItem(name, "fail", detail, fix)
 
 
 def _metrics(base_url: str) -> CheckItem:
-    fix = "Expose /metrics to your monitoring only, and alert on vllm:num_requests_waiting and vllm:kv_cache_usage_perc."
+    item = _("metrics: queue depth and KV cache")
+    fix = _("Expose /metrics to your monitoring only, and alert on {waiting} and {kv_cache}.").format(
+        waiting="vllm:num_requests_waiting", kv_cache="vllm:kv_cache_usage_perc"
+    )
     scraped = scrape_metrics(base_url)
     if scraped is None:
-        return CheckItem("metrics: queue depth and KV cache", "fail", "no /metrics endpoint", fix)
+        return CheckItem(item, "fail", _("no /metrics endpoint"), fix)
     seen = [name for name in ("requests_waiting", "kv_cache_usage") if name in scraped]
     ok = len(seen) == 2
     detail = (
-        f"queue depth {scraped['requests_waiting']:g}, KV cache in use {100 * scraped['kv_cache_usage']:.1f}%"
+        _("queue depth {waiting:g}, KV cache in use {kv_cache:.1f}%").format(
+            waiting=scraped["requests_waiting"], kv_cache=100 * scraped["kv_cache_usage"]
+        )
         if ok
-        else f"/metrics lacks {', '.join({'requests_waiting', 'kv_cache_usage'} - set(seen))}"
+        else _("/metrics lacks {missing}").format(missing=", ".join({"requests_waiting", "kv_cache_usage"} - set(seen)))
     )
-    return CheckItem("metrics: queue depth and KV cache", "pass" if ok else "fail", detail, fix)
+    return CheckItem(item, "pass" if ok else "fail", detail, fix)
 
 
 def _error_rate(levels: list[Level]) -> CheckItem:
-    fix = "Read each failure reason in the benchmark table; lower concurrency, raise max_model_len, or add replicas."
+    name = _("error rate under {limit:g}% under load").format(limit=MAX_ERROR_RATE_PCT)
+    fix = _("Read each failure reason in the benchmark table; lower concurrency, raise max_model_len, or add replicas.")
     total = sum(level.requests for level in levels)
     if not total:
-        return CheckItem(f"error rate under {MAX_ERROR_RATE_PCT:g}% under load", "unknown", "no benchmark has run", fix)
+        return CheckItem(name, "unknown", _("no benchmark has run"), fix)
     failed = sum(level.failures for level in levels)
     rate = 100 * failed / total
-    return CheckItem(
-        f"error rate under {MAX_ERROR_RATE_PCT:g}% under load",
-        "pass" if rate < MAX_ERROR_RATE_PCT else "fail",
-        f"{failed} of {total} benchmark requests failed ({rate:.1f}%)",
-        fix,
-    )
+    detail = _("{failed} of {total} benchmark requests failed ({rate:.1f}%)").format(failed=failed, total=total, rate=rate)
+    return CheckItem(name, "pass" if rate < MAX_ERROR_RATE_PCT else "fail", detail, fix)
 
 
 def _logging(log_path: Path | None) -> CheckItem:
-    fix = (
+    name = _("request logging")
+    fix = _(
         "Keep one log line per request with status and latency (the generated nginx.conf does), and ship the server "
         "log; vLLM's --enable-log-requests adds per-request detail."
     )
     if log_path is None:
-        return CheckItem(
-            "request logging", "unknown", "the server's log is on the GPU host: check it has one line per request", fix
-        )
+        return CheckItem(name, "unknown", _("the server's log is on the GPU host: check it has one line per request"), fix)
     text = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
     lines = sum("POST /v1/chat/completions" in line for line in text.splitlines())
-    return CheckItem(
-        "request logging",
-        "pass" if lines else "fail",
-        f"{lines} chat request line(s) in the server log (status only; latency and tokens are in the benchmark)",
-        fix,
+    detail = _("{lines} chat request line(s) in the server log (status only; latency and tokens are in the benchmark)").format(
+        lines=lines
     )
+    return CheckItem(name, "pass" if lines else "fail", detail, fix)
 
 
 def check(
@@ -185,7 +185,7 @@ def read_checklist(path: Path | None = None) -> Checklist:
     """The checklist notebook 04 wrote (``outputs/serving/checklist.json`` unless ``path``), typed."""
     target = path or output("checklist")
     if not target.is_file():
-        raise ServingError(f"No checklist at {relative(target)}: run notebook 04_rented_gpu_route first.")
+        raise ServingError(_("No checklist at {path}: run notebook 04_rented_gpu_route first.").format(path=relative(target)))
     return Checklist.from_json(json.loads(target.read_text(encoding="utf-8")))
 
 

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 from helpers import hardware
 from helpers.client import ServingError
+from helpers.i18n import _
 from helpers.serving.capacity import Capacity
 from helpers.serving.metrics import Level
 
@@ -146,20 +147,22 @@ def cost_note(
     price = check_price(hourly_usd)
     notes = []
     if capacity is not None and capacity.found:
-        basis, rate = f"SLO capacity ({capacity.max_request_rate:g} req/s)", capacity.output_tokens_per_s_at_capacity
+        basis = _("SLO capacity ({rate:g} req/s)").format(rate=capacity.max_request_rate)
+        rate = capacity.output_tokens_per_s_at_capacity
     else:
         valid = [lv for lv in levels if lv.valid and lv.completed]
         if not valid:
             raise ServingError("Nothing to price: no benchmark level completed a request.")
         best = max(valid, key=lambda lv: lv.output_throughput)
-        basis, rate = f"best measured level ({best.load}); no SLO capacity was found", best.output_throughput
-        notes.append("priced at peak throughput, not at an SLO: latency at that load may be more than users accept")
+        basis = _("best measured level ({load}); no SLO capacity was found").format(load=best.load)
+        rate = best.output_throughput
+        notes.append(_("priced at peak throughput, not at an SLO: latency at that load may be more than users accept"))
     plan = None
     if target_qps is not None:
         if capacity is not None and capacity.found:
             plan = deployment_plan(target_qps, capacity.max_request_rate, price, gpus_per_replica)
         else:
-            notes.append("no replica plan: it needs a measured SLO capacity")
+            notes.append(_("no replica plan: it needs a measured SLO capacity"))
     estimates: list[GpuEstimate] = []
     if device == "gpu":
         estimates, why_not = _gpu_estimates(measured_on, rate)
@@ -167,9 +170,11 @@ def cost_note(
             notes.append(why_not)
     else:
         notes.append(
-            f"measured on a CPU ({measured_on}) and priced at that machine's price only; no GPU figure is derived "
-            "from it, because a bandwidth ratio from CPU cores to a GPU would be a guess. Point this notebook at "
-            "your GPU to measure one."
+            _(
+                "measured on a CPU ({machine}) and priced at that machine's price only; no GPU figure is derived "
+                "from it, because a bandwidth ratio from CPU cores to a GPU would be a guess. Point this notebook at "
+                "your GPU to measure one."
+            ).format(machine=measured_on)
         )
     per_second = price / 3600
     return CostNote(

@@ -29,11 +29,12 @@ import httpx
 from helpers import clock
 from helpers.client import ServingError, host_port, normalize_base_url, server_root
 from helpers.gpu import nvml_facts
+from helpers.i18n import N_, _
 from helpers.net import port_is_open
 from helpers.paths import atomic_write_json, output, relative
 
 KINDS = ("local_process", "remote_host", "endpoint_only")
-BILLING = "Billing stops only when your provider's console shows the instance stopped (or deleted)."
+BILLING = N_("Billing stops only when your provider's console shows the instance stopped (or deleted).")
 SECTIONS = ("## gpu", "## ports", "## end")
 
 
@@ -138,12 +139,15 @@ def prove_local(server: Any, *, wait_s: float = 30.0) -> ShutdownProof:
     gpu_processes = None if nvml is None else sum(device.processes for device in nvml.devices)
     exited = server.process is not None and server.process.poll() is not None
     stopped = exited and not listening and gpu_processes in (None, 0)
-    statement = (
-        f"the server process (pid {server.pid}) has exited and {host_port(server.base_url)} is closed"
-        + (", and NVML shows no GPU process" if gpu_processes == 0 else "")
-        + ": the server is stopped."
-        if stopped
-        else f"NOT proven stopped: process exited {exited}, port listening {listening}, GPU processes {gpu_processes}."
+    if not stopped:
+        statement = _("NOT proven stopped: process exited {exited}, port listening {listening}, GPU processes {gpu}.")
+    elif gpu_processes == 0:
+        statement = _("the server process (pid {pid}) has exited and {endpoint} is closed, and NVML shows no GPU process: "
+                      "the server is stopped.")  # fmt: skip
+    else:
+        statement = _("the server process (pid {pid}) has exited and {endpoint} is closed: the server is stopped.")
+    statement = statement.format(
+        pid=server.pid, endpoint=host_port(server.base_url), exited=exited, listening=listening, gpu=gpu_processes
     )
     return ShutdownProof(
         kind="local_process",
@@ -158,9 +162,9 @@ def prove_local(server: Any, *, wait_s: float = 30.0) -> ShutdownProof:
         health=health,
         port_listening=listening,
         gpu_processes=gpu_processes,
-        gpu_check="NVML unavailable: no NVIDIA GPU on this machine, nothing can hold GPU memory"
+        gpu_check=_("NVML unavailable: no NVIDIA GPU on this machine, nothing can hold GPU memory")
         if nvml is None
-        else f"NVML: {gpu_processes} process(es) holding GPU memory",
+        else _("NVML: {count} process(es) holding GPU memory").format(count=gpu_processes),
     )
 
 
@@ -169,13 +173,15 @@ def prove_remote(host_output: str, base_url: str, *, port: int = 8000) -> Shutdo
     processes, ports = parse_host_check(host_output)
     listening = port in ports
     stopped = not processes and not listening
-    statement = (
-        f"the GPU host shows no compute process and nothing listening on port {port}: the server is stopped. "
-        if stopped
-        else f"the GPU host still shows {len(processes)} GPU process(es)"
-        + (f" and a listener on port {port}" if listening else "")
-        + ": the server is NOT stopped. "
-    ) + BILLING
+    if stopped:
+        statement = _("the GPU host shows no compute process and nothing listening on port {port}: the server is stopped.")
+    elif listening:
+        statement = _(
+            "the GPU host still shows {count} GPU process(es) and a listener on port {port}: the server is NOT stopped."
+        )
+    else:
+        statement = _("the GPU host still shows {count} GPU process(es): the server is NOT stopped.")
+    statement = statement.format(port=port, count=len(processes)) + " " + _(BILLING)
     return ShutdownProof(
         kind="remote_host",
         endpoint=host_port(base_url),
@@ -185,17 +191,23 @@ def prove_remote(host_output: str, base_url: str, *, port: int = 8000) -> Shutdo
         port_listening=listening,
         gpu_processes=len(processes),
         host_gpu_processes=processes,
-        gpu_check=f"nvidia-smi on the host: {len(processes)} compute process(es)",
+        gpu_check=_("nvidia-smi on the host: {count} compute process(es)").format(count=len(processes)),
     )
 
 
 def prove_endpoint(base_url: str, *, wait_s: float = 5.0) -> ShutdownProof:
     """Only the endpoint is checked: it never claims the instance stopped."""
     health = _health(base_url, wait_s)
-    statement = (
-        f"{host_port(base_url)} {'refuses connections' if health == 'connection refused' else 'still answers'}. "
-        "That proves only what answers at this end of the tunnel: a closed tunnel is not a stopped instance. "
-        f"For proof from the GPU host, run {host_check_command()} and pass its output to prove_remote. " + BILLING
+    answer = _("{endpoint} refuses connections.") if health == "connection refused" else _("{endpoint} still answers.")
+    statement = " ".join(
+        (
+            answer.format(endpoint=host_port(base_url)),
+            _(
+                "That proves only what answers at this end of the tunnel: a closed tunnel is not a stopped instance. "
+                "For proof from the GPU host, run {command} and pass its output to prove_remote."
+            ).format(command=host_check_command()),
+            _(BILLING),
+        )
     )
     return ShutdownProof(
         kind="endpoint_only",
