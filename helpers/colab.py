@@ -31,6 +31,7 @@ from helpers.decision import SMALL_INSTRUCT_MAX_PARAMS
 from helpers.environment import require_format
 from helpers.evals import EvalRow, EvalSummary, TransformersRunner, load_cases, run_cases, summarize, write_table
 from helpers.gpu import GpuReport
+from helpers.i18n import _
 from helpers.models import SHELF_ENTRIES, in_hub_cache
 from helpers.net import hub_reachable
 from helpers.paths import atomic_write_json, output, outputs_dir, relative
@@ -108,8 +109,10 @@ def _tiny(device: str, reason: str) -> RunPlan:
         device,
         "float32",
         reason,
-        proves="the notebook reruns end to end and saves its outputs, the same files a GPU run writes",
-        does_not_prove="model quality: tiny-gpt2 has random weights, so its text is noise and its eval score is zero by design",
+        proves=_("the notebook reruns end to end and saves its outputs, the same files a GPU run writes"),
+        does_not_prove=_(
+            "model quality: tiny-gpt2 has random weights, so its text is noise and its eval score is zero by design"
+        ),
     )
 
 
@@ -127,24 +130,26 @@ def _small_instruct(report: GpuReport, context_tokens: int) -> tuple[RunPlan | N
     allowed = [(params, model) for params, model in fitting if token or not needs_token(model)]
     if not allowed:
         if fitting:
-            return None, (
-                f"every small instruct model that fits is gated on the hub: accept its licence on its model page, "
-                f"then add an HF_TOKEN in Colab Secrets and run again ({', '.join(m for _, m in fitting)})"
-            )
+            return None, _(
+                "every small instruct model that fits is gated on the hub: accept its licence on its model page, "
+                "then add an HF_TOKEN in Colab Secrets and run again ({models})"
+            ).format(models=", ".join(m for __, m in fitting))
         need = min(est.total_bytes for _, est in estimates)
-        return None, (
-            f"{gpu.name} has {gpu.free_gb:g} GB free, but the smallest instruct candidate needs about "
-            f"{need / hardware.GB:.1f} GB with a {context_tokens}-token KV cache; "
+        return None, _(
+            "{gpu} has {free:g} GB free, but the smallest instruct candidate needs about "
+            "{need:.1f} GB with a {tokens}-token KV cache; "
             "free GPU memory (restart the runtime) or use a larger GPU"
-        )
+        ).format(gpu=gpu.name, free=gpu.free_gb, need=need / hardware.GB, tokens=context_tokens)
     pick = max(allowed)[1]
     torch_dtype = "bfloat16" if gpu.bf16 else "float16"
-    reason = (
-        f"{pick} is the largest small instruct model (at most {cap_b:g}B parameters, the decision rule's first Colab candidate) "
-        f"whose weights, KV cache at {context_tokens} tokens and overhead fit {gpu.free_gb:g} GB free on {gpu.name}"
-    )
+    reason = _(
+        "{model} is the largest small instruct model (at most {cap:g}B parameters, the decision rule's first Colab candidate) "
+        "whose weights, KV cache at {tokens} tokens and overhead fit {free:g} GB free on {gpu}"
+    ).format(model=pick, cap=cap_b, tokens=context_tokens, free=gpu.free_gb, gpu=gpu.name)
     if not loadable(pick):
-        reason += f"; the hub is unreachable and it is not cached, so the shelf's {names.SMOLLM2} runs instead"
+        reason += _("; the hub is unreachable and it is not cached, so the shelf's {model} runs instead").format(
+            model=names.SMOLLM2
+        )
         pick = names.SMOLLM2
     plan = RunPlan(
         "small_instruct",
@@ -152,8 +157,10 @@ def _small_instruct(report: GpuReport, context_tokens: int) -> tuple[RunPlan | N
         "cuda",
         torch_dtype,
         reason,
-        proves=f"a real instruct model runs on {gpu.name} in {torch_dtype} and scores on the same fixed eval cases",
-        does_not_prove="serving under load, latency percentiles or cost per token: that is route 3",
+        proves=_("a real instruct model runs on {gpu} in {dtype} and scores on the same fixed eval cases").format(
+            gpu=gpu.name, dtype=torch_dtype
+        ),
+        does_not_prove=_("serving under load, latency percentiles or cost per token: that is route 3"),
     )
     return plan, ""
 
@@ -161,10 +168,11 @@ def _small_instruct(report: GpuReport, context_tokens: int) -> tuple[RunPlan | N
 def plan_route(report: GpuReport, device: str, *, context_tokens: int = 2048) -> RoutePlan:
     """The route card's two steps for this session, from the GPU report and the chosen device."""
     if device == "cpu":
-        why = "device='cpu' was requested" if report.first_gpu else "no GPU is visible to torch"
-        first = _tiny("cpu", f"{why}, so the tiny model runs on the CPU")
-        return RoutePlan(first, None, f"{why}: the route card runs the small instruct model only when a GPU is visible")
-    first = _tiny("cuda", "the tiny model runs first, on the GPU, to prove the notebook path before any download of size")
+        why = _("device='cpu' was requested") if report.first_gpu else _("no GPU is visible to torch")
+        first = _tiny("cpu", _("{why}, so the tiny model runs on the CPU").format(why=why))
+        skipped = _("{why}: the route card runs the small instruct model only when a GPU is visible").format(why=why)
+        return RoutePlan(first, None, skipped)
+    first = _tiny("cuda", _("the tiny model runs first, on the GPU, to prove the notebook path before any download of size"))
     second, skipped = _small_instruct(report, context_tokens)
     return RoutePlan(first, second, skipped)
 
@@ -230,10 +238,10 @@ def save_outputs(platform: str, *, to_drive: bool = False, outputs: Path | None 
     """Pack the outputs, then keep them past the VM: Drive or a download in Colab, the zip itself locally."""
     archive = package_outputs(outputs)
     if platform != "colab":
-        return (
-            f"Packed outputs into {relative(archive)}. This is a local run, so the files stay on this disk; "
+        return _(
+            "Packed outputs into {path}. This is a local run, so the files stay on this disk; "
             "in Colab this step copies the zip to Google Drive or downloads it."
-        )
+        ).format(path=relative(archive))
     if to_drive:
         from google.colab import drive  # type: ignore[import-not-found]
 
@@ -241,15 +249,19 @@ def save_outputs(platform: str, *, to_drive: bool = False, outputs: Path | None 
             drive.mount(DRIVE_ROOT)
         except Exception as error:  # the learner closed the consent window, or Drive is unavailable
             raise DriveError(
-                f"Google Drive did not mount ({error}); {relative(archive)} is still on this VM: "
-                "run this cell again with save_to_drive=False to download it."
+                _(
+                    "Google Drive did not mount ({error}); {path} is still on this VM: "
+                    "run this cell again with save_to_drive=False to download it."
+                ).format(error=error, path=relative(archive))
             ) from error
         Path(DRIVE_FOLDER).mkdir(parents=True, exist_ok=True)
         shutil.copy2(archive, DRIVE_FOLDER)
-        return f"Copied {archive.name} to Google Drive: {DRIVE_FOLDER}/{archive.name}"
+        return _("Copied {name} to Google Drive: {folder}/{name}").format(name=archive.name, folder=DRIVE_FOLDER)
     try:
         from google.colab import files  # type: ignore[import-not-found]
     except ImportError:  # a runtime that looks like Colab but has no browser behind it (the simulated-Colab run)
-        return f"Packed outputs into {relative(archive)}; this runtime cannot start a browser download, so it stays on its disk."
+        return _("Packed outputs into {path}; this runtime cannot start a browser download, so it stays on its disk.").format(
+            path=relative(archive)
+        )
     files.download(str(archive))
-    return f"Downloading {archive.name}: the Colab VM and its disk go away when the session ends."
+    return _("Downloading {name}: the Colab VM and its disk go away when the session ends.").format(name=archive.name)

@@ -7,6 +7,7 @@ from helpers.decision import Profile, choose
 from helpers.evals import EvalRow
 from helpers.evidence import gather
 from helpers.gpu import GpuReport
+from helpers.i18n import _
 from helpers.verdict import judge
 
 
@@ -22,35 +23,44 @@ def show_gpu_report(report: GpuReport) -> None:
         )
     print(f"driver:          {driver.driver_version or 'not found'} (source: {driver.source})")
     for line in report.advice:
-        print("advice:", line)
+        print(_("advice:"), line)
 
 
 def _show_plan(title: str, plan: RunPlan) -> None:
     print(title)
-    print(f"  model:           {plan.model}" + (" (random weights)" if plan.random_weights else ""))
+    print(f"  model:           {plan.model}" + (_(" (random weights)") if plan.random_weights else ""))
     print(f"  device:          {plan.device} ({plan.torch_dtype})")
-    print(f"  why:             {plan.reason}")
-    print(f"  this step proves {plan.proves}")
-    print(f"  it does not:     {plan.does_not_prove}")
+    print(_("  why:             {reason}").format(reason=plan.reason))
+    print(_("  this step proves {proves}").format(proves=plan.proves))
+    print(_("  it does not:     {does_not_prove}").format(does_not_prove=plan.does_not_prove))
 
 
 def show_route(route: RoutePlan) -> None:
-    _show_plan("step 1 · tiny model first", route.first)
+    _show_plan(_("step 1 · tiny model first"), route.first)
     if route.second:
-        _show_plan("step 2 · small instruct model (a GPU is visible)", route.second)
+        _show_plan(_("step 2 · small instruct model (a GPU is visible)"), route.second)
     else:
-        print(f"step 2 · skipped: {route.skipped}")
+        print(_("step 2 · skipped: {why}").format(why=route.skipped))
 
 
 def show_step(result: StepResult, rows: list[EvalRow]) -> None:
     """The score, then one answer, labelled for what it is: a random-weight model's text is noise, never an answer."""
     summary, plan = result.eval, result.plan
-    print(f"{summary.model} on {summary.runtime}: {summary.passed} of {summary.cases} cases passed")
+    print(
+        _("{model} on {runtime}: {passed} of {cases} cases passed").format(
+            model=summary.model, runtime=summary.runtime, passed=summary.passed, cases=summary.cases
+        )
+    )
     sample = rows[0]
     if plan.random_weights:
-        print(f"Its output for {sample.case_id!r} is random-weight noise, not an answer; it proves only that generation ran.")
+        print(
+            _("Its output for {case} is random-weight noise, not an answer; it proves only that generation ran.").format(
+                case=repr(sample.case_id)
+            )
+        )
     else:
-        print(f"Its answer to {sample.case_id!r} ({'passed' if sample.passed else 'failed'}): {sample.output[:200]!r}")
+        answer = _("Its answer to {case} (passed): {output}") if sample.passed else _("Its answer to {case} (failed): {output}")
+        print(answer.format(case=repr(sample.case_id), output=repr(sample.output[:200])))
 
 
 def show_upgrade_verdict(report: GpuReport) -> None:
@@ -62,8 +72,8 @@ def show_upgrade_verdict(report: GpuReport) -> None:
     gpu = report.first_gpu
     decision = choose(Profile(route="free_colab", available_vram_gb=gpu.free_gb if gpu else 0.0))
     card = judge(decision, gather()).mine
-    print(f"upgrade signal:  {card.signal}")
-    print(f"verdict:         {card.headline}")
-    print(f"because:         {card.says}")
+    print(_("upgrade signal:  {signal}").format(signal=card.signal))
+    print(_("verdict:         {headline}").format(headline=card.headline))
+    print(_("because:         {says}").format(says=card.says))
     for row in card.rows:
-        print(f"  evidence:      {row}")
+        print(_("  evidence:      {row}").format(row=row))

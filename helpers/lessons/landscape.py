@@ -15,6 +15,7 @@ from helpers import ladder, landscape, llama_build, quantization, roofline
 from helpers.client import make_client
 from helpers.environment import detect_platform, machine_description
 from helpers.handoff import LlamaCppServer
+from helpers.i18n import N_, _
 from helpers.ladder import Ladder
 from helpers.landscape import LABELS, REQUESTS_PER_LEVEL, Landscape, RuntimeResult, measured_roofline
 from helpers.models import problems
@@ -24,15 +25,15 @@ SEED = "deployment guide (seeds/003), framework table"
 #: The guide's claims for the frameworks this machine cannot run, and why each is not run here.
 NOT_RUN_HERE = [
     {"runtime": "TGI", "guide says": "Hugging Face; Rust + Python; CUDA; no CPU inference; GPTQ/AWQ/BnB; "
-     "OpenAI API supported; continuous batching", "why not here": "GPU server; no CPU build in scope", "source": SEED},
+     "OpenAI API supported; continuous batching", "why not here": N_("GPU server; no CPU build in scope"), "source": SEED},
     {"runtime": "TensorRT-LLM", "guide says": "NVIDIA; CUDA only; FP8/INT4/INT8; OpenAI API through Triton; "
-     "inflight batching", "why not here": "needs an NVIDIA GPU", "source": SEED},
+     "inflight batching", "why not here": N_("needs an NVIDIA GPU"), "source": SEED},
     {"runtime": "Ollama", "guide says": "Ollama Inc; Go + C++; CPU supported; GGUF; OpenAI API native; limited "
-     "concurrency; lowest learning curve", "why not here": "its installer downloads from ollama.com, which this "
-     "machine cannot reach; the same GGUF runs here in llama.cpp's server", "source": SEED},
+     "concurrency; lowest learning curve", "why not here": N_("its installer downloads from ollama.com, which this "
+     "machine cannot reach; the same GGUF runs here in llama.cpp's server"), "source": SEED},
     {"runtime": "SGLang", "guide says": "not in the guide's table; the lesson (seeds/002): use it when structured "
-     "generation or agentic serving patterns matter", "why not here": "PyPI's sglang 0.5.23 wheel (39 MB) "
-     "requires cuda-python>=13, flashinfer_python[cu13] and flash-attn-4: a CUDA build, no CPU wheel",
+     "generation or agentic serving patterns matter", "why not here": N_("PyPI's sglang 0.5.23 wheel (39 MB) "
+     "requires cuda-python>=13, flashinfer_python[cu13] and flash-attn-4: a CUDA build, no CPU wheel"),
      "source": "lesson seeds/002; `pip download --no-deps sglang` and its METADATA, checked 2026-11-23"},
 ]  # fmt: skip
 #: What the guide's table says of the frameworks that do run here, to set beside the measurement.
@@ -47,7 +48,9 @@ GUIDE_SAYS = {
 def where(hardware: str) -> str:
     """The machine a figure came from, said against this runtime's: a cached figure is never passed off as measured here."""
     here = machine_description()
-    return f"{hardware} (this machine)" if hardware == here else f"{hardware}, not this runtime ({here})"
+    if hardware == here:
+        return _("{hardware} (this machine)").format(hardware=hardware)
+    return _("{hardware}, not this runtime ({here})").format(hardware=hardware, here=here)
 
 
 def ladder_here() -> Ladder | None:
@@ -182,10 +185,14 @@ def framework_rows(land: Landscape) -> list[dict[str, Any]]:
         for r in land.results
     ]
     skipped = [
-        {"runtime": LABELS[runtime], "guide says": GUIDE_SAYS[runtime], "measured here": f"not run here: {why}", "source": SEED}
+        {"runtime": LABELS[runtime], "guide says": GUIDE_SAYS[runtime], "measured here": _not_run_here(why), "source": SEED}
         for runtime, why in land.not_run.items()
     ]
-    return measured + skipped + [{**row, "measured here": f"not run here: {row['why not here']}"} for row in NOT_RUN_HERE]
+    return measured + skipped + [{**row, "measured here": _not_run_here(_(row["why not here"]))} for row in NOT_RUN_HERE]
+
+
+def _not_run_here(why: str) -> str:
+    return _("not run here: {why}").format(why=why)
 
 
 def roofline_table() -> Any:
