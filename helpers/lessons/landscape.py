@@ -188,11 +188,12 @@ def framework_rows(land: Landscape) -> list[dict[str, Any]]:
         {"runtime": LABELS[runtime], "guide says": GUIDE_SAYS[runtime], "measured here": _not_run_here(why), "source": SEED}
         for runtime, why in land.not_run.items()
     ]
-    return measured + skipped + [{**row, "measured here": _not_run_here(_(row["why not here"]))} for row in NOT_RUN_HERE]
+    return measured + skipped + [{**row, "measured here": _not_run_here(row["why not here"])} for row in NOT_RUN_HERE]
 
 
 def _not_run_here(why: str) -> str:
-    return _("not run here: {why}").format(why=why)
+    """``why`` is English (a literal marked with ``N_`` or a measured reason); it is translated here, where it is shown."""
+    return _("not run here: {why}").format(why=_(why))
 
 
 def roofline_table() -> Any:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import httpx
 
 from helpers.client import ServingError, host_port, make_client, normalize_base_url
+from helpers.i18n import _
 from helpers.names import API_KEY_ENV
 from helpers.net import free_port
 from helpers.serving.readiness import key_rejected, served_models
@@ -20,23 +21,31 @@ def explain(error: BaseException, base_url: str, *, api_key_env: str = API_KEY_E
     where = host_port(base_url)
     if isinstance(error, (openai.APIConnectionError, httpx.ConnectError, httpx.ConnectTimeout)):
         return ServingError(
-            f"Cannot reach {where}. If the server runs on a rented GPU, open the tunnel first "
-            f"({tunnel_hint(base_url)}); if you just started it, it may still be booting."
+            _(
+                "Cannot reach {where}. If the server runs on a rented GPU, open the tunnel first "
+                "({tunnel}); if you just started it, it may still be booting."
+            ).format(where=where, tunnel=tunnel_hint(base_url))
         )
     if isinstance(error, openai.AuthenticationError):
         return ServingError(key_rejected(base_url, api_key_env))
     if isinstance(error, openai.NotFoundError):
-        served = ", ".join(served_models(base_url, api_key_env=api_key_env)) or "none listed"
-        return ServingError(f"{where} does not serve that model (404). Served models: {served}.")
+        served = ", ".join(served_models(base_url, api_key_env=api_key_env)) or _("none listed")
+        return ServingError(
+            _("{where} does not serve that model (404). Served models: {served}.").format(where=where, served=served)
+        )
     if isinstance(error, openai.BadRequestError):
         limit = re.search(r"maximum context length is (\d+) tokens", str(error))
         if limit:
             return ServingError(
-                f"The prompt is longer than the server's max_model_len of {limit.group(1)} tokens (400). "
-                "Shorten it or lower max_tokens."
+                _(
+                    "The prompt is longer than the server's max_model_len of {limit} tokens (400). "
+                    "Shorten it or lower max_tokens."
+                ).format(limit=limit.group(1))
             )
-        return ServingError(f"{where} refused the request (400): {getattr(error, 'message', error)}")
-    return ServingError(f"{type(error).__name__} from {where}: {error}")
+        return ServingError(
+            _("{where} refused the request (400): {message}").format(where=where, message=getattr(error, "message", error))
+        )
+    return ServingError(_("{kind} from {where}: {error}").format(kind=type(error).__name__, where=where, error=error))
 
 
 @dataclass
@@ -64,28 +73,34 @@ def rehearse_failures(
     long_prompt = [{"role": "user", "content": "word " * ((max_model_len or 2048) + 500)}]
     nowhere = f"http://127.0.0.1:{free_port()}"
     cases = {
-        "wrong API key": (
+        _("wrong API key"): (
             base_url,
             lambda: wrong.chat.completions.create(model=model, messages=hello, max_tokens=1),
-            "this server accepted a wrong key: it has no authentication. Anyone who reaches the port can use it; "
-            f"start it with a key ({api_key_env} in vLLM's environment).",
+            _(
+                "this server accepted a wrong key: it has no authentication. Anyone who reaches the port can use it; "
+                "start it with a key ({variable} in vLLM's environment)."
+            ).format(variable=api_key_env),
         ),
-        "unknown model": (
+        _("unknown model"): (
             base_url,
             lambda: client.chat.completions.create(model="no-such-model", messages=hello, max_tokens=1),
-            "this server answers any model name: a typo in the model is not caught, and a reply does not prove "
-            "which model produced it. Check /v1/models before trusting results.",
+            _(
+                "this server answers any model name: a typo in the model is not caught, and a reply does not prove "
+                "which model produced it. Check /v1/models before trusting results."
+            ),
         ),
-        "prompt too long": (
+        _("prompt too long"): (
             base_url,
             lambda: client.chat.completions.create(model=model, messages=long_prompt, max_tokens=4),
-            "this server accepted a prompt longer than its context: it truncates or slides the window "
-            "silently, so answers may ignore the start of the prompt.",
+            _(
+                "this server accepted a prompt longer than its context: it truncates or slides the window "
+                "silently, so answers may ignore the start of the prompt."
+            ),
         ),
-        "nothing listening": (
+        _("nothing listening"): (
             nowhere,
             lambda: make_client(nowhere, api_key_env=api_key_env).models.list(),
-            "something answered on a port that should be closed.",
+            _("something answered on a port that should be closed."),
         ),
     }
     reports = []

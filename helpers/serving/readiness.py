@@ -15,15 +15,16 @@ from dataclasses import asdict, dataclass, field
 import httpx
 
 from helpers.client import ServingError, api_key, host_port, normalize_base_url, server_root
+from helpers.i18n import _
 from helpers.names import API_KEY_ENV
 from helpers.serving.tunnel import tunnel_hint
 
 
 def key_rejected(base_url: str, api_key_env: str) -> str:
-    return (
-        f"{host_port(base_url)} rejected the API key (401). Set {api_key_env} to the key the server was started with "
+    return _(
+        "{endpoint} rejected the API key (401). Set {variable} to the key the server was started with "
         "(in Colab: Secrets, with notebook access on)."
-    )
+    ).format(endpoint=host_port(base_url), variable=api_key_env)
 
 
 @dataclass
@@ -53,13 +54,15 @@ class Readiness:
         """
         if not self.served_models:
             raise ServingError(
-                f"{host_port(self.base_url)}/v1/models lists no model: the server has nothing loaded. "
-                "Check its launch command (--model / --served-model-name) and its log."
+                _(
+                    "{endpoint}/v1/models lists no model: the server has nothing loaded. "
+                    "Check its launch command (--model / --served-model-name) and its log."
+                ).format(endpoint=host_port(self.base_url))
             )
         if wanted in self.served_models:
             return wanted, None
         chosen = self.served_models[0]
-        return chosen, f"the server serves {chosen}, not {wanted}: requests use {chosen}"
+        return chosen, _("the server serves {chosen}, not {wanted}: requests use {chosen}").format(chosen=chosen, wanted=wanted)
 
 
 def http_get(url: str, key: str = "", timeout_s: float = 5.0) -> httpx.Response:
@@ -93,13 +96,17 @@ def wait_until_ready(
     while True:
         if process is not None and process.poll() is not None:
             raise ServingError(
-                f"The server process exited with code {process.returncode} while booting (engine dead). Read its log."
+                _("The server process exited with code {code} while booting (engine dead). Read its log.").format(
+                    code=process.returncode
+                )
             )
         try:
             status = http_get(root + "/health").status_code
             if status == 503:
                 raise ServingError(
-                    f"{host_port(base_url)} answers /health with 503: the engine is dead. Restart the server and read its log."
+                    _("{endpoint} answers /health with 503: the engine is dead. Restart the server and read its log.").format(
+                        endpoint=host_port(base_url)
+                    )
                 )
             if status == 404:
                 has_health = False
@@ -110,8 +117,10 @@ def wait_until_ready(
             pass  # refused or reset: still booting
         if time.monotonic() - start > deadline_s:
             raise ServingError(
-                f"No answer from {host_port(base_url)} within {deadline_s:.0f} s: the server may still be booting, "
-                f"or the SSH tunnel is not open ({tunnel_hint(base_url)})."
+                _(
+                    "No answer from {endpoint} within {seconds:.0f} s: the server may still be booting, "
+                    "or the SSH tunnel is not open ({tunnel})."
+                ).format(endpoint=host_port(base_url), seconds=deadline_s, tunnel=tunnel_hint(base_url))
             )
         time.sleep(poll_s)
     ready_after = time.monotonic() - start
@@ -122,14 +131,14 @@ def wait_until_ready(
     version_response = http_get(root + "/version")
     version = version_response.json().get("version") if version_response.status_code == 200 else None
     if not has_health:
-        notes.append("no /health endpoint: readiness was judged from /v1/models")
+        notes.append(_("no /health endpoint: readiness was judged from /v1/models"))
     if version is None:
-        notes.append("no /version endpoint: not a vLLM server, so the server version is unknown")
+        notes.append(_("no /version endpoint: not a vLLM server, so the server version is unknown"))
     lengths = [m.get("max_model_len") for m in data if m.get("max_model_len")]
     if not lengths:
-        notes.append("/v1/models does not report max_model_len")
+        notes.append(_("/v1/models does not report max_model_len"))
     if not data:
-        notes.append("/v1/models lists no model")
+        notes.append(_("/v1/models lists no model"))
     return Readiness(
         normalize_base_url(base_url),
         round(ready_after, 2),
