@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from helpers.i18n import N_, _
+
 ROUTES = ("local_cpu", "free_colab", "rented_gpu")
 #: Who may see the data. Only ``public`` data may go to a cloud model API.
 PRIVACY_LEVELS = ("public", "internal", "private_docs", "restricted")
@@ -48,6 +50,9 @@ REJECTED_FOR_NOW = (
 )
 
 
+GIGABYTES = N_("{field} ({env}) must be a number of gigabytes, 0 or more; got {value}.")
+
+
 class DecisionError(ValueError):
     """A profile that cannot be used, naming the field and what is allowed."""
 
@@ -56,8 +61,9 @@ def _needs(field: str, env: str, values: tuple[str, ...]) -> tuple[str, ...]:
     unknown = [v for v in values if v not in NEEDS]
     if unknown:
         raise DecisionError(
-            f"{field} ({env}) has unknown values {', '.join(map(repr, unknown))}. "
-            f"Use a comma-separated list of: {', '.join(NEEDS)}."
+            _("{field} ({env}) has unknown values {values}. Use a comma-separated list of: {allowed}.").format(
+                field=field, env=env, values=", ".join(map(repr, unknown)), allowed=", ".join(NEEDS)
+            )
         )
     return tuple(dict.fromkeys(values))
 
@@ -65,7 +71,7 @@ def _needs(field: str, env: str, values: tuple[str, ...]) -> tuple[str, ...]:
 def _memory(field: str, env: str, value: object) -> None:
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not number or not math.isfinite(value) or value < 0:
-        raise DecisionError(f"{field} ({env}) must be a number of gigabytes, 0 or more; got {value!r}.")
+        raise DecisionError(_(GIGABYTES).format(field=field, env=env, value=repr(value)))
 
 
 @dataclass(frozen=True)
@@ -83,13 +89,23 @@ class Profile:
 
     def __post_init__(self) -> None:
         if self.route not in ROUTES:
-            raise DecisionError(f"route (ROUTE) must be one of {', '.join(ROUTES)}; got {self.route!r}.")
+            raise DecisionError(
+                _("route (ROUTE) must be one of {allowed}; got {value}.").format(
+                    allowed=", ".join(ROUTES), value=repr(self.route)
+                )
+            )
         if self.privacy not in PRIVACY_LEVELS:
-            raise DecisionError(f"privacy (PRIVACY) must be one of {', '.join(PRIVACY_LEVELS)}; got {self.privacy!r}.")
+            raise DecisionError(
+                _("privacy (PRIVACY) must be one of {allowed}; got {value}.").format(
+                    allowed=", ".join(PRIVACY_LEVELS), value=repr(self.privacy)
+                )
+            )
         _memory("available_vram_gb", "VRAM_GB", self.available_vram_gb)
         _memory("ram_gb", "RAM_GB", self.ram_gb)
         if not isinstance(self.needs_service, bool):
-            raise DecisionError(f"needs_service (NEEDS_SERVICE) must be yes or no; got {self.needs_service!r}.")
+            raise DecisionError(
+                _("needs_service (NEEDS_SERVICE) must be yes or no; got {value}.").format(value=repr(self.needs_service))
+            )
         if not isinstance(self.task, str) or not self.task.strip():
             raise DecisionError("task (TASK) must describe the project in a few words; got an empty string.")
         object.__setattr__(self, "must_have", _needs("must_have", "MUST_HAVE", tuple(self.must_have)))
@@ -126,7 +142,7 @@ def _number(values: Mapping[str, str | None], env: str, field: str, default: flo
     try:
         return float(raw) if raw not in (None, "") else default
     except ValueError:
-        raise DecisionError(f"{field} ({env}) must be a number of gigabytes, 0 or more; got {raw!r}.") from None
+        raise DecisionError(_(GIGABYTES).format(field=field, env=env, value=repr(raw))) from None
 
 
 def _list(raw: str | None) -> tuple[str, ...]:

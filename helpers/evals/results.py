@@ -22,9 +22,10 @@ from helpers.evals.cases import Case
 from helpers.evals.graders import grade
 from helpers.evals.runners import OpenAIRunner, Runner
 from helpers.generation import decode_tokens_per_s
+from helpers.i18n import N_, _
 from helpers.paths import atomic_write_text, output, relative
 
-REWRITE = "Rewrite it with `python -m helpers.evals run ...` or by re-running the notebook that made it (02, 03 or 04)"
+REWRITE = N_("Rewrite it with `python -m helpers.evals run ...` or by re-running the notebook that made it (02, 03 or 04).")
 
 
 class EvalTableError(ValueError):
@@ -100,7 +101,9 @@ class EvalSummary:
     @property
     def output_mode(self) -> str:
         """Whether output was constrained, in words a table can show."""
-        return f"constrained (response_format on {self.constrained_cases} JSON cases)" if self.constrained else "unconstrained"
+        if self.constrained:
+            return _("constrained (response_format on {count} JSON cases)").format(count=self.constrained_cases)
+        return _("unconstrained")
 
     @property
     def label(self) -> str:
@@ -184,13 +187,19 @@ def read_table(path: Path) -> list[EvalRow]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise EvalTableError(f"{name} cannot be read ({error}). {REWRITE}.") from None
+        raise EvalTableError(_("{name} cannot be read ({error}).").format(name=name, error=error) + " " + _(REWRITE)) from None
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
-        raise EvalTableError(f"{name} is empty (a run that stopped before writing?). {REWRITE}.")
+        raise EvalTableError(_("{name} is empty (a run that stopped before writing?).").format(name=name) + " " + _(REWRITE))
     missing = [c for c in CSV_COLUMNS if c not in reader.fieldnames]
     if missing:
-        raise EvalTableError(f"{name} was written by an older version of the kit (no column {', '.join(missing)}). {REWRITE}.")
+        raise EvalTableError(
+            _("{name} was written by an older version of the kit (no column {columns}).").format(
+                name=name, columns=", ".join(missing)
+            )
+            + " "
+            + _(REWRITE)
+        )
     rows = []
     for number, row in enumerate(reader, start=2):
         try:
@@ -199,10 +208,14 @@ def read_table(path: Path) -> list[EvalRow]:
             rows.append(EvalRow.from_csv(row))
         except ValueError as error:
             raise EvalTableError(
-                f"{name}, line {number}: not a complete eval row ({error}); the file looks cut off. {REWRITE}."
+                _("{name}, line {line}: not a complete eval row ({error}); the file looks cut off.").format(
+                    name=name, line=number, error=error
+                )
+                + " "
+                + _(REWRITE)
             ) from None
     if not rows:
-        raise EvalTableError(f"{name} has a header but no rows. {REWRITE}.")
+        raise EvalTableError(_("{name} has a header but no rows.").format(name=name) + " " + _(REWRITE))
     return rows
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from helpers.client import ServingError
+from helpers.i18n import _
 from helpers.names import API_KEY_ENV
 from helpers.serving.load import run_rate
 from helpers.serving.metrics import Level, check_slo, slo_text
@@ -109,7 +110,7 @@ def search_capacity(
             point = CapacityPoint(rate, False, False, None, None, None, 0.0, 0, f"probe failed: {type(error).__name__}: {error}")
         else:
             levels[rate] = level
-            note = level.invalid_reason or ("the server stopped answering" if _server_gone(level) else None)
+            note = level.invalid_reason or (_("the server stopped answering") if _server_gone(level) else None)
             point = CapacityPoint(
                 rate,
                 level_meets(level, slo),
@@ -124,11 +125,11 @@ def search_capacity(
         points.append(point)
         return point
 
-    method = (
-        f"open-loop arrivals ({probe_description or 'Poisson'}); doubling from {start_rate:g} req/s up to {max_rate:g}, "
-        f"then bisection until the bounds are within {tolerance:.0%}; a rate meets the SLO when the P90 of "
-        f"{slo_text(slo)} holds with no failed request; the best rate is measured again to confirm"
-    )
+    method = _(
+        "open-loop arrivals ({arrivals}); doubling from {start:g} req/s up to {max:g}, "
+        "then bisection until the bounds are within {tolerance:.0%}; a rate meets the SLO when the P90 of "
+        "{slo} holds with no failed request; the best rate is measured again to confirm"
+    ).format(arrivals=probe_description or "Poisson", start=start_rate, max=max_rate, tolerance=tolerance, slo=slo_text(slo))
 
     def result(status: str, best: float | None, note: str) -> Capacity:
         throughput = levels[best].output_throughput if best in levels else None
@@ -139,20 +140,20 @@ def search_capacity(
         point = measure(rate)
         if not point.valid:
             status = "client_limited" if point.note and "client" in point.note else "aborted"
-            return result(
-                status,
-                low,
-                f"stopped at {rate:g} req/s: {point.note}. "
-                + (f"Capacity is at least {low:g} req/s." if low else "No rate was measured validly."),
-            )
+            stopped = _("stopped at {rate:g} req/s: {note}.").format(rate=rate, note=point.note)
+            after = _("Capacity is at least {low:g} req/s.").format(low=low) if low else _("No rate was measured validly.")
+            return result(status, low, f"{stopped} {after}")
         if not point.meets:
             high = rate
             break
         low, rate = rate, rate * 2
     if low is None:
-        return result("none_meets", None, f"{start_rate:g} req/s already misses the SLO ({slo_text(slo)}).")
+        return result(
+            "none_meets", None, _("{rate:g} req/s already misses the SLO ({slo}).").format(rate=start_rate, slo=slo_text(slo))
+        )
     if high is None:
-        return result("above_search_limit", low, f"every rate up to {low:g} req/s met the SLO; raise max_rate to look further.")
+        note = _("every rate up to {low:g} req/s met the SLO; raise max_rate to look further.").format(low=low)
+        return result("above_search_limit", low, note)
     while (high - low) / high > tolerance:
         middle = round((low + high) / 2, 4)
         point = measure(middle)
@@ -160,7 +161,9 @@ def search_capacity(
             return result(
                 "client_limited" if point.note and "client" in point.note else "aborted",
                 low,
-                f"stopped at {middle:g} req/s: {point.note}. Capacity is at least {low:g} req/s.",
+                _("stopped at {rate:g} req/s: {note}.").format(rate=middle, note=point.note)
+                + " "
+                + _("Capacity is at least {low:g} req/s.").format(low=low),
             )
         low, high = (middle, high) if point.meets else (low, middle)
     repeat = measure(low)
@@ -169,11 +172,19 @@ def search_capacity(
         return result(
             "indeterminate",
             None,
-            f"runs disagree: {low:g} req/s met the SLO once, but "
-            + ("missed it on the repeat" if not repeat.meets else f"{disagree[0]:g} req/s missed it")
-            + "; measure with more requests per point, or on a quieter machine.",
+            (
+                _(
+                    "runs disagree: {low:g} req/s met the SLO once, but missed it on the repeat; "
+                    "measure with more requests per point, or on a quieter machine."
+                )
+                if not repeat.meets
+                else _(
+                    "runs disagree: {low:g} req/s met the SLO once, but {other:g} req/s missed it; "
+                    "measure with more requests per point, or on a quieter machine."
+                )
+            ).format(low=low, other=disagree[0] if disagree else 0),
         )
-    return result("found", low, f"{low:g} req/s met the SLO twice; {high:g} req/s did not.")
+    return result("found", low, _("{low:g} req/s met the SLO twice; {high:g} req/s did not.").format(low=low, high=high))
 
 
 def measure_capacity(
@@ -206,5 +217,7 @@ def measure_capacity(
             extra_body=extra_body,
         )
 
-    description = f"Poisson, at least {min_requests} requests and {seconds_per_point:g} s of arrivals per point"
+    description = _("Poisson, at least {requests} requests and {seconds:g} s of arrivals per point").format(
+        requests=min_requests, seconds=seconds_per_point
+    )
     return search_capacity(probe, slo_ms, max_rate=max_rate, tolerance=tolerance, probe_description=description)
