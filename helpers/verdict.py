@@ -198,17 +198,23 @@ def _move(decision: Decision) -> str:
     return SAYS["move"].format(model=second.model, runtime=second.runtime) if second else SAYS["move_none"]
 
 
+def _upgrade_signal(
+    route: str, says: str, decision: Decision, gate: Gate, required: tuple[str, ...], runs: list[EvalRun], rows: tuple[str, ...]
+) -> CardVerdict:
+    """A route that is enough keeps its place: the upgrade signal is met only when no run passes the gate."""
+    passing = [r for r in runs if gate.passes(r, required)]
+    if passing:
+        not_met = SAYS[f"{says}_not_met"].format(run=passing[0].label)
+        return CardVerdict(route, SIGNALS[route], NOT_MET, not_met, rows, brief=_brief(runs))
+    return CardVerdict(route, SIGNALS[route], MET, SAYS[f"{says}_met"], rows, _move(decision), brief=_brief(runs))
+
+
 def _local(decision: Decision, evidence: Evidence, gate: Gate, required: tuple[str, ...], runs: list[EvalRun]) -> CardVerdict:
     route = "local_cpu"
     rows = tuple(_row(r, required) for r in runs)
     if evidence.memory is not None:
         rows += (SAYS["memory"].format(error=evidence.memory.worst_error_pct, rows=evidence.memory.rows),)
-    passing = [r for r in runs if gate.passes(r, required)]
-    if passing:
-        return CardVerdict(
-            route, SIGNALS[route], NOT_MET, SAYS["local_not_met"].format(run=passing[0].label), rows, brief=_brief(runs)
-        )
-    return CardVerdict(route, SIGNALS[route], MET, SAYS["local_met"], rows, _move(decision), brief=_brief(runs))
+    return _upgrade_signal(route, "local", decision, gate, required, runs, rows)
 
 
 def _colab(decision: Decision, evidence: Evidence, gate: Gate, required: tuple[str, ...], runs: list[EvalRun]) -> CardVerdict:
@@ -223,12 +229,7 @@ def _colab(decision: Decision, evidence: Evidence, gate: Gate, required: tuple[s
         return CardVerdict(route, SIGNALS[route], NOT_MET, SAYS["colab_no_gpu"].format(device=devices), (devices,), brief=devices)
     scored = [EvalRun(step.eval, "outputs/colab_run.json", "", "") for step in on_gpu] + runs
     rows = tuple(_row(r, required) for r in scored)
-    passing = [r for r in scored if gate.passes(r, required)]
-    if passing:
-        return CardVerdict(
-            route, SIGNALS[route], NOT_MET, SAYS["colab_not_met"].format(run=passing[0].label), rows, brief=_brief(scored)
-        )
-    return CardVerdict(route, SIGNALS[route], MET, SAYS["colab_met"], rows, _move(decision), brief=_brief(scored))
+    return _upgrade_signal(route, "colab", decision, gate, required, scored, rows)
 
 
 def _rented(decision: Decision, evidence: Evidence, gate: Gate, required: tuple[str, ...], runs: list[EvalRun]) -> CardVerdict:
