@@ -220,6 +220,7 @@ def test_a_server_killed_during_the_search_keeps_the_partial_result():
 def test_a_rate_the_client_cannot_sustain_is_not_blamed_on_the_server():
     result = cap.search_capacity(probe_with_knee(100.0, lag_from=4.0), SLO)
     assert result.status == "client_limited" and result.max_request_rate == 2.0 and not result.points[-1].valid
+    assert result.lower_bound and not result.found  # 2 req/s met the SLO: the capacity is at least that
 
 
 def test_a_probe_that_raises_is_recorded_and_stops_the_search():
@@ -288,6 +289,20 @@ def test_without_capacity_the_best_level_is_priced_and_said_so():
     )
     assert note.output_tokens_per_s == pytest.approx(40, rel=0.01) and "no SLO capacity" in note.basis
     assert note.deployment is None and any("no replica plan" in n for n in note.notes)
+
+
+def test_a_capacity_search_stopped_early_is_priced_as_a_lower_bound():
+    stopped = serving.Capacity(SLO, 4.0, 120.0, "test", "client_limited", 0.1)
+    note = cost.cost_note(
+        measured_on="cpu", device="cpu", hourly_usd=0.1, capacity=stopped, levels=[level(200)], boot_s=0, idle_s=0, target_qps=10
+    )
+    assert note.output_tokens_per_s == 120.0 and "at least 4 req/s" in note.basis  # not the faster level outside the SLO
+    assert note.deployment.replicas == 3 and any("upper bounds" in n for n in note.notes)
+
+
+def test_a_search_where_nothing_met_the_slo_is_no_lower_bound():
+    assert not serving.Capacity(SLO, None, None, "test", "client_limited", 0.1).lower_bound
+    assert not serving.Capacity(SLO, None, None, "test", "none_meets", 0.1).lower_bound
 
 
 # ---------------------------------------------------------------- shutdown proofs

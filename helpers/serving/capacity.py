@@ -63,6 +63,12 @@ class Capacity:
     def found(self) -> bool:
         return self.status == "found" and self.max_request_rate is not None
 
+    @property
+    def lower_bound(self) -> bool:
+        """The search stopped early (the client fell behind, the search limit, the server went away) after a rate met
+        the SLO: ``max_request_rate`` then met it, and the real capacity is at least that."""
+        return self.status in ("client_limited", "above_search_limit", "aborted") and self.max_request_rate is not None
+
     def to_json(self) -> dict:
         return asdict(self)
 

@@ -149,6 +149,17 @@ def cost_note(
     if capacity is not None and capacity.found:
         basis = _("SLO capacity ({rate:g} req/s)").format(rate=capacity.max_request_rate)
         rate = capacity.output_tokens_per_s_at_capacity
+    elif capacity is not None and capacity.lower_bound:
+        basis = _("SLO capacity of at least {rate:g} req/s (the search stopped early: {status})").format(
+            rate=capacity.max_request_rate, status=capacity.status
+        )
+        rate = capacity.output_tokens_per_s_at_capacity
+        notes.append(
+            _(
+                "a lower bound: the server may serve more within the SLO, so the price per token and the replica "
+                "count are upper bounds"
+            )
+        )
     else:
         valid = [lv for lv in levels if lv.valid and lv.completed]
         if not valid:
@@ -159,7 +170,7 @@ def cost_note(
         notes.append(_("priced at peak throughput, not at an SLO: latency at that load may be more than users accept"))
     plan = None
     if target_qps is not None:
-        if capacity is not None and capacity.found:
+        if capacity is not None and (capacity.found or capacity.lower_bound):
             plan = deployment_plan(target_qps, capacity.max_request_rate, price, gpus_per_replica)
         else:
             notes.append(_("no replica plan: it needs a measured SLO capacity"))
