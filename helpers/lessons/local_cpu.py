@@ -13,6 +13,7 @@ from typing import Any
 from helpers import hardware
 from helpers.evals import EvalSummary
 from helpers.generation import LoadedModel
+from helpers.i18n import _
 from helpers.models import converted_from
 from helpers.paths import output
 
@@ -114,15 +115,15 @@ def weights_note(transformers_source: str, gguf: Path | str) -> str:
     """
     origin = converted_from(transformers_source)
     if origin is not None and Path(gguf).resolve().parent == origin.path.resolve():
-        return (
-            f"Both SmolLM2 runs use the same Q4_1 weights: offline, the Transformers folder is {Path(gguf).name} "
+        return _(
+            "Both SmolLM2 runs use the same Q4_1 weights: offline, the Transformers folder is {gguf} "
             "dequantised to fp32, the file llama.cpp runs. So any difference between the two runs comes from the runtime "
             "(chat template, kernels, numerics), not from quantization; these runs cannot show quantization loss."
-        )
-    return (
-        f"The Transformers run loaded {transformers_source} (original weights) and llama.cpp runs {Path(gguf).name}, "
+        ).format(gguf=Path(gguf).name)
+    return _(
+        "The Transformers run loaded {source} (original weights) and llama.cpp runs {gguf}, "
         "a 4-bit quantization, so the difference between them mixes the runtime and quantization."
-    )
+    ).format(source=transformers_source, gguf=Path(gguf).name)
 
 
 def upgrade_verdict(summaries: list[EvalSummary], *, good_enough: float = 0.8) -> str:
@@ -136,27 +137,41 @@ def upgrade_verdict(summaries: list[EvalSummary], *, good_enough: float = 0.8) -
     free = [s for s in others if not s.constrained]
     best = max(free, key=lambda s: s.pass_rate) if free else baseline
     weak = baseline.pass_rate < good_enough
-    lines = [
-        f"{baseline.model} passes {baseline.passed} of {baseline.cases} fixed cases on {baseline.runtime}: "
-        "the loop is reproducible" + (", but quality is too weak for the target task." if weak else ", and quality is enough.")
-    ]
-    for s in others:
-        lines.append(f"{s.model} on {s.runtime}{' with enforced JSON' if s.constrained else ''} passes {s.passed} of {s.cases}.")
-    if best.pass_rate > baseline.pass_rate:
-        bar = (
-            ", and it clears the bar."
-            if best.pass_rate >= good_enough
-            else f", but {best.pass_rate:.0%} is still below the {good_enough:.0%} bar: "
-            "a larger model is justified, on a GPU route."
+    first = (
+        _(
+            "{model} passes {passed} of {cases} fixed cases on {runtime}: the loop is reproducible, "
+            "but quality is too weak for the target task."
         )
-        lines.append(f"Upgrade signal: the same cases improve with {best.model} on {best.runtime}, unconstrained{bar}")
+        if weak
+        else _("{model} passes {passed} of {cases} fixed cases on {runtime}: the loop is reproducible, and quality is enough.")
+    )
+    lines = [first.format(model=baseline.model, passed=baseline.passed, cases=baseline.cases, runtime=baseline.runtime)]
+    for s in others:
+        run = (
+            _("{model} on {runtime} with enforced JSON passes {passed} of {cases}.")
+            if s.constrained
+            else _("{model} on {runtime} passes {passed} of {cases}.")
+        )
+        lines.append(run.format(model=s.model, runtime=s.runtime, passed=s.passed, cases=s.cases))
+    if best.pass_rate > baseline.pass_rate:
+        signal = (
+            _("Upgrade signal: the same cases improve with {model} on {runtime}, unconstrained, and it clears the bar.")
+            if best.pass_rate >= good_enough
+            else _(
+                "Upgrade signal: the same cases improve with {model} on {runtime}, unconstrained, but {rate:.0%} is still "
+                "below the {bar:.0%} bar: a larger model is justified, on a GPU route."
+            )
+        )
+        lines.append(signal.format(model=best.model, runtime=best.runtime, rate=best.pass_rate, bar=good_enough))
     else:
-        lines.append("No upgrade signal: the larger model does not pass more cases, so keep the smaller one.")
+        lines.append(_("No upgrade signal: the larger model does not pass more cases, so keep the smaller one."))
     for s in others:
         twin = next((f for f in free if (f.model, f.runtime) == (s.model, s.runtime)), None)
         if s.constrained and twin:
             lines.append(
-                f"Enforcing the JSON schema on {s.runtime} changes {s.passed - twin.passed:+d} passes: that is the runtime's "
-                "grammar at work, not the model, so compare constrained runs only with each other (notebook 04 does, on vLLM)."
+                _(
+                    "Enforcing the JSON schema on {runtime} changes {change:+d} passes: that is the runtime's grammar at work, "
+                    "not the model, so compare constrained runs only with each other (notebook 04 does, on vLLM)."
+                ).format(runtime=s.runtime, change=s.passed - twin.passed)
             )
     return "\n".join(lines)
