@@ -22,7 +22,7 @@ from pathlib import Path
 from helpers.client import ServingError, host_port, normalize_base_url, server_root
 from helpers.models import gguf_file
 from helpers.names import SMOLLM2
-from helpers.net import LOCALHOST, free_port, port_is_open
+from helpers.net import LOCALHOST, LoopbackServer, free_port, port_is_open
 from helpers.paths import CACHE, atomic_write_text, output, relative
 
 #: Where each local OpenAI-compatible server listens by default, and how to start it.
@@ -47,7 +47,7 @@ def require_running(base_url: str) -> str:
     raise ServingError(f"Nothing answers at {host_port(url)} ({hint}). Then run this cell again.")
 
 
-class LlamaCppServer:
+class LlamaCppServer(LoopbackServer):
     """llama.cpp's OpenAI-compatible server on 127.0.0.1 for a shelf GGUF, stopped by its own PID.
 
     It has no ``/health``; it is ready when ``/v1/models`` answers.
@@ -58,14 +58,6 @@ class LlamaCppServer:
         self.process: subprocess.Popen | None = None
         self.cold_start_s: float | None = None
         self.log_path = CACHE / "llama-server" / f"llama-server-{self.port}.log"
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{LOCALHOST}:{self.port}/v1"
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process else None
 
     def command(self) -> list[str]:
         """``--interrupt_requests False``: by default a new request cancels the running one, and concurrent streams
@@ -95,19 +87,6 @@ class LlamaCppServer:
             time.sleep(0.2)
         self.stop()
         raise ServingError(f"llama.cpp's server did not answer /v1/models within {deadline_s:g} s; it was stopped.")
-
-    def stop(self) -> float:
-        """Terminate the server by its own PID (kill it if it lingers); the seconds that took, for the shutdown proof."""
-        if self.process is None or self.process.poll() is not None:
-            return 0.0
-        began = time.perf_counter()
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        return time.perf_counter() - began
 
     def __enter__(self) -> LlamaCppServer:
         return self.start()

@@ -8,8 +8,50 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import time
 
 LOCALHOST = "127.0.0.1"
+
+
+class LoopbackServer:
+    """A server process the kit started on 127.0.0.1, stopped by its own PID.
+
+    llama.cpp's server and vLLM's rehearsal server share this part: the base URL clients use, the PID a
+    shutdown proof names, and a stop that asks first (SIGTERM) and kills only if the server lingers.
+    Subclasses set ``port`` and start ``process``.
+    """
+
+    port: int
+    process: subprocess.Popen | None = None
+    #: Seconds a server gets to exit after SIGTERM before it is killed.
+    stop_timeout_s: float = 10.0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{LOCALHOST}:{self.port}/v1"
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def stop(self) -> float:
+        """SIGTERM the server's own PID, kill it if it lingers; the seconds that took, for the shutdown proof."""
+        if self.process is None or self.process.poll() is not None:
+            return 0.0
+        began = time.monotonic()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=self.stop_timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            self.process.wait(timeout=10)
+        return time.monotonic() - began
+
+    def kill(self) -> None:
+        """The last resort of :meth:`stop`."""
+        assert self.process is not None
+        self.process.kill()
 
 
 #: Set (to a first port, e.g. ``18000``) by ``make regenerate``: ports are then handed out in order from it,

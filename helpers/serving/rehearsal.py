@@ -17,13 +17,12 @@ import os
 import secrets
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 from helpers.client import ServingError
 from helpers.models import SHELF_ENTRIES
 from helpers.names import API_KEY_ENV, SMOLLM2
-from helpers.net import LOCALHOST, free_port
+from helpers.net import LOCALHOST, LoopbackServer, free_port
 from helpers.paths import REPO_ROOT, relative
 from helpers.serving.readiness import Readiness, wait_until_ready
 
@@ -40,8 +39,10 @@ def check_dtype(dtype: str) -> str:
     return dtype
 
 
-class RehearsalServer:
+class RehearsalServer(LoopbackServer):
     """Real vLLM on 127.0.0.1, stopped by its own PID. ``dtype`` comes from :func:`helpers.serving.dtype.choose_dtype`."""
+
+    stop_timeout_s = 60.0  # vLLM ends its engine and workers on SIGTERM, which takes a while on 2 cores
 
     def __init__(
         self,
@@ -68,14 +69,6 @@ class RehearsalServer:
         self.process: subprocess.Popen | None = None
         self.log_path = VLLM_CACHE / "logs" / f"vllm-{self.port}.log"
         self.readiness: Readiness | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{LOCALHOST}:{self.port}/v1"
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process else None
 
     def command(self) -> list[str]:
         return [
@@ -133,15 +126,7 @@ class RehearsalServer:
         text = self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
         return "\n".join(text.strip().splitlines()[-lines:])
 
-    def stop(self, timeout_s: float = 60.0) -> float:
-        """SIGTERM the server's own PID (vLLM then ends its workers); SIGKILL the group if it lingers."""
-        if self.process is None or self.process.poll() is not None:
-            return 0.0
-        start = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-        return time.monotonic() - start
+    def kill(self) -> None:
+        """SIGTERM lets vLLM end its own workers; if it lingers, SIGKILL its whole process group (it leads one)."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
