@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from evidence_sets import CASES, eval_table
 
-from helpers import names
+from helpers import exercise, names
 from helpers.decision import LESSON_EXAMPLE, Profile, choose
 from helpers.evidence import gather
-from helpers import exercise
 from helpers.exercise import ExerciseError, check, parse
 from helpers.exercise.languages import TEMPLATE, TEMPLATES
 from helpers.i18n import speaking
