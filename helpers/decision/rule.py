@@ -50,11 +50,11 @@ FALLBACK_RUNTIMES = {
     "transformers-cuda": "llama.cpp with a quantized GGUF when memory or speed runs short",
     None: "llama.cpp with the smallest quantized model, once memory allows",
 }
-RUNTIME_NAMES = {
-    "transformers-cpu": "Transformers on the CPU",
-    "llama.cpp": "llama.cpp (quantized, on the CPU)",
-    "transformers-cuda": "Transformers on the GPU",
-    "vllm": "vLLM (OpenAI-compatible server)",
+RUNTIME_NAMES = {  # English in the record; translated where shown
+    "transformers-cpu": N_("Transformers on the CPU"),
+    "llama.cpp": N_("llama.cpp (quantized, on the CPU)"),
+    "transformers-cuda": N_("Transformers on the GPU"),
+    "vllm": N_("vLLM (OpenAI-compatible server)"),
 }
 #: Dtypes each runtime loads, in the order the rule tries them.
 ON_CPU = ("transformers-cpu", "llama.cpp")
@@ -131,7 +131,7 @@ def estimate_for(
     shape = hardware.candidate_shape(model)
     tokens = min(context_tokens, shape.context_length)
     est = hardware.estimate(shape, dtype, runtime=runtime, context_tokens=tokens)
-    kind = "RAM" if runtime in ON_CPU else "GPU memory"
+    kind = N_("RAM") if runtime in ON_CPU else N_("GPU memory")  # English in the record; translated where shown
     return Candidate(model, dtype, runtime, tokens, kind, memory_gb, est, tuple(lacks(model, needs)))
 
 

@@ -209,15 +209,17 @@ def _model_notes(parts: Parts, decision: Decision, runtime_word: str | None) -> 
                 SAY["no_fit"].format(
                     model=model,
                     avail=memory,
-                    kind=option.memory_kind,
+                    kind=_(option.memory_kind),
                     need=option.need_gb,
                     dtype=option.dtype,
-                    runtime=option.runtime,
+                    runtime=_(option.runtime),
                 ),
             )
         )
     else:
-        notes.append(Note(True, SAY["model_ok"].format(model=model, need=option.need_gb, kind=option.memory_kind, avail=memory)))
+        notes.append(
+            Note(True, SAY["model_ok"].format(model=model, need=option.need_gb, kind=_(option.memory_kind), avail=memory))
+        )
     if option.workflow_only:
         said = WORKFLOW_WORDS.search(parts.because + parts.not_larger)
         notes.append(Note(bool(said), SAY["workflow"].format(model=model)))

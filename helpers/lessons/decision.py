@@ -47,9 +47,9 @@ def summary(decision: Decision) -> None:
         print(
             _("Decision: {model} with {runtime} ({need:.2f} GB of {kind} against {avail:g} GB)").format(
                 model=first.model,
-                runtime=first.runtime,
+                runtime=_(first.runtime),
                 need=first.need_gb,
-                kind=first.memory_kind,
+                kind=_(first.memory_kind),
                 avail=first.memory_available_gb,
             )
         )
