@@ -31,17 +31,17 @@ from pathlib import Path
 
 from helpers.environment import EnvironmentReport, PackageCheck, ShelfRow, detect_platform, system_facts
 from helpers.gpu import gpu_summary
-from helpers.i18n import _
+from helpers.i18n import N_, _
 from helpers.models import shelf_status
 from helpers.paths import REPO_ROOT, REQUIREMENTS, atomic_write_json, output, relative
 
 PINNED = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(?P<version>[^\s;#]+)$")
-LOCAL_ONLY_NOTE = "not needed here: only `make` on a local machine uses it"
+LOCAL_ONLY_NOTE = N_("not needed here: only `make` on a local machine uses it")
 PYPROJECT = REPO_ROOT / "pyproject.toml"
 #: llama.cpp and its OpenAI server's packages: in Colab the first cell installs them from a prebuilt wheel
 #: when one exists (``helpers.bootstrap``), for notebooks 02 and 05; without one those notebooks skip nothing else.
 HOSTED_OPTIONAL = {"llama-cpp-python", "sse-starlette", "starlette-context", "pydantic-settings"}
-HOSTED_OPTIONAL_NOTE = "optional here: the first cell installs it with a prebuilt llama.cpp wheel when one exists"
+HOSTED_OPTIONAL_NOTE = N_("optional here: the first cell installs it with a prebuilt llama.cpp wheel when one exists")
 
 
 class RequirementsError(ValueError):
@@ -153,7 +153,7 @@ def format_packages(report: EnvironmentReport) -> str:
     ]
     width = max([4, *(len(c.status) for c in report.packages)])
     for c in report.packages:
-        note = f"  ({c.note})" if c.note else ""
+        note = f"  ({_(c.note)})" if c.note else ""
         lines.append(f"  {c.status:<{width}} {c.name:<20} {c.installed or 'missing':<16} wants {c.wanted}{note}")
     lines += ["", "model shelf"]
     for row in report.shelf:
@@ -168,7 +168,7 @@ def format_packages(report: EnvironmentReport) -> str:
         lines.append(_("Some shelf models are missing: run `make run` or `python -m helpers.models build`."))
     if report.platform != "local":
         lines.append(_("In Colab and Kaggle the models come from the Hugging Face hub, so the offline shelf is not needed here."))
-    lines.append(f"Wrote {relative(output('environment'))}")
+    lines.append(_("Wrote {path}").format(path=relative(output("environment"))))
     return "\n".join(lines)
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from helpers.decision import Decision
 from helpers.evidence import UNREADABLE, EvalRun, Evidence, runtime_family
-from helpers.i18n import sentences
+from helpers.i18n import _, sentences
 from helpers.paths import EVAL_CASES, relative
 
 GATE_FILE = EVAL_CASES / "gate.json"
@@ -130,7 +130,7 @@ class CardVerdict:
         if self.status == MET:
             return f"{HEADLINES[MET]}: {self.next_step}"
         if self.status == CANNOT_TELL:
-            return f"{HEADLINES[CANNOT_TELL]} (run {self.run})"
+            return _("{headline} (run {run})").format(headline=HEADLINES[CANNOT_TELL], run=self.run)
         return HEADLINES[NOT_MET]
 
     def to_json(self) -> dict:
