@@ -296,6 +296,8 @@ def choose_device(requested: str, torch_info: TorchFacts) -> Literal["cpu", "cud
     if requested == "auto":
         return "cpu"
     raise DeviceError(
-        f"device='cuda' was requested, but {torch_info.described} finds no usable GPU. "
-        f"Use device='auto' to run on the CPU, or in Colab: {COLAB_GPU_HINT}."
+        _(
+            "device='cuda' was requested, but {torch} finds no usable GPU. "
+            "Use device='auto' to run on the CPU, or in Colab: {hint}."
+        ).format(torch=torch_info.described, hint=COLAB_GPU_HINT)
     )

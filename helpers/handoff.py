@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from helpers.client import ServingError, host_port, normalize_base_url, server_root
+from helpers.i18n import _
 from helpers.models import gguf_file
 from helpers.names import SMOLLM2
 from helpers.net import LOCALHOST, LoopbackServer, free_port, port_is_open
@@ -43,8 +44,14 @@ def require_running(base_url: str) -> str:
     if port_is_open(host, int(port)):
         return url
     known = [(name, how) for name, (default, how) in LOCAL_SERVERS.items() if host_port(default).endswith(f":{port}")]
-    hint = f"{known[0][0]}'s default port: {known[0][1]}" if known else "start the server, or correct the base_url"
-    raise ServingError(f"Nothing answers at {host_port(url)} ({hint}). Then run this cell again.")
+    hint = (
+        _("{server}'s default port: {how}").format(server=known[0][0], how=known[0][1])
+        if known
+        else _("start the server, or correct the base_url")
+    )
+    raise ServingError(
+        _("Nothing answers at {endpoint} ({hint}). Then run this cell again.").format(endpoint=host_port(url), hint=hint)
+    )
 
 
 class LlamaCppServer(LoopbackServer):
@@ -136,5 +143,7 @@ def read_record(path: Path | None = None) -> dict:
     """The decision record notebook 01 drafted (or notebook 05 completed)."""
     target = path or output("decision_json")
     if not target.is_file():
-        raise ServingError(f"No decision record at {relative(target)}: run notebook 01_decision_profile first.")
+        raise ServingError(
+            _("No decision record at {path}: run notebook 01_decision_profile first.").format(path=relative(target))
+        )
     return json.loads(target.read_text(encoding="utf-8"))
