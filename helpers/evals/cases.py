@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from helpers.evals.graders import GRADERS
+from helpers.i18n import N_, _
 from helpers.paths import EVAL_CASES, relative
 from helpers.schemas import first_schema_error
 
 CASE_SCHEMA = "eval_case.schema.json"
-RESTORE = "Restore it from git (`git checkout -- {name}`) or fix it by hand"
+RESTORE = N_("Restore it from git (`git checkout -- {name}`) or fix it by hand, then run again.")
 
 
 class CaseFileError(ValueError):
@@ -52,13 +53,19 @@ def _text(file: Path, name: str) -> str:
         line = data[: error.start].count(b"\n") + 1
         if error.reason == "unexpected end of data":  # the file stops inside a character
             raise CaseFileError(
-                f"{name}, line {line}: the file ends in the middle of a character, so it looks truncated (a copy or "
-                f"download that did not finish). {RESTORE.format(name=name)}, then run again."
+                _(
+                    "{name}, line {line}: the file ends in the middle of a character, so it looks truncated (a copy or "
+                    "download that did not finish)."
+                ).format(name=name, line=line)
+                + " "
+                + _(RESTORE).format(name=name)
             ) from None
         raise CaseFileError(
-            f"{name}, line {line}: the file is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}). "
-            "Case files must be UTF-8: re-save it as UTF-8 (e.g. `iconv -f GB18030 -t UTF-8` for a GBK file), "
-            "then run again."
+            _(
+                "{name}, line {line}: the file is not UTF-8 text (byte 0x{byte:02x} at offset {offset}). "
+                "Case files must be UTF-8: re-save it as UTF-8 (e.g. `iconv -f GB18030 -t UTF-8` for a GBK file), "
+                "then run again."
+            ).format(name=name, line=line, byte=data[error.start], offset=error.start)
         ) from None
 
 
@@ -68,13 +75,18 @@ def _parse_line(line: str, number: int, name: str, last_line_cut: bool) -> Any:
     except json.JSONDecodeError as error:
         if last_line_cut:
             raise CaseFileError(
-                f"{name}, line {number}: the last line is cut off mid-case ({error.msg} at column {error.colno}) and the "
-                f"file does not end with a newline, so it looks truncated (a copy or download that did not finish). "
-                f"{RESTORE.format(name=name)}, then run again."
+                _(
+                    "{name}, line {line}: the last line is cut off mid-case ({error} at column {column}) and the "
+                    "file does not end with a newline, so it looks truncated (a copy or download that did not finish)."
+                ).format(name=name, line=number, error=error.msg, column=error.colno)
+                + " "
+                + _(RESTORE).format(name=name)
             ) from None
         raise CaseFileError(
-            f"{name}, line {number}: invalid JSON ({error.msg} at column {error.colno}). Each line must be one complete "
-            "JSON object (a case spread over several lines is not allowed); fix that line, then run again."
+            _(
+                "{name}, line {line}: invalid JSON ({error} at column {column}). Each line must be one complete "
+                "JSON object (a case spread over several lines is not allowed); fix that line, then run again."
+            ).format(name=name, line=number, error=error.msg, column=error.colno)
         ) from None
 
 
@@ -85,8 +97,10 @@ def _cases_in_file(file: Path, seen: dict[str, str]) -> list[Case]:
     numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
     if not numbered:
         raise CaseFileError(
-            f"{name} holds no cases (it is empty). Add one JSON object per line (see data/schemas/{CASE_SCHEMA}), "
-            "or delete the file; an empty file would let a run pass zero cases."
+            _(
+                "{name} holds no cases (it is empty). Add one JSON object per line (see data/schemas/{schema}), "
+                "or delete the file; an empty file would let a run pass zero cases."
+            ).format(name=name, schema=CASE_SCHEMA)
         )
     cut = not text.endswith("\n")
     cases = []
@@ -95,15 +109,18 @@ def _cases_in_file(file: Path, seen: dict[str, str]) -> list[Case]:
         for grader in data.get("graders", []) if isinstance(data, dict) else []:
             if isinstance(grader, dict) and grader.get("type") not in GRADERS:
                 raise CaseFileError(
-                    f"{name}, line {number}: unknown grader {grader.get('type')!r}; known graders: {', '.join(GRADERS)}."
+                    _("{name}, line {line}: unknown grader {grader}; known graders: {known}.").format(
+                        name=name, line=number, grader=repr(grader.get("type")), known=", ".join(GRADERS)
+                    )
                 )
         problem = first_schema_error(CASE_SCHEMA, data, root="(the case)")
         if problem:
             raise CaseFileError(f"{name}, line {number}, field {problem.where}: {problem.message}.")
         if data["case_id"] in seen:
             raise CaseFileError(
-                f"{name}, line {number}: duplicate case_id {data['case_id']!r} (first at {seen[data['case_id']]}); "
-                "give each case its own id."
+                _("{name}, line {line}: duplicate case_id {case} (first at {first}); give each case its own id.").format(
+                    name=name, line=number, case=repr(data["case_id"]), first=seen[data["case_id"]]
+                )
             )
         seen[data["case_id"]] = f"{name}, line {number}"
         cases.append(Case(source=f"{name}:{number}", **data))
@@ -115,11 +132,15 @@ def case_files(path: Path | str = EVAL_CASES) -> list[Path]:
     path = Path(path)
     if not path.exists():
         raise CaseFileError(
-            f"{relative(path)} does not exist. Point at a .jsonl file or a folder of them (default: data/eval_cases/)."
+            _("{path} does not exist. Point at a .jsonl file or a folder of them (default: data/eval_cases/).").format(
+                path=relative(path)
+            )
         )
     files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
     if not files:
-        raise CaseFileError(f"{relative(path)}: no .jsonl case files found. Put the cases there, one JSON object per line.")
+        raise CaseFileError(
+            _("{path}: no .jsonl case files found. Put the cases there, one JSON object per line.").format(path=relative(path))
+        )
     return files
 
 
