@@ -9,6 +9,7 @@ from typing import Any
 
 from helpers import clock
 from helpers.decision import Profile
+from helpers.i18n import N_, _
 from helpers.paths import atomic_write_json, atomic_write_text, output, relative
 from helpers.record.markdown import render_markdown
 from helpers.record.text import SCHEMA, SCHEMA_VERSION
@@ -23,13 +24,17 @@ def validate_record(record: dict[str, Any]) -> None:
     """Raise :class:`RecordError` naming the field when the record breaks its schema."""
     version = record.get("schema_version") if isinstance(record, dict) else None
     if version != SCHEMA_VERSION:
-        raise RecordError(OLD_VERSION.format(version=version, current=SCHEMA_VERSION))
+        raise RecordError(_(OLD_VERSION).format(version=version, current=SCHEMA_VERSION))
     problem = first_schema_error(SCHEMA, record)
     if problem:
-        raise RecordError(f"The decision record fails its schema at {problem.where}: {problem.message}. Nothing was written.")
+        raise RecordError(
+            _("The decision record fails its schema at {where}: {problem}. Nothing was written.").format(
+                where=problem.where, problem=problem.message
+            )
+        )
 
 
-OLD_VERSION = (
+OLD_VERSION = N_(
     "This decision record has schema_version {version!r}; this kit reads version {current}. It was written by an older "
     "kit, so its fields differ from the lesson's shape. Write a new one with `python choose_openllm_runtime.py` or "
     "notebook 01; the old file stays where it is (and under outputs/decisions/)."
@@ -40,13 +45,19 @@ def load_record(path: Path | None = None) -> dict[str, Any]:
     """The current record, checked: missing, unreadable or older-version files are a :class:`RecordError`."""
     path = path or output("decision_json")
     if not path.is_file():
-        raise RecordError(f"No decision record at {relative(path)} yet: run notebook 01 or `python choose_openllm_runtime.py`.")
+        raise RecordError(
+            _("No decision record at {path} yet: run notebook 01 or `python choose_openllm_runtime.py`.").format(
+                path=relative(path)
+            )
+        )
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise RecordError(
-            f"{relative(path)} is empty or not valid JSON (cut off while being written?). Write it again with "
-            "notebook 01 or `python choose_openllm_runtime.py`; earlier records are under outputs/decisions/."
+            _(
+                "{path} is empty or not valid JSON (cut off while being written?). Write it again with "
+                "notebook 01 or `python choose_openllm_runtime.py`; earlier records are under outputs/decisions/."
+            ).format(path=relative(path))
         ) from None
     validate_record(record)
     return record
@@ -91,7 +102,9 @@ class Written:
     archived: str
 
     def __str__(self) -> str:
-        return f"Wrote {self.json} and {self.markdown}; archived as {self.archived}"
+        return _("Wrote {json} and {markdown}; archived as {archived}").format(
+            json=self.json, markdown=self.markdown, archived=self.archived
+        )
 
 
 def write_record(record: dict[str, Any]) -> Written:
