@@ -1,8 +1,6 @@
-"""Issue 11's bad input for the Colab path: each case gets one sentence with a way forward, and nothing written is lost.
+"""The first cell in Colab, and issue 11's bad input: each case gets one sentence with a way forward, nothing written is lost.
 
-The other cases live beside the code they exercise: an unsupported Python, a clone that fails, a failed pip install
-and an update without network in ``test_colab_links.py``; a GPU too small and a gated model without a token in
-``test_gpu.py``.
+A GPU too small and a gated model without a token are route 2's planner's cases, in ``test_gpu.py``.
 """
 
 from __future__ import annotations
@@ -89,3 +87,64 @@ def test_a_drive_that_does_not_mount_keeps_the_zip_and_says_how_to_download_it(t
     ):
         colab.save_outputs("colab", to_drive=True, outputs=tmp_path)
     assert (tmp_path / "openllm_routes_outputs.zip").is_file() and (tmp_path / "environment.json").read_text() == "{}"
+
+
+# ---------------------------------------------------------------- the first cell's steps, each failing with one sentence
+
+
+def test_an_unsupported_python_says_what_to_do():
+    with pytest.raises(bootstrap.BootstrapError, match=r"Python 3.9; the kit needs 3.10 or newer: choose a newer runtime"):
+        bootstrap.check_python((3, 9))
+
+
+def test_a_folder_that_is_not_the_kit_says_to_delete_it(tmp_path):
+    with pytest.raises(bootstrap.BootstrapError, match="is not a copy of the kit"):
+        bootstrap.prepare(tmp_path)
+
+
+def test_an_update_without_network_keeps_the_copy_already_here(tmp_path):
+    assert bootstrap.update(tmp_path).startswith("could not update the kit")
+
+
+def test_a_failed_pip_install_is_one_sentence_and_leaves_no_stamp(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("this is [not toml\n")
+    with pytest.raises(bootstrap.BootstrapError, match="pip could not install the kit .*check that this runtime is online"):
+        bootstrap.install(tmp_path)
+    assert not (tmp_path / bootstrap.STAMP).exists()
+
+
+def test_an_install_is_skipped_while_pyproject_is_unchanged(tmp_path: Path):
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / bootstrap.STAMP).write_text(bootstrap._pyproject_digest(tmp_path))
+    assert bootstrap.install(tmp_path) == "already installed"
+
+
+def test_a_clone_that_fails_stops_the_first_cell_with_one_sentence(tmp_path: Path):
+    """The generated cell itself, run as Colab would run it (``google.colab`` imported), against a URL that cannot clone."""
+    cell = colab_links.install_cell("file:///nonexistent/openllm-routes")
+    code = f"import sys, types\nsys.modules['google.colab'] = types.ModuleType('google.colab')\n{cell}\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Could not clone file:///nonexistent/openllm-routes.git: check that this runtime is online, then run this cell again."
+    )
+    assert not (tmp_path / "openllm-routes").exists()
+
+
+def test_locally_the_first_cell_does_nothing(tmp_path: Path):
+    result = subprocess.run(
+        [sys.executable, "-c", colab_links.install_cell("https://github.com/my-org/openllm-routes-fork")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert (result.returncode, result.stdout, list(tmp_path.iterdir())) == (0, "", [])
+
+
+def test_llama_cpp_is_never_compiled_a_missing_wheel_is_one_sentence(tmp_path: Path, monkeypatch):
+    (tmp_path / "requirements.txt").write_text("llama-cpp-python==0.0.1\n")
+    empty = tmp_path / "wheels"
+    empty.mkdir()
+    monkeypatch.setenv("OPENLLM_ROUTES_LLAMA_WHEELS", str(empty))
+    message = bootstrap.install_llama_cpp(tmp_path)
+    assert message.startswith("llama.cpp not installed: no prebuilt llama-cpp-python 0.0.1 wheel at")

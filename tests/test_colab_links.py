@@ -1,4 +1,4 @@
-"""One URL for the kit: a fork retargets every badge, first cell and README link with one command; the first cell's steps."""
+"""One URL for the kit: a fork retargets every badge, first cell and README link with one command."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from helpers import bootstrap, colab_links
+from helpers import colab_links
 from helpers.paths import NOTEBOOKS, REPO_ROOT
 
 FORK = "https://github.com/my-org/openllm-routes-fork"
@@ -47,62 +46,6 @@ def test_check_mode_changes_nothing_and_passes_on_this_tree():
         [sys.executable, "-m", "helpers.colab_links", "--check"], capture_output=True, text=True, cwd=REPO_ROOT
     )
     assert result.returncode == 0, result.stdout
-
-
-# ---------------------------------------------------------------- the first cell's steps, each failing with one sentence
-
-
-def test_an_unsupported_python_says_what_to_do():
-    with pytest.raises(bootstrap.BootstrapError, match=r"Python 3.9; the kit needs 3.10 or newer: choose a newer runtime"):
-        bootstrap.check_python((3, 9))
-
-
-def test_a_folder_that_is_not_the_kit_says_to_delete_it(tmp_path):
-    with pytest.raises(bootstrap.BootstrapError, match="is not a copy of the kit"):
-        bootstrap.prepare(tmp_path)
-
-
-def test_an_update_without_network_keeps_the_copy_already_here(tmp_path):
-    assert bootstrap.update(tmp_path).startswith("could not update the kit")
-
-
-def test_a_failed_pip_install_is_one_sentence_and_leaves_no_stamp(tmp_path: Path):
-    (tmp_path / "pyproject.toml").write_text("this is [not toml\n")
-    with pytest.raises(bootstrap.BootstrapError, match="pip could not install the kit .*check that this runtime is online"):
-        bootstrap.install(tmp_path)
-    assert not (tmp_path / bootstrap.STAMP).exists()
-
-
-def test_an_install_is_skipped_while_pyproject_is_unchanged(tmp_path: Path):
-    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
-    (tmp_path / bootstrap.STAMP).write_text(bootstrap._pyproject_digest(tmp_path))
-    assert bootstrap.install(tmp_path) == "already installed"
-
-
-def test_a_clone_that_fails_stops_the_first_cell_with_one_sentence(tmp_path: Path):
-    """The generated cell itself, run as Colab would run it (``google.colab`` imported), against a URL that cannot clone."""
-    cell = colab_links.install_cell("file:///nonexistent/openllm-routes")
-    code = f"import sys, types\nsys.modules['google.colab'] = types.ModuleType('google.colab')\n{cell}\n"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == (
-        "Could not clone file:///nonexistent/openllm-routes.git: check that this runtime is online, then run this cell again."
-    )
-    assert not (tmp_path / "openllm-routes").exists()
-
-
-def test_locally_the_first_cell_does_nothing(tmp_path: Path):
-    result = subprocess.run([sys.executable, "-c", colab_links.install_cell(FORK)], capture_output=True, text=True, cwd=tmp_path)
-    assert (result.returncode, result.stdout, list(tmp_path.iterdir())) == (0, "", [])
-
-
-def test_llama_cpp_is_never_compiled_a_missing_wheel_is_one_sentence(tmp_path: Path, monkeypatch):
-    (tmp_path / "requirements.txt").write_text("llama-cpp-python==0.0.1\n")
-    empty = tmp_path / "wheels"
-    empty.mkdir()
-    monkeypatch.setenv("OPENLLM_ROUTES_LLAMA_WHEELS", str(empty))
-    message = bootstrap.install_llama_cpp(tmp_path)
-    assert message.startswith("llama.cpp not installed: no prebuilt llama-cpp-python 0.0.1 wheel at")
 
 
 def test_every_badge_opens_its_own_notebook_under_the_one_url_translations_included():
