@@ -114,7 +114,7 @@ def write_record(record: dict[str, Any]) -> Written:
     """
     validate_record(record)
     markdown = render_markdown(record)
-    archived, _ = _archive(record)
+    archived, __ = _archive(record)
     atomic_write_text(output("decision_md"), markdown)
     atomic_write_json(output("decision_json"), record)
     return Written(relative(output("decision_json")), relative(output("decision_md")), archived)

@@ -15,6 +15,7 @@ from pathlib import Path
 from helpers import clock
 from helpers.client import ServingError
 from helpers.environment import machine_description
+from helpers.i18n import _
 from helpers.names import API_KEY_ENV
 from helpers.paths import atomic_write_json, output, relative
 from helpers.serving.capacity import Capacity
@@ -60,7 +61,9 @@ class Benchmark:
     def from_json(cls, data: dict) -> Benchmark:
         if data.get("format") != FORMAT:
             raise ServingError(
-                f"This benchmark.json has format {data.get('format')!r}, not {FORMAT}: re-run notebook 04 to write it again."
+                _("This benchmark.json has format {found}, not {wanted}: re-run notebook 04 to write it again.").format(
+                    found=repr(data.get("format")), wanted=FORMAT
+                )
             )
         data = dict(data)
         data["levels"] = [Level.from_json(level) for level in data["levels"]]
@@ -83,7 +86,7 @@ def read_benchmark(path: Path | None = None) -> Benchmark:
     """The benchmark notebook 04 wrote (``outputs/serving/benchmark.json`` unless ``path``), typed."""
     target = path or output("benchmark")
     if not target.is_file():
-        raise ServingError(f"No benchmark at {relative(target)}: run notebook 04_rented_gpu_route first.")
+        raise ServingError(_("No benchmark at {path}: run notebook 04_rented_gpu_route first.").format(path=relative(target)))
     return Benchmark.from_json(json.loads(target.read_text(encoding="utf-8")))
 
 

@@ -103,9 +103,15 @@ def search_capacity(
     """
     slo = check_slo(slo_ms)
     if start_rate <= 0 or max_rate < start_rate:
-        raise ServingError(f"The search needs 0 < start_rate <= max_rate; got start_rate={start_rate!r}, max_rate={max_rate!r}.")
+        raise ServingError(
+            _("The search needs 0 < start_rate <= max_rate; got start_rate={start}, max_rate={max}.").format(
+                start=repr(start_rate), max=repr(max_rate)
+            )
+        )
     if not 0 < tolerance < 1:
-        raise ServingError(f"tolerance is a fraction between 0 and 1 (0.1 = within 10%); got {tolerance!r}.")
+        raise ServingError(
+            _("tolerance is a fraction between 0 and 1 (0.1 = within 10%); got {value}.").format(value=repr(tolerance))
+        )
     points: list[CapacityPoint] = []
     levels: dict[float, Level] = {}
 

@@ -19,18 +19,20 @@ from dataclasses import asdict, dataclass, field
 
 from helpers import hardware
 from helpers.client import ServingError
-from helpers.i18n import _
+from helpers.i18n import N_, _
 from helpers.serving.capacity import Capacity
 from helpers.serving.metrics import Level
 
 HOURS_PER_MONTH = 24 * 30
 
 
-def check_price(hourly_usd: float, what: str = "hourly price") -> float:
+def check_price(hourly_usd: float, what: str = N_("hourly price")) -> float:
     if not isinstance(hourly_usd, (int, float)) or not math.isfinite(hourly_usd) or hourly_usd <= 0:
         raise ServingError(
-            f"The {what} must be a positive number of US dollars per hour; got {hourly_usd!r}. "
-            "Use your provider's price for the machine you measured on."
+            _(
+                "The {what} must be a positive number of US dollars per hour; got {value}. "
+                "Use your provider's price for the machine you measured on."
+            ).format(what=_(what), value=repr(hourly_usd))
         )
     return float(hourly_usd)
 
@@ -55,7 +57,7 @@ def deployment_plan(
     target_qps: float, capacity_rps: float, hourly_usd_per_gpu: float, gpus_per_replica: int = 1
 ) -> DeploymentPlan:
     if target_qps <= 0:
-        raise ServingError(f"target_qps must be positive; got {target_qps!r}.")
+        raise ServingError(_("target_qps must be positive; got {value}.").format(value=repr(target_qps)))
     if capacity_rps <= 0:
         raise ServingError("No measured capacity to size replicas from: run the capacity search first.")
     replicas = math.ceil(target_qps / capacity_rps)
@@ -143,7 +145,7 @@ def cost_note(
     ``device`` is ``"cpu"`` or ``"gpu"``; ``measured_on`` names the hardware (for a GPU, its catalogue name).
     """
     if device not in ("cpu", "gpu"):
-        raise ServingError(f"device must be 'cpu' or 'gpu'; got {device!r}.")
+        raise ServingError(_("device must be 'cpu' or 'gpu'; got {value}.").format(value=repr(device)))
     price = check_price(hourly_usd)
     notes = []
     if capacity is not None and capacity.found:

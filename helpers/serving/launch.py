@@ -21,6 +21,7 @@ from pathlib import Path
 
 from helpers import hardware
 from helpers.client import ServingError
+from helpers.i18n import _
 from helpers.names import API_KEY_ENV
 from helpers.net import LOCALHOST
 from helpers.paths import atomic_write_text
@@ -200,9 +201,11 @@ def deployment_files(
 ) -> DeploymentLayout:
     """docker-compose.yml and nginx.conf for ``replicas`` vLLM replicas of ``model``, each sized by the estimator."""
     if not isinstance(replicas, int) or replicas < 1:
-        raise ServingError(f"replicas must be a whole number of at least 1; got {replicas!r}.")
+        raise ServingError(_("replicas must be a whole number of at least 1; got {value}.").format(value=repr(replicas)))
     if rate_per_s < 1:
-        raise ServingError(f"rate_per_s (nginx's per-client limit) must be at least 1; got {rate_per_s!r}.")
+        raise ServingError(
+            _("rate_per_s (nginx's per-client limit) must be at least 1; got {value}.").format(value=repr(rate_per_s))
+        )
     try:
         tp, sizing = tensor_parallel_size(model, dtype=dtype, gpu_memory_gb=gpu_memory_gb, max_model_len=max_model_len), ""
     except hardware.EstimateError:

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from helpers.client import ServingError, host_port, make_client
+from helpers.i18n import _
 from helpers.names import API_KEY_ENV
 from helpers.serving.metrics import Level, summarize
 from helpers.serving.stream import StreamResult, time_stream_async
@@ -44,7 +45,9 @@ def run_coroutine(coroutine: Any) -> Any:
 
 def check_rate(rate: float) -> float:
     if not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
-        raise ServingError(f"A request rate must be a positive number of requests per second; got {rate!r}.")
+        raise ServingError(
+            _("A request rate must be a positive number of requests per second; got {value}.").format(value=repr(rate))
+        )
     return float(rate)
 
 
@@ -52,9 +55,9 @@ def arrival_times(rate: float, count: int, *, burstiness: float = 1.0, seed: int
     """Seconds after the start at which each request is sent: gamma gaps with mean 1/rate (``vllm bench serve``'s)."""
     rate = check_rate(rate)
     if burstiness <= 0:
-        raise ServingError(f"burstiness must be positive (1 = Poisson); got {burstiness!r}.")
+        raise ServingError(_("burstiness must be positive (1 = Poisson); got {value}.").format(value=repr(burstiness)))
     rng, at, times = random.Random(seed), 0.0, []
-    for _ in range(count):
+    for __ in range(count):
         times.append(at)
         at += rng.gammavariate(burstiness, 1.0 / (rate * burstiness))
     return times
@@ -107,13 +110,15 @@ class Load:
         )
 
     async def warm_up(self, count: int) -> None:
-        for _ in range(count):
+        for __ in range(count):
             await self.one()
         self.per_endpoint = dict.fromkeys(self.per_endpoint, 0)
 
     async def closed_loop(self, concurrency: int, requests: int, slo_ms: dict[str, float]) -> Level:
         if not isinstance(concurrency, int) or concurrency < 1:
-            raise ServingError(f"A concurrency level must be a whole number of at least 1; got {concurrency!r}.")
+            raise ServingError(
+                _("A concurrency level must be a whole number of at least 1; got {value}.").format(value=repr(concurrency))
+            )
         semaphore = asyncio.Semaphore(concurrency)
 
         async def bounded() -> StreamResult:

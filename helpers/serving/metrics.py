@@ -32,6 +32,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 
 from helpers.client import ServingError
+from helpers.i18n import _
 from helpers.serving.stream import StreamResult
 
 #: The SLO metrics a limit may name, and the lesson's default limits (ms).
@@ -76,10 +77,14 @@ def check_slo(slo_ms: dict[str, float] | None) -> dict[str, float]:
     slo = {**DEFAULT_SLO_MS, **(slo_ms or {})}
     unknown = sorted(set(slo) - set(SLO_METRICS))
     if unknown:
-        raise ServingError(f"Unknown SLO metric(s) {', '.join(unknown)}: use {', '.join(SLO_METRICS)} (limits in ms).")
+        raise ServingError(
+            _("Unknown SLO metric(s) {unknown}: use {known} (limits in ms).").format(
+                unknown=", ".join(unknown), known=", ".join(SLO_METRICS)
+            )
+        )
     bad = {name: limit for name, limit in slo.items() if not isinstance(limit, (int, float)) or limit <= 0}
     if bad:
-        raise ServingError(f"SLO limits must be positive numbers of ms; got {bad}.")
+        raise ServingError(_("SLO limits must be positive numbers of ms; got {bad}.").format(bad=bad))
     return {name: float(limit) for name, limit in slo.items()}
 
 

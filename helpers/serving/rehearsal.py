@@ -20,6 +20,7 @@ import subprocess
 from pathlib import Path
 
 from helpers.client import ServingError
+from helpers.i18n import _
 from helpers.models import SHELF_ENTRIES
 from helpers.names import API_KEY_ENV, SMOLLM2
 from helpers.net import LOCALHOST, LoopbackServer, free_port
@@ -35,7 +36,9 @@ KV_CACHE_GIB = 1
 
 def check_dtype(dtype: str) -> str:
     if dtype not in DTYPES:
-        raise ServingError(f"The rehearsal server runs in {' or '.join(DTYPES)}; got {dtype!r}.")
+        raise ServingError(
+            _("The rehearsal server runs in {dtypes}; got {value}.").format(dtypes=" or ".join(DTYPES), value=repr(dtype))
+        )
     return dtype
 
 
@@ -56,7 +59,7 @@ class RehearsalServer(LoopbackServer):
     ):
         if not VLLM_PYTHON.exists():
             raise ServingError(
-                "The rehearsal server's environment .venv-vllm is missing: run `make vllm` (make run and make test do it)."
+                _("The rehearsal server's environment .venv-vllm is missing: run `make vllm` (make run and make test do it).")
             )
         self.dtype = check_dtype(dtype)
         self.model_dir = model_dir or SHELF_ENTRIES[served_name].path
