@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from helpers.i18n import _
 from helpers.paths import REPO_ROOT, output
 
 Platform = Literal["colab", "kaggle", "local"]
@@ -38,7 +39,9 @@ def require_format(data: dict[str, Any], expected: int, file_name: str, rerun: s
     """Refuse a results file of another format, saying which file and what rewrites it."""
     if data.get("format") != expected:
         raise ReportFormatError(
-            f"{file_name} has format {data.get('format')!r}, this kit reads format {expected}: rerun {rerun} to rewrite it."
+            _("{file} has format {found}, this kit reads format {expected}: rerun {rerun} to rewrite it.").format(
+                file=file_name, found=repr(data.get("format")), expected=expected, rerun=rerun
+            )
         )
 
 

@@ -59,7 +59,7 @@ def deployment_plan(
     if target_qps <= 0:
         raise ServingError(_("target_qps must be positive; got {value}.").format(value=repr(target_qps)))
     if capacity_rps <= 0:
-        raise ServingError("No measured capacity to size replicas from: run the capacity search first.")
+        raise ServingError(_("No measured capacity to size replicas from: run the capacity search first."))
     replicas = math.ceil(target_qps / capacity_rps)
     monthly = replicas * gpus_per_replica * check_price(hourly_usd_per_gpu) * HOURS_PER_MONTH
     return DeploymentPlan(target_qps, capacity_rps, replicas, gpus_per_replica, round(monthly, 2))
