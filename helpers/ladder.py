@@ -42,6 +42,7 @@ from helpers.clock import timestamp
 from helpers.environment import machine_description
 from helpers.evals import LlamaCppRunner, load_cases, run_cases, summarize
 from helpers.hardware import ModelShape, estimate, kv_bytes_per_token, shape_from_config_file
+from helpers.i18n import _
 from helpers.models import ShelfEntry, problems
 from helpers.names import SMOLLM2
 from helpers.paths import atomic_write_json, atomic_write_text, output
@@ -154,7 +155,7 @@ def measure_in_this_process(path: Path, logits_out: Path) -> dict:
     llm = Llama(model_path=str(path), n_ctx=N_CTX, seed=0, verbose=False)
     prompt = llm.tokenize(DECODE_PROMPT.encode(), special=True)
     stamps = []
-    for _ in llm.generate(prompt, temp=0.0, top_k=1):
+    for __ in llm.generate(prompt, temp=0.0, top_k=1):
         stamps.append(time.perf_counter())
         if len(stamps) == DECODE_TOKENS + 1:
             break
@@ -264,7 +265,7 @@ def unavailable() -> str | None:
     """
     if not problems(MEASURED) or importlib.util.find_spec("llama_cpp") is not None:
         return None
-    return (
+    return _(
         "The quantization ladder was not built in this runtime: it needs llama-cpp-python, which the first cell "
         "installs only from a prebuilt wheel (none was found for this runtime); `make setup` on a local machine builds it."
     )

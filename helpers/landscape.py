@@ -49,6 +49,7 @@ from helpers.hardware import (
     normalize_dtype,
     parameter_count,
 )
+from helpers.i18n import N_
 from helpers.models import ShelfEntry, gguf_file
 from helpers.names import SMOLLM2
 from helpers.paths import CACHE, atomic_write_json, atomic_write_text, relative
@@ -72,12 +73,13 @@ LONG_TIMEOUT_S = 600.0
 MAX_TOKENS = 32
 #: Tokens in context while a fixed case decodes (its prompt plus half its answer), for the KV part of bytes per token.
 CONTEXT_TOKENS = 64
-#: Why a runtime cannot be measured where its parts are missing: one sentence each, with how to get it.
-NO_VLLM = (
+#: Why a runtime cannot be measured where its parts are missing: one sentence each, with how to get it
+#: (English here and in results files; translated where shown).
+NO_VLLM = N_(
     "vLLM was not run in this runtime: its CPU build lives in `.venv-vllm`, a 2.5 GB environment that only `make setup` "
     "builds on a local machine; on a GPU runtime, `pip install vllm` gives its GPU build, which this kit has not run."
 )
-NO_LLAMA_CPP = (
+NO_LLAMA_CPP = N_(
     "llama.cpp was not run in this runtime: llama-cpp-python is not installed, and the first cell installs it only "
     "from a prebuilt wheel, never by compiling (`make setup` builds it on a local machine)."
 )

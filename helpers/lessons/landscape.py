@@ -140,9 +140,9 @@ def _output_mode(r: RuntimeResult) -> str:
 def landscape_here() -> Landscape:
     """The runtimes measured (here, if nothing is cached), with when and where, and one line per runtime not run."""
     land = landscape.landscape()
-    print(f"Measured {land.measured_at} on {where(land.hardware)}")
+    print(_("Measured {when} on {where}").format(when=land.measured_at, where=where(land.hardware)))
     for runtime, why in land.not_run.items():
-        print(f"{LABELS[runtime]}: {why}")
+        print(f"{LABELS[runtime]}: {_(why)}")
     return land
 
 
@@ -210,8 +210,8 @@ def roofline_if_measured() -> Any:
     Notebook 02 runs before notebook 05, and in Colab nothing is measured ahead, so it must not start measuring.
     """
     if problems(ladder.MEASURED) or problems(landscape.MEASURED):
-        print("The ladder and the runtimes are not measured on this machine yet (`make setup` measures them; "
-              "a Colab runtime does not), so there is no roofline to show here.")  # fmt: skip
+        print(_("The ladder and the runtimes are not measured on this machine yet (`make setup` measures them; "
+                "a Colab runtime does not), so there is no roofline to show here."))  # fmt: skip
         return None
     return roofline_table()
 
@@ -229,27 +229,31 @@ def rehearse_handoff() -> HandoffRehearsal | None:
     """Start llama.cpp's server on the shelf GGUF, ask one question through the kit's client, stop it; or say why not."""
     why = landscape.unavailable("llama.cpp-server")
     if why:
-        print(why)
+        print(_(why))
         return None
     with LlamaCppServer() as server:
         reply = make_client(server.base_url).chat.completions.create(
             model=SMOLLM2, messages=[{"role": "user", "content": "What is the capital of France?"}], max_tokens=16, temperature=0
         )
         rehearsal = HandoffRehearsal(server.base_url, reply.choices[0].message.content or "", server.cold_start_s or 0.0)
-    print(f"Ran on: llama.cpp's server (python -m llama_cpp.server) at {rehearsal.base_url}, not Ollama")
-    print("Reply:", rehearsal.reply)
+    print(
+        _("Ran on: llama.cpp's server ({command}) at {base_url}, not Ollama").format(
+            command="python -m llama_cpp.server", base_url=rehearsal.base_url
+        )
+    )
+    print(_("Reply:"), rehearsal.reply)
     return rehearsal
 
 
 def cold_start_line(rehearsal: HandoffRehearsal | None) -> None:
     if rehearsal is not None:
-        print(f"cold start: {rehearsal.cold_start_s:.1f} s; stopped")
+        print(_("cold start: {seconds:.1f} s; stopped").format(seconds=rehearsal.cold_start_s))
 
 
 def llama_build_line() -> str:
     """Which llama.cpp build runs here: make's guarded build locally; in Colab, the wheel the first cell installed."""
     if landscape.unavailable("llama.cpp"):
-        return landscape.NO_LLAMA_CPP
+        return _(landscape.NO_LLAMA_CPP)
     if detect_platform() == "local":
         return f"This environment runs {llama_build.installed_build()}"
     from importlib.metadata import version
