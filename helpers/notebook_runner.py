@@ -213,6 +213,10 @@ def _execute_to_scratch(selected: list[Path]) -> list[tuple[NotebookResult, Path
         result = execute(notebook, Path(scratch))
         if result.passed:
             strip_volatile_metadata(Path(scratch))
+        else:  # the failed copy goes where the summary says it is
+            result.executed = runs / notebook.name
+            os.replace(scratch, result.executed)
+            scratch = str(result.executed)
         done.append((result, Path(scratch)))
     return done
 
@@ -246,13 +250,15 @@ def regenerate(selected: list[Path], *, accept: bool = False) -> int:
         )
         return 2
     try:
-        old = {} if accept else regeneration.load_or_take_baseline(outputs_dir())
+        old = regeneration.load_or_take_baseline(outputs_dir())
     except regeneration.DriftInputError as error:
-        print(
-            f"Cannot compare with the figures in outputs/: {error} Or regenerate with ACCEPT=1 to take the new ones.",
-            file=sys.stderr,
-        )
-        return 2
+        if not accept:
+            print(
+                f"Cannot compare with the figures in outputs/: {error} Or regenerate with ACCEPT=1 to take the new ones.",
+                file=sys.stderr,
+            )
+            return 2
+        old = {}  # accepted: the report shows only the new figures
     with _regeneration_environment():
         done = _execute_to_scratch(selected)
     results = [result for result, _ in done]
