@@ -192,3 +192,13 @@ def test_build_stops_on_a_missing_catalogue_naming_it(tmp_path, monkeypatch):
 def test_cli_rejects_an_unknown_language(capsys):
     assert tn.main(["check", "--lang", "fr"]) == 2
     assert "en (English), zh (中文), ja (日本語)" in capsys.readouterr().err
+
+
+def test_make_test_runs_nbval_over_every_translation():
+    """``make test`` hands pytest the whole ``notebooks`` folder (zh and ja included) and leaves no notebook out."""
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    command = next(line for line in recipe.splitlines() if "pytest" in line)
+    assert " notebooks " in command and "$(NBVAL)" in command
+    assert "--ignore" not in command and "--deselect" not in command and "HEAVY" not in command
+    assert {p.parent.name for p in (REPO_ROOT / "notebooks").glob("*/*.ipynb")} >= {"zh", "ja"}
