@@ -161,7 +161,9 @@ def _cannot(route: str, says: str, rows: tuple[str, ...] = ()) -> CardVerdict:
 
 def _row(run: EvalRun, required: tuple[str, ...]) -> str:
     failing = [case for case in required if case not in run.summary.passed_cases]
-    return run.label + (f" (required cases failing: {', '.join(failing)})" if failing else " (required cases pass)")
+    if failing:
+        return _("{run} (required cases failing: {cases})").format(run=run.label, cases=", ".join(failing))
+    return _("{run} (required cases pass)").format(run=run.label)
 
 
 def _brief(runs: list[EvalRun]) -> str:
