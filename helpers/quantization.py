@@ -32,6 +32,7 @@ import tempfile
 from pathlib import Path
 
 from helpers import models, shelf_builds
+from helpers.i18n import N_
 from helpers.llama_build import require_avx2
 from helpers.models import ShelfEntry
 from helpers.names import SMOLLM2
@@ -197,8 +198,10 @@ def _build_ladder(staging: Path) -> None:
 LADDER = ShelfEntry(
     f"{SMOLLM2} quantization ladder",
     f"{STEM}-ladder",
-    "F16 from llama.cpp's convert_hf_to_gguf.py on the Transformers folder models.resolve gives (offline: the shelf's "
-    "fp32 folder, dequantised from Q4_1), the other levels from llama.cpp's quantizer",
+    N_(
+        "F16 from llama.cpp's convert_hf_to_gguf.py on the Transformers folder models.resolve gives (offline: the shelf's "
+        "fp32 folder, dequantised from Q4_1), the other levels from llama.cpp's quantizer"
+    ),
     _build_ladder,
 )
 

@@ -93,11 +93,15 @@ def ladder_rows(measured: Ladder) -> list[dict[str, Any]]:
 
 def ladder_provenance(measured: Ladder) -> str:
     """When, where, with which llama.cpp build and under how much load the ladder was measured."""
-    load = f"load average {measured.load_average}" if measured.load_average is not None else "load average not recorded"
-    return (
-        f"Measured {measured.measured_at} on {where(measured.hardware)}, {measured.n_threads} thread(s), {load} while decoding\n"
-        f"llama.cpp: {measured.llama_cpp}\nsource: {measured.source}"
+    load = (
+        _("load average {load}").format(load=measured.load_average)
+        if measured.load_average is not None
+        else _("load average not recorded")
     )
+    first = _("Measured {when} on {where}, {threads} thread(s), {load} while decoding").format(
+        when=measured.measured_at, where=where(measured.hardware), threads=measured.n_threads, load=load
+    )
+    return f"{first}\nllama.cpp: {measured.llama_cpp}\n" + _("source: {source}").format(source=_(measured.source))
 
 
 def plot_ladder(measured: Ladder | None) -> Any:
