@@ -44,7 +44,7 @@ NEEDS = {
 #: Needs the weights cannot cover: privacy is met by running open weights on your machines, the rest by the runtime.
 RUNTIME_NEEDS = ("private_docs", "low_latency", "openai_endpoint")
 
-REJECTED_FOR_NOW = (
+REJECTED_FOR_NOW = N_(  # English in the record; translated where shown
     "full fine-tuning and LoRA, because the fixed eval set has not yet shown which failures remain after prompt, RAG, schema "
     "and quantization choices"
 )

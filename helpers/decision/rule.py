@@ -43,12 +43,12 @@ FALLBACKS = {
     "private": "a smaller model, a stronger quantization on llama.cpp, or a rented GPU you control; no cloud model API, because "
     "the data may not leave machines you control ({why})",
 }
-FALLBACK_RUNTIMES = {
-    "vllm": "SGLang (also OpenAI-compatible), or Transformers to debug one prompt",
-    "llama.cpp": "Ollama or LM Studio for a laptop hand-off, on the same GGUF file",
-    "transformers-cpu": "llama.cpp with a quantized GGUF when memory or speed runs short",
-    "transformers-cuda": "llama.cpp with a quantized GGUF when memory or speed runs short",
-    None: "llama.cpp with the smallest quantized model, once memory allows",
+FALLBACK_RUNTIMES = {  # English in the record; translated where shown
+    "vllm": N_("SGLang (also OpenAI-compatible), or Transformers to debug one prompt"),
+    "llama.cpp": N_("Ollama or LM Studio for a laptop hand-off, on the same GGUF file"),
+    "transformers-cpu": N_("llama.cpp with a quantized GGUF when memory or speed runs short"),
+    "transformers-cuda": N_("llama.cpp with a quantized GGUF when memory or speed runs short"),
+    None: N_("llama.cpp with the smallest quantized model, once memory allows"),
 }
 RUNTIME_NAMES = {  # English in the record; translated where shown
     "transformers-cpu": N_("Transformers on the CPU"),

@@ -9,27 +9,28 @@ from helpers.i18n import _, sentences
 
 def _lesson_block(record: dict[str, Any]) -> list[str]:
     """The lesson's ``model_runtime_decision.md``, field for field."""
+    none_given = _("none given")
     lines = [
         f"project_goal: {record['project_goal']}",
-        f"must_have: {', '.join(record['must_have']) or 'none given'}",
-        f"nice_to_have: {', '.join(record['nice_to_have']) or 'none given'}",
+        f"must_have: {', '.join(record['must_have']) or none_given}",
+        f"nice_to_have: {', '.join(record['nice_to_have']) or none_given}",
     ]
     for key in ("candidate_1", "candidate_2"):
         c = record[key]
         if c is None:
-            lines.append(f"{key}: none in the catalogue covers the must-haves")
+            lines.append(f"{key}: " + _("none in the catalogue covers the must-haves"))
             continue
         lines += [
             f"{key}: {c['model']} ({c['dtype']})",
             f"license_note: {c['license_note']}",
-            f"runtime: {c['runtime']}",
+            f"runtime: {_(c['runtime'])}",
             f"hardware_note: {c['hardware_note']}",
             f"risk: {c['risk']}",
         ]
     return lines + [
         f"fallback: {record['fallback']}",
         f"why_now: {record['why_now']}",
-        f"rejected_for_now: {record['rejected_for_now']}",
+        f"rejected_for_now: {_(record['rejected_for_now'])}",
     ]
 
 
@@ -81,6 +82,7 @@ def render_markdown(record: dict[str, Any]) -> str:
     )
     p, claim = record["profile"], record["decision"]["claim"]  # the rule's claims are catalogue entries (N_)
     yes_no = {True: LABELS["yes"], False: LABELS["no"]}
+    runtime, fallback = r["runtime"], r["fallback_runtime"]  # English in the record, catalogue entries (N_)
     lines = [
         LABELS["title"],
         "",
@@ -122,7 +124,7 @@ def render_markdown(record: dict[str, Any]) -> str:
         "",
         LABELS["runtime_decision"],
         "",
-        LABELS["runtime"].format(runtime=r["runtime"], fallback=r["fallback_runtime"]),
+        LABELS["runtime"].format(runtime=_(runtime), fallback=_(fallback)),
         LABELS["hardware_reason"].format(reason=r["hardware_reason"]),
         "",
         LABELS["hardware_note"],
