@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers import roofline
+from helpers.i18n import _
 from helpers.paths import REPO_ROOT
 
 CATALOGUE_FILE = REPO_ROOT / "data" / "model_catalogue.json"
@@ -83,7 +84,7 @@ class EstimateError(ValueError):
 def normalize_dtype(dtype: str) -> str:
     key = DTYPE_ALIASES.get(dtype.lower(), dtype.lower())
     if key not in BYTES_PER_PARAM:
-        raise EstimateError(f"dtype {dtype!r} is not one of {', '.join(BYTES_PER_PARAM)}.")
+        raise EstimateError(_("dtype {dtype} is not one of {known}.").format(dtype=repr(dtype), known=", ".join(BYTES_PER_PARAM)))
     return key
 
 
@@ -119,9 +120,11 @@ def shape_from_config(config: dict[str, Any]) -> ModelShape:
     required = GPT2_FIELDS if is_gpt2 else DECODER_FIELDS
     missing = [field for field in required if field not in config]
     if missing:
+        kind = "GPT-2" if is_gpt2 else _("decoder (Llama/Qwen/Mistral-style)")
         raise EstimateError(
-            f"The config is missing {', '.join(missing)}; the estimator needs {', '.join(required)} "
-            f"for a {'GPT-2' if is_gpt2 else 'decoder (Llama/Qwen/Mistral-style)'} model."
+            _("The config is missing {missing}; the estimator needs {required} for a {kind} model.").format(
+                missing=", ".join(missing), required=", ".join(required), kind=kind
+            )
         )
     file_dtype = normalize_dtype(str(config.get("torch_dtype") or config.get("dtype") or "bfloat16"))
     if is_gpt2:
@@ -169,7 +172,9 @@ def shape_from_gguf(path: Path | str) -> tuple[ModelShape, int]:
 
     def value(key: str) -> Any:
         if key not in reader.fields:
-            raise EstimateError(f"The GGUF header of {Path(path).name} has no {key}, which the estimator needs.")
+            raise EstimateError(
+                _("The GGUF header of {file} has no {key}, which the estimator needs.").format(file=Path(path).name, key=key)
+            )
         field = reader.fields[key]
         return field.parts[field.data[0]][0]
 
@@ -250,9 +255,11 @@ def estimate(
     """Predict peak memory; ``weight_bytes`` overrides the dtype arithmetic (a GGUF's exact size)."""
     dtype = normalize_dtype(dtype)
     if runtime not in RUNTIME_OVERHEAD_MB:
-        raise EstimateError(f"runtime {runtime!r} is not one of {', '.join(RUNTIME_OVERHEAD_MB)}.")
+        raise EstimateError(
+            _("runtime {runtime} is not one of {known}.").format(runtime=repr(runtime), known=", ".join(RUNTIME_OVERHEAD_MB))
+        )
     if concurrency < 1:
-        raise EstimateError(f"concurrency must be at least 1, got {concurrency}.")
+        raise EstimateError(_("concurrency must be at least 1, got {value}.").format(value=concurrency))
     tokens = context_tokens if context_tokens is not None else shape.context_length
     params = parameter_count(shape)
     weights = int(weight_bytes if weight_bytes is not None else params * BYTES_PER_PARAM[dtype])
@@ -307,7 +314,7 @@ def vllm_budget(
     parallel size that fits is given; weights and KV then split across GPUs.
     """
     if not 0 < gpu_memory_utilization <= 1:
-        raise EstimateError(f"gpu_memory_utilization must be in (0, 1], got {gpu_memory_utilization}.")
+        raise EstimateError(_("gpu_memory_utilization must be in (0, 1], got {value}.").format(value=gpu_memory_utilization))
     weights = parameter_count(shape) * BYTES_PER_PARAM[normalize_dtype(dtype)]
     overhead = RUNTIME_OVERHEAD_MB["vllm"] * MB
     usable = gpu_memory_gb * GB * gpu_memory_utilization
@@ -342,7 +349,11 @@ def candidate(model_id: str) -> dict[str, Any]:
         if entry["id"] == model_id:
             return entry
     known = ", ".join(e["id"] for e in catalogue()["models"])
-    raise EstimateError(f"{model_id!r} is not in the catalogue (data/model_catalogue.json). Known models: {known}.")
+    raise EstimateError(
+        _("{model} is not in the catalogue (data/model_catalogue.json). Known models: {known}.").format(
+            model=repr(model_id), known=known
+        )
+    )
 
 
 def candidate_shape(model_id: str) -> ModelShape:
