@@ -20,7 +20,7 @@ from helpers.decision.profile import (
     SMALL_INSTRUCT_MAX_PARAMS,
     Profile,
 )
-from helpers.i18n import N_
+from helpers.i18n import N_, _
 
 #: What each kind of first run can claim, as whole sentences.
 CLAIMS = {
@@ -37,11 +37,15 @@ CLAIMS_BY_ROUTE = {
     "free_colab": ("portable", "portable_cpu", "nothing_fits"),
     "rented_gpu": ("serving", "gpu_first", "not_ready", "nothing_fits"),
 }
-FALLBACKS = {
-    "cloud": "a smaller model, a stronger quantization or a rented GPU; or a cloud model API, or RAG with the current API model, "
-    "since this data may leave your machines",
-    "private": "a smaller model, a stronger quantization on llama.cpp, or a rented GPU you control; no cloud model API, because "
-    "the data may not leave machines you control ({why})",
+FALLBACKS = {  # translated when the decision says them, like the record's other sentences
+    "cloud": N_(
+        "a smaller model, a stronger quantization or a rented GPU; or a cloud model API, or RAG with the current API model, "
+        "since this data may leave your machines"
+    ),
+    "private": N_(
+        "a smaller model, a stronger quantization on llama.cpp, or a rented GPU you control; no cloud model API, because "
+        "the data may not leave machines you control ({why})"
+    ),
 }
 FALLBACK_RUNTIMES = {  # English in the record; translated where shown
     "vllm": N_("SGLang (also OpenAI-compatible), or Transformers to debug one prompt"),
@@ -202,9 +206,9 @@ class Decision:
     def fallback(self) -> str:
         """The lesson's fallback list, filtered by privacy: a cloud API only when the data may leave."""
         if self.profile.cloud_allowed:
-            return FALLBACKS["cloud"]
+            return _(FALLBACKS["cloud"])
         why = f"privacy {self.profile.privacy}" + (", private_docs must-have" if "private_docs" in self.profile.must_have else "")
-        return FALLBACKS["private"].format(why=why)
+        return _(FALLBACKS["private"]).format(why=why)
 
     @property
     def fallback_runtime(self) -> str:
