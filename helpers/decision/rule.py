@@ -206,9 +206,11 @@ class Decision:
     def fallback(self) -> str:
         """The lesson's fallback list, filtered by privacy: a cloud API only when the data may leave."""
         if self.profile.cloud_allowed:
-            return _(FALLBACKS["cloud"])
+            template = FALLBACKS["cloud"]
+            return _(template)
         why = f"privacy {self.profile.privacy}" + (", private_docs must-have" if "private_docs" in self.profile.must_have else "")
-        return _(FALLBACKS["private"]).format(why=why)
+        template = FALLBACKS["private"]
+        return _(template).format(why=why)
 
     @property
     def fallback_runtime(self) -> str:
