@@ -216,10 +216,22 @@ class CellChange:
         return f"cell {self.index} ({self.source!r}): {self.old!r} -> {self.new!r}"
 
 
+def _merged_streams(outputs: list) -> list[dict]:
+    """Consecutive stdout (or stderr) chunks as one: where the kernel cut a printed text depends on timing, not on the code."""
+    merged: list[dict] = []
+    for out in outputs:
+        if out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream":
+            if merged[-1].get("name") == out.get("name"):
+                merged[-1] = {**merged[-1], "text": "".join(merged[-1]["text"]) + "".join(out.get("text", ""))}
+                continue
+        merged.append(out)
+    return merged
+
+
 def _output_text(cell) -> list[str]:
     """What a cell shows, line by line, with each output's type, so an image or an error counts as much as printed text."""
-    lines = []
-    for out in cell.get("outputs", []):
+    lines, outputs = [], _merged_streams(cell.get("outputs", []))
+    for out in outputs:
         kind = out.get("output_type", "")
         if kind == "stream":
             lines += [f"{out.get('name')}: {line}" for line in "".join(out.get("text", "")).splitlines()]

@@ -202,3 +202,15 @@ def test_the_fixed_clock_and_ordered_ports_do_not_outlive_a_regeneration(course,
     with notebook_runner._regeneration_environment():
         assert os.environ["SOURCE_DATE_EPOCH"] == str(notebook_runner.REGENERATION_EPOCH)
     assert "SOURCE_DATE_EPOCH" not in os.environ and notebook_runner.STABLE_PORTS_ENV not in os.environ
+
+
+def test_the_noise_check_reads_a_printed_text_cut_into_chunks_as_one(tmp_path):
+    old = measured(tmp_path / "old.ipynb", tags=(), second="'Paris.'\nusage: 8 tokens\n")
+    new = measured(tmp_path / "new.ipynb", tags=(), second="'Paris.'")
+    nb = nbformat.read(new, as_version=4)
+    nb.cells[1].outputs.append(nbformat.v4.new_output("stream", name="stdout", text="\nusage: 8 tokens\n"))
+    nbformat.write(nb, new)
+    assert regeneration.untagged_changes(old, new) == []
+    nb.cells[1].outputs[-1] = nbformat.v4.new_output("stream", name="stdout", text="\nusage: 9 tokens\n")
+    nbformat.write(nb, new)
+    assert [c.new for c in regeneration.untagged_changes(old, new)] == ["stdout: usage: 9 tokens"]
