@@ -64,13 +64,17 @@ def start_rehearsal_server(choice: DtypeChoice | None, model: str, api_key_env: 
     return server, wait_until_ready(server.base_url, api_key_env=api_key_env, process=server.process)
 
 
-def show_readiness(ready: Readiness, base_url: str) -> None:
-    print(_("ready after {seconds:.0f} s at {base_url}").format(seconds=ready.ready_after_s, base_url=base_url))
+def show_readiness(ready: Readiness) -> None:
+    """What the server says it serves; the boot time is :func:`show_boot`'s, a measurement kept in a cell of its own."""
     print("served models:", ready.served_models)
     print("max_model_len:", ready.max_model_len)
     print("server version:", ready.version)
     for note in ready.notes:
         print(_("note:"), note)
+
+
+def show_boot(ready: Readiness, base_url: str) -> None:
+    print(_("ready after {seconds:.0f} s at {base_url}").format(seconds=ready.ready_after_s, base_url=base_url))
 
 
 def level_table(levels: list[Level]) -> Any:
@@ -150,6 +154,13 @@ def show_capacity(capacity: Capacity) -> None:
                 rate=capacity.max_request_rate, tokens=capacity.output_tokens_per_s_at_capacity
             )
         )
+    elif capacity.lower_bound:
+        print(
+            _("capacity: at least {rate:g} req/s, {tokens} output tok/s ({status}: {note})").format(
+                rate=capacity.max_request_rate, tokens=capacity.output_tokens_per_s_at_capacity, status=capacity.status,
+                note=capacity.note,
+            )
+        )  # fmt: skip
     else:
         print(_("capacity: {status} ({note})").format(status=capacity.status, note=capacity.note))
     print(_("method:"), capacity.method)

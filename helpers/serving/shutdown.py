@@ -142,13 +142,11 @@ def prove_local(server: Any, *, wait_s: float = 30.0) -> ShutdownProof:
     if not stopped:
         statement = _("NOT proven stopped: process exited {exited}, port listening {listening}, GPU processes {gpu}.")
     elif gpu_processes == 0:
-        statement = _("the server process (pid {pid}) has exited and {endpoint} is closed, and NVML shows no GPU process: "
+        statement = _("the server process has exited and {endpoint} is closed, and NVML shows no GPU process: "
                       "the server is stopped.")  # fmt: skip
     else:
-        statement = _("the server process (pid {pid}) has exited and {endpoint} is closed: the server is stopped.")
-    statement = statement.format(
-        pid=server.pid, endpoint=host_port(server.base_url), exited=exited, listening=listening, gpu=gpu_processes
-    )
+        statement = _("the server process has exited and {endpoint} is closed: the server is stopped.")
+    statement = statement.format(endpoint=host_port(server.base_url), exited=exited, listening=listening, gpu=gpu_processes)
     return ShutdownProof(
         kind="local_process",
         endpoint=host_port(server.base_url),
