@@ -141,7 +141,8 @@ test-translations: setup memory-check
 	$(PY) -m pytest -q notebooks/zh notebooks/ja $(NBVAL)
 
 # Every notebook as a Colab learner runs it, first cell included, in a fresh Colab-like venv
-# (tests/colab/README.md says what it does and doesn't simulate). NB= limits it. About 3 min + the notebooks.
+# (tests/colab/README.md says what it does and doesn't simulate). NB= limits it. .ci/run runs all of them (00-07):
+# about 2 min for the runtime, then the notebooks; 05 measures the ladder and runtimes in it (tests/colab/README.md: last results).
 colab-sim: setup
 	$(PY) tests/colab/simulate.py $(ONLY) --llama-wheels $(WHEELHOUSE)
 
