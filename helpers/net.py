@@ -61,7 +61,10 @@ _last_stable_port = 0
 
 
 def _bindable(host: str, port: int) -> bool:
+    """Whether a server could listen on the port now. SO_REUSEADDR, as uvicorn and llama.cpp's server set it: a port
+    whose last connections are still in TIME_WAIT (a server stopped a minute ago) is free for them, and so for us."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:

@@ -196,6 +196,24 @@ def test_a_taken_port_is_skipped_in_stable_mode(monkeypatch):
         assert net.free_port() > taken
 
 
+def test_a_port_whose_server_just_stopped_is_handed_out_again_in_stable_mode(monkeypatch):
+    """The server side closes first, so its port sits in TIME_WAIT for a minute: a regeneration right after
+    another must still get the same first port, as the servers themselves (SO_REUSEADDR) would."""
+    monkeypatch.setenv(notebook_runner.STABLE_PORTS_ENV, "18600")
+    monkeypatch.setattr(net, "_last_stable_port", 0)
+    port = net.free_port()
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind((net.LOCALHOST, port))
+        server.listen()
+        client = socket.create_connection((net.LOCALHOST, port))
+        accepted, _ = server.accept()
+        accepted.close()  # the server's side closes first and enters TIME_WAIT
+        client.close()
+    monkeypatch.setattr(net, "_last_stable_port", 0)
+    assert net.free_port() == port
+
+
 def test_the_fixed_clock_and_ordered_ports_do_not_outlive_a_regeneration(course, monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     monkeypatch.delenv(notebook_runner.STABLE_PORTS_ENV, raising=False)
