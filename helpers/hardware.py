@@ -22,7 +22,6 @@ memory and writes ``outputs/memory_check.csv``.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -396,15 +395,3 @@ def instruct_estimates(*, context_tokens: int, runtime: str, dtype: str) -> Iter
             continue
         shape = shape_from_config(entry["config"])
         yield entry["id"], estimate(shape, dtype, runtime=runtime, context_tokens=min(context_tokens, shape.context_length))
-
-
-def largest_fitting(
-    memory_gb: float, *, context_tokens: int, runtime: str, dtype: str, max_params_b: float = math.inf
-) -> str | None:
-    """The catalogue model with the most parameters whose weights, KV cache and overhead fit."""
-    fitting = [
-        (est.parameters, model)
-        for model, est in instruct_estimates(context_tokens=context_tokens, runtime=runtime, dtype=dtype)
-        if est.parameters <= max_params_b * 1e9 and est.total_bytes <= memory_gb * GB
-    ]
-    return max(fitting, key=lambda pair: pair[0])[1] if fitting else None  # ties: first in the catalogue

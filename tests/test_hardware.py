@@ -66,22 +66,6 @@ def test_vllm_budget_and_tensor_parallel():
     assert big.tensor_parallel_size == 4
 
 
-def test_largest_fitting_picks_by_memory():
-    assert (
-        hardware.largest_fitting(15, context_tokens=4096, runtime="transformers-cuda", dtype="bf16")
-        == "Qwen/Qwen2.5-0.5B-Instruct"
-    )
-    assert (
-        hardware.largest_fitting(24, context_tokens=4096, runtime="transformers-cuda", dtype="bf16")
-        == "meta-llama/Llama-3.1-8B-Instruct"
-    )
-    assert (
-        hardware.largest_fitting(15, context_tokens=4096, runtime="transformers-cuda", dtype="bf16", max_params_b=1)
-        == "Qwen/Qwen2.5-0.5B-Instruct"
-    )
-    assert hardware.largest_fitting(0.5, context_tokens=4096, runtime="transformers-cuda", dtype="bf16") is None
-
-
 def test_unknown_model_lists_the_catalogue():
     with pytest.raises(EstimateError) as error:
         hardware.candidate("acme/giant-1T")
