@@ -61,15 +61,34 @@ def detect_platform(environ: dict[str, str] | None = None, modules: dict | None 
     return "local"
 
 
+def read_cpuinfo() -> str:
+    """``/proc/cpuinfo`` as text, or ``""`` where there is none (macOS, Windows)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+def cpu_model_and_flags(cpuinfo: str) -> tuple[str | None, frozenset[str]]:
+    """The CPU's model name and the instruction-set flags it advertises (the first of each line in ``cpuinfo``).
+
+    The flags decide which llama.cpp build the CPU can run and whether vLLM's bf16 path is worth trying.
+    """
+    name, flags = None, None
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and name is None:
+            name = value.strip()
+        elif key.strip() == "flags" and flags is None:
+            flags = frozenset(value.split())
+    return name, flags or frozenset()
+
+
 def machine_description() -> str:
     """The CPU model and core count, so no figure is ever quoted without its hardware."""
-    cpu = _platform.processor() or _platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            cpu = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {os.cpu_count()} cores"
+    name, _ = cpu_model_and_flags(read_cpuinfo())
+    return f"{name or _platform.processor() or _platform.machine()}, {os.cpu_count()} cores"
 
 
 def _memory_bytes() -> tuple[int, int]:

@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from helpers.environment import cpu_model_and_flags, read_cpuinfo
 from helpers.models import gguf_file
 from helpers.paths import REPO_ROOT, atomic_write_json
 
@@ -77,14 +78,8 @@ class LlamaBuildError(RuntimeError):
 
 
 def cpu_flags(cpuinfo: str | None = None) -> frozenset[str]:
-    """The instruction-set flags the CPU advertises (the first ``flags`` line of ``/proc/cpuinfo``)."""
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8")
-        except OSError:
-            return frozenset()
-    line = next((line for line in cpuinfo.splitlines() if line.startswith("flags")), "")
-    return frozenset(line.split(":", 1)[-1].split())
+    """The instruction-set flags the CPU advertises (this machine's ``/proc/cpuinfo`` unless given)."""
+    return cpu_model_and_flags(read_cpuinfo() if cpuinfo is None else cpuinfo)[1]
 
 
 def require_avx2(flags: frozenset[str] | None = None) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from helpers import serving
 from helpers.client import ServingError, normalize_base_url
+from helpers.environment import read_cpuinfo
 from helpers.net import free_port
 from helpers.serving import capacity as cap
 from helpers.serving import cost, dtype, load, metrics, server_metrics, shutdown
@@ -383,7 +384,7 @@ def test_a_forced_dtype_is_not_measured_and_says_so(tmp_path):
 
 
 def test_a_cached_choice_is_reused_for_the_same_cpu_and_build(tmp_path):
-    key = dtype.choice_key(dtype.read_cpuinfo())
+    key = dtype.choice_key(read_cpuinfo())
     cached = dtype.DtypeChoice("bfloat16", "bf16, measured earlier", "cpu", "2026-11-23T12:00:00+00:00", key=key)
     path = tmp_path / "choice.json"
     path.write_text(__import__("json").dumps(cached.to_json()))

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from helpers import clock
 from helpers.client import ServingError, make_client
+from helpers.environment import cpu_model_and_flags, read_cpuinfo
 from helpers.paths import atomic_write_json
 from helpers.serving.benchmark import run_benchmark
 from helpers.serving.rehearsal import DTYPES, VLLM_CACHE, VLLM_PYTHON, RehearsalServer, check_dtype
@@ -36,16 +37,10 @@ CHECK_PROMPT = [{"role": "user", "content": "Write two sentences about support t
 CHECK_STREAMS, CHECK_TOKENS, CHECK_CONCURRENCY = 8, 24, 4
 
 
-def cpu_flags(cpuinfo: str) -> tuple[str, set[str]]:
-    """The CPU's model name and its flags, from ``/proc/cpuinfo`` text."""
-    name, flags = "unknown CPU", set()
-    for line in cpuinfo.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "model name" and name == "unknown CPU":
-            name = value.strip()
-        elif key.strip() == "flags" and not flags:
-            flags = set(value.split())
-    return name, flags
+def cpu_flags(cpuinfo: str) -> tuple[str, frozenset[str]]:
+    """The CPU's model name (``unknown CPU`` when ``cpuinfo`` has none) and its flags."""
+    name, flags = cpu_model_and_flags(cpuinfo)
+    return name or "unknown CPU", flags
 
 
 def cpu_bf16_support(cpuinfo: str) -> tuple[bool, str]:
@@ -158,13 +153,6 @@ def choice_key(cpuinfo: str) -> str:
     """What the cached choice depends on: the CPU's name and flags, and the vLLM build."""
     name, flags = cpu_flags(cpuinfo)
     return hashlib.sha256(f"{name}|{' '.join(sorted(flags))}|{_vllm_build()}".encode()).hexdigest()[:16]
-
-
-def read_cpuinfo() -> str:
-    try:
-        return Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
 
 
 def choose_dtype(force: str | None = None, *, refresh: bool = False, cache: Path = CHOICE_FILE) -> DtypeChoice:
