@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from helpers.environment import GpuSummary, Platform, detect_platform, require_format
-from helpers.i18n import _
+from helpers.i18n import N_, _
 from helpers.paths import atomic_write_json, output, relative
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
@@ -266,17 +266,18 @@ def read_gpu_report(path: Path | None = None) -> GpuReport:
 
 
 def gpu_summary(info: TorchFacts | None = None) -> GpuSummary:
-    """A short view for the setup check: the first usable GPU, or why there is none."""
+    """A short view for the setup check: the first usable GPU, or why there is none (in English, as
+    ``environment.json`` keeps it; the setup check shows it translated)."""
     info = info or torch_facts()
     if info.devices:
         first = info.devices[0]
         return GpuSummary(True, first.name, first.total_gb, "")
     if info.version is None:
-        reason = "torch is not installed"
+        reason = N_("torch is not installed")
     elif info.cuda_build:
-        reason = "torch reports no CUDA device"
+        reason = N_("torch reports no CUDA device")
     else:
-        reason = "this torch is a CPU-only build"
+        reason = N_("this torch is a CPU-only build")
     return GpuSummary(False, None, 0.0, reason)
 
 

@@ -147,15 +147,15 @@ def format_packages(report: EnvironmentReport) -> str:
     lines = [
         f"platform      {report.platform}",
         f"python        {system.python} ({system.os})",
-        f"gpu           {gpu.name} ({gpu.memory_gb} GB)" if gpu.available else f"gpu           none ({gpu.reason})",
+        f"gpu           {gpu.name} ({gpu.memory_gb} GB)" if gpu.available else f"gpu           none ({_(gpu.reason)})",
         "",
-        "packages (against requirements.txt)",
+        _("packages (against requirements.txt)"),
     ]
     width = max([4, *(len(c.status) for c in report.packages)])
     for c in report.packages:
         note = f"  ({_(c.note)})" if c.note else ""
         lines.append(f"  {c.status:<{width}} {c.name:<20} {c.installed or 'missing':<16} wants {c.wanted}{note}")
-    lines += ["", "model shelf"]
+    lines += ["", _("model shelf")]
     for row in report.shelf:
         state = "OK  " if row.ok else ("NOT NEEDED" if report.platform != "local" else "MISS")
         lines.append(f"  {state} {row.name:<38} {row.folder}")
@@ -178,7 +178,10 @@ def format_machine(report: EnvironmentReport) -> str:
     return "\n".join(
         [
             f"cpu           {system.cpu}",
-            f"ram           {system.ram_total_gb} GB total, {system.ram_available_gb} GB available",
+            "ram           "
+            + _("{total} GB total, {available} GB available").format(
+                total=system.ram_total_gb, available=system.ram_available_gb
+            ),
             f"disk free     {system.disk_free_gb} GB",
         ]
     )

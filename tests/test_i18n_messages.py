@@ -87,3 +87,15 @@ def test_an_unreachable_server_is_explained_in_the_learners_language(lang):
     with speaking(lang):
         error = explain(httpx.ConnectError("refused"), "http://127.0.0.1:9/v1")
     assert isinstance(error, ServingError) and "127.0.0.1:9" in str(error) and has_cjk(str(error))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_constant_imported_in_english_speaks_the_notebook_language_when_printed(lang):
+    from helpers.serving.launch import KEY_NOTE  # imported before the switch, as a notebook cell does
+
+    english_rule = str(serving.BINDING_RULE)
+    with speaking(lang):
+        rule, note = str(serving.BINDING_RULE), str(KEY_NOTE)
+    assert has_cjk(rule) and "127.0.0.1" in rule and rule != english_rule
+    assert note.startswith("export VLLM_API_KEY=...") and has_cjk(note)  # the command stays a command
+    assert str(KEY_NOTE).endswith("# a long random secret, typed once on the GPU host; never commit or print it")

@@ -400,7 +400,9 @@ def test_launch_command_keeps_the_key_in_the_environment_and_adds_tensor_paralle
     assert serving.tensor_parallel_size("Qwen/Qwen2.5-0.5B-Instruct", gpu_memory_gb=24, max_model_len=8192) == 1
     unknown = serving.vllm_serve_command("/models/my-finetune", max_model_len=2048, gpu_memory_gb=24)
     assert unknown.startswith("vllm serve /models/my-finetune --host 127.0.0.1") and "not sized by the estimator" in unknown
-    assert "--tp 4" in serving.sglang_command("Qwen/Qwen2.5-72B-Instruct", max_model_len=8192, tensor_parallel=4)
+    sglang = serving.sglang_command("Qwen/Qwen2.5-72B-Instruct", max_model_len=8192, tensor_parallel=4)
+    assert "--tp 4" in sglang and '--api-key "$VLLM_API_KEY"' in sglang  # the shell expands it: never typed or printed
+    assert sglang.endswith("# SGLang takes the key only as a flag, so the GPU host's process list shows it")
 
 
 def test_compose_and_nginx_files_are_structurally_sound(tmp_path):

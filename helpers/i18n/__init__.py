@@ -207,6 +207,24 @@ def sentences(english: Mapping[str, str] | Iterable[str]) -> Messages | MessageL
     return Messages(english) if isinstance(english, Mapping) else MessageList(english)
 
 
+class Sentence:
+    """One sentence kept as a module constant and translated each time it is shown (``print`` and f-strings call ``str``).
+
+    ``RULE = Sentence(N_("Bind the server to {host}..."), host=LOCALHOST)``: ``N_`` marks the English for extraction,
+    and the fields fill its placeholders after translation, so a notebook that imported the constant in English
+    prints it in Japanese after ``use("ja")``.
+    """
+
+    def __init__(self, english: str, **fields: object):
+        self.english, self.fields = english, fields
+
+    def __str__(self) -> str:
+        return gettext(self.english).format(**self.fields)
+
+    def __repr__(self) -> str:
+        return f"Sentence({self.english!r})"
+
+
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention, and Babel's default keyword
     """Mark ``message`` for extraction without translating it yet (it is translated where it is shown)."""
     return message
@@ -219,6 +237,7 @@ __all__ = [
     "CatalogueError",
     "UnknownLanguage",
     "N_",
+    "Sentence",
     "_",
     "current",
     "gettext",

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from helpers import hardware
 from helpers.client import ServingError
-from helpers.i18n import _
+from helpers.i18n import N_, Sentence, _
 from helpers.names import API_KEY_ENV
 from helpers.net import LOCALHOST
 from helpers.paths import atomic_write_text
@@ -29,7 +29,10 @@ from helpers.paths import atomic_write_text
 #: Pin the image to the vLLM version you tested; 0.32.0 is the rehearsal server's.
 VLLM_IMAGE = "vllm/vllm-openai:v0.32.0"
 NGINX_IMAGE = "nginx:1.27-alpine"
-KEY_NOTE = f"export {API_KEY_ENV}=...   # a long random secret, typed once on the GPU host; never commit or print it"
+KEY_NOTE = Sentence(
+    N_("export {variable}=...   # a long random secret, typed once on the GPU host; never commit or print it"),
+    variable=API_KEY_ENV,
+)
 
 
 def tensor_parallel_size(model: str, *, dtype: str = "bf16", gpu_memory_gb: float, max_model_len: int) -> int:
@@ -70,7 +73,7 @@ def sglang_command(model: str, *, max_model_len: int, tensor_parallel: int = 1, 
     ]
     if tensor_parallel > 1:
         parts.insert(3, f"--tp {tensor_parallel}")
-    return " ".join(parts)
+    return " ".join(parts) + "   # " + _("SGLang takes the key only as a flag, so the GPU host's process list shows it")
 
 
 @dataclass

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from helpers.client import host_port
+from helpers.i18n import N_, Sentence
 
-BINDING_RULE = (
-    "Bind the server to 127.0.0.1 and reach it through an SSH tunnel. Never bind a public interface "
-    "(0.0.0.0) without an API key, and never print or commit the key."
+BINDING_RULE = Sentence(
+    N_(
+        "Bind the server to 127.0.0.1 and reach it through an SSH tunnel. Never bind a public interface "
+        "(0.0.0.0) without an API key, and never print or commit the key."
+    )
 )
 
 
