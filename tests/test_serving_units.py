@@ -402,7 +402,6 @@ def test_launch_command_keeps_the_key_in_the_environment_and_adds_tensor_paralle
     assert unknown.startswith("vllm serve /models/my-finetune --host 127.0.0.1") and "not sized by the estimator" in unknown
     sglang = serving.sglang_command("Qwen/Qwen2.5-72B-Instruct", max_model_len=8192, tensor_parallel=4)
     assert "--tp 4" in sglang and '--api-key "$VLLM_API_KEY"' in sglang  # the shell expands it: never typed or printed
-    assert sglang.endswith("# SGLang takes the key only as a flag, so the GPU host's process list shows it")
 
 
 def test_compose_and_nginx_files_are_structurally_sound(tmp_path):

@@ -73,7 +73,7 @@ def sglang_command(model: str, *, max_model_len: int, tensor_parallel: int = 1, 
     ]
     if tensor_parallel > 1:
         parts.insert(3, f"--tp {tensor_parallel}")
-    return " ".join(parts) + "   # " + _("SGLang takes the key only as a flag, so the GPU host's process list shows it")
+    return " ".join(parts)
 
 
 @dataclass
