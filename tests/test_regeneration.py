@@ -169,7 +169,7 @@ def test_regenerating_notebook_00_twice_differs_only_in_measurement_cells(course
     notebook = course / "00_setup_check.ipynb"
     shutil.copy(NOTEBOOKS / notebook.name, notebook)
     tags = [c.metadata.get("tags", []) for c in nbformat.read(notebook, as_version=4).cells]
-    assert [regeneration.MEASUREMENT_TAG] in tags, "notebook 00 keeps RAM and disk in a cell tagged as a measurement"
+    assert any(regeneration.MEASUREMENT_TAG in cell for cell in tags), "notebook 00 keeps RAM and disk in a measurement cell"
     assert notebook_runner.main(["regenerate", "--only", "00", "--accept"]) == 0
     assert notebook_runner.main(["regenerate", "--only", "00", "--check"]) == 0
 
