@@ -19,9 +19,7 @@ from helpers.evals import EvalRow, OpenAIRunner, load_cases, run_cases
 from helpers.i18n import _
 from helpers.names import API_KEY_ENV, SMOLLM2
 from helpers.serving import RehearsalServer
-from helpers.serving.rehearsal import DTYPES
-
-SHORT_NAMES = {"bfloat16": "bf16", "float32": "fp32"}
+from helpers.serving.rehearsal import DTYPES, SHORT_NAMES
 
 
 @dataclass(frozen=True)
@@ -56,7 +54,9 @@ def passes_in(dtype: str, model: str = SMOLLM2, *, api_key_env: str = API_KEY_EN
     server = RehearsalServer(dtype=dtype, served_name=model, api_key_env=api_key_env).start()
     try:
         server.wait()
-        runner = OpenAIRunner(make_client(server.base_url, api_key_env=api_key_env), model, runtime="vllm")
+        runner = OpenAIRunner(
+            make_client(server.base_url, api_key_env=api_key_env), model, runtime="vllm", structured_output=True
+        )
         rows = run_cases(runner, load_cases())
     finally:
         server.stop()

@@ -28,7 +28,7 @@ from helpers.client import ServingError, make_client
 from helpers.environment import cpu_model_and_flags, read_cpuinfo
 from helpers.paths import atomic_write_json
 from helpers.serving.benchmark import run_benchmark
-from helpers.serving.rehearsal import DTYPES, VLLM_CACHE, VLLM_PYTHON, RehearsalServer, check_dtype
+from helpers.serving.rehearsal import DTYPES, SHORT_NAMES, VLLM_CACHE, VLLM_PYTHON, RehearsalServer, check_dtype
 from helpers.serving.stream import time_stream
 
 CHOICE_FILE = VLLM_CACHE / "dtype_choice.json"
@@ -75,7 +75,7 @@ class DtypeChoice:
 
     @property
     def short(self) -> str:
-        return {"bfloat16": "bf16", "float32": "fp32"}[self.dtype]
+        return SHORT_NAMES[self.dtype]
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -160,7 +160,7 @@ def choose_dtype(force: str | None = None, *, refresh: bool = False, cache: Path
     cpuinfo = read_cpuinfo()
     name, _ = cpu_flags(cpuinfo)
     if force:
-        dtype = check_dtype({"bf16": "bfloat16", "fp32": "float32"}.get(force, force))
+        dtype = check_dtype({short: dtype for dtype, short in SHORT_NAMES.items()}.get(force, force))
         return DtypeChoice(dtype, f"{dtype} because it was forced (not measured)", name, clock.timestamp(), forced=True)
     key = choice_key(cpuinfo)
     cache.parent.mkdir(parents=True, exist_ok=True)

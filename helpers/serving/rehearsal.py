@@ -30,6 +30,8 @@ from helpers.serving.readiness import Readiness, wait_until_ready
 VLLM_PYTHON = REPO_ROOT / ".venv-vllm" / "bin" / "python"
 VLLM_CACHE = REPO_ROOT / ".vllm-cache"
 DTYPES = ("bfloat16", "float32")
+#: How the kit writes each dtype in a sentence ("served in bf16").
+SHORT_NAMES = {"bfloat16": "bf16", "float32": "fp32"}
 #: GiB of KV cache vLLM's CPU backend reserves up front (``VLLM_CPU_KVCACHE_SPACE``).
 KV_CACHE_GIB = 1
 
