@@ -11,9 +11,9 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-# Names spelled once in helpers/names.py (it imports nothing, so it is read before any setup),
+# Names spelled once in helpers/core/names.py (it imports nothing, so it is read before any setup),
 # and the torch pin spelled once in requirements.txt.
-name_in_helpers = $(shell sed -n 's/^$(1) = "\(.*\)"$$/\1/p' helpers/names.py)
+name_in_helpers = $(shell sed -n 's/^$(1) = "\(.*\)"$$/\1/p' helpers/core/names.py)
 KERNEL := $(call name_in_helpers,KERNEL_NAME)
 API_KEY_ENV := $(call name_in_helpers,API_KEY_ENV)
 TORCH_PIN := $(shell sed -n 's/^\(torch==[^ #]*\).*/\1/p' requirements.txt)
@@ -31,7 +31,7 @@ WHEELHOUSE ?= $(HOME)/.cache/openllm-routes/wheels/llama-cpp-python-$(LLAMA_VERS
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 900
 
 # One random key per make invocation for route 3's rehearsal server, shared by the notebooks
-# and the tests, so tests/test_serving_vllm.py can scan every output and log for it.
+# and the tests, so tests/serving/test_serving_vllm.py can scan every output and log for it.
 ifndef $(API_KEY_ENV)
 $(API_KEY_ENV) := $(shell python3 -c "import secrets; print(secrets.token_urlsafe(24))")
 endif
@@ -84,25 +84,25 @@ $(VLLM_VENV)/.setup-done: requirements-vllm.txt
 	@touch $@
 
 shelf: $(VENV)/.setup-done
-	$(PY) -m helpers.models build
+	$(PY) -m helpers.shelf build
 
 # The best llama.cpp build for this CPU: AVX-512, VNNI, BF16 where present, never AMX. It is compiled
 # once per instruction set into the wheelhouse beside the portable one, and installed only if it
 # decodes the shelf model's greedy tokens exactly as the portable build does; otherwise the portable
-# build stays and the reason is printed (helpers/llama_build.py). LLAMA_BEST=0 keeps the portable build.
+# build stays and the reason is printed (helpers/runtimes/llama_cpp/build.py). LLAMA_BEST=0 keeps the portable build.
 LLAMA_BEST ?= 1
 $(VENV)/llama-build.json: $(VENV)/.setup-done | shelf
-	@if [ "$(LLAMA_BEST)" = "1" ]; then $(PY) -m helpers.llama_build setup; fi
+	@if [ "$(LLAMA_BEST)" = "1" ]; then $(PY) -m helpers.runtimes.llama_cpp.build setup; fi
 
 # The quantization ladder: seven GGUF levels built with llama.cpp's converter and quantizer, then
 # measured, once, onto the shelf (a few minutes the first time; the runtime notebook reads it).
 ladder: shelf $(VENV)/llama-build.json
-	$(PY) -m helpers.ladder build
+	$(PY) -m helpers.measured.ladder build
 
 # The four runtimes that run here (Transformers, llama.cpp in process and as a server, vLLM), each measured
 # once in a fresh process onto the shelf (about five minutes the first time; the runtime notebook reads it).
 landscape: ladder vllm
-	$(PY) -m helpers.landscape build
+	$(PY) -m helpers.measured.landscape build
 
 # Evidence the notebooks read (notebook 05 reports it), so both run and test produce it.
 memory-check: setup
@@ -117,7 +117,7 @@ benchmarks: setup memory-check
 	$(PY) benchmarks/rehearsal_dtype.py
 
 run: setup memory-check
-	$(PY) -m helpers.notebook_runner run $(ONLY)
+	$(PY) -m helpers.tooling.notebook_runner run $(ONLY)
 
 # The layer rule (import-linter contracts in pyproject.toml), then ruff's lint and format check.
 LINT_PATHS := helpers benchmarks tests
@@ -148,23 +148,23 @@ colab-sim: setup
 
 # Badges, clone cells and README links from pyproject.toml's [project.urls]; REPO=owner/name retargets a fork.
 colab-links: $(VENV)/.setup-done
-	$(PY) -m helpers.colab_links $(if $(REPO),--repo '$(REPO)')
+	$(PY) -m helpers.tooling.colab_links $(if $(REPO),--repo '$(REPO)')
 
 # ACCEPT=1 takes the new figures even when the drift report (outputs/regeneration_report.md) flags them.
 regenerate: setup
-	$(PY) -m helpers.notebook_runner regenerate $(ONLY) $(if $(ACCEPT),--accept) $(if $(CHECK),--check)
+	$(PY) -m helpers.tooling.notebook_runner regenerate $(ONLY) $(if $(ACCEPT),--accept) $(if $(CHECK),--check)
 
 # Three languages from one source (issue 14). `translations`: extract, update and compile the
 # catalogues in locale/, then build notebooks/zh and notebooks/ja from the English notebooks
 # (outputs kept where code is unchanged). `translations-run [NB=04]`: execute them in their
 # language (papermill -p lang zh|ja). `make test` runs nbval over all three folders and
-# tests/test_i18n*.py fails on anything missing, fuzzy or stale.
+# tests/*/test_i18n*.py fails on anything missing, fuzzy or stale.
 translations: $(VENV)/.setup-done
-	$(PY) -m helpers.i18n.catalogues update
-	$(PY) -m helpers.translate_notebooks build
+	$(PY) -m helpers.core.i18n.catalogues update
+	$(PY) -m helpers.tooling.translate_notebooks build
 
 translations-run: setup memory-check
-	$(PY) -m helpers.translate_notebooks execute $(ONLY)
+	$(PY) -m helpers.tooling.translate_notebooks execute $(ONLY)
 
 clean:
 	rm -rf $(VENV) $(VLLM_VENV) .shelf .cache .vllm-cache

@@ -10,7 +10,7 @@ rule is ``helpers.decision``; ``python -m helpers.decide`` takes the same
 fields as flags.
 """
 
-from helpers.decide import main
+from helpers.tooling.decide import main
 
 if __name__ == "__main__":
     raise SystemExit(main(lesson=True))

@@ -3,7 +3,7 @@
 The method (stated in the output and in ``outputs/bandwidth.json``): numpy
 reduces a 512 MiB int64 array, far larger than any CPU cache, with 1..N threads
 each reading its own slice, best of five per thread count. The best rate is the
-figure ``helpers.roofline`` and the estimator use. On shared VMs other tenants
+figure ``helpers.fits.roofline`` and the estimator use. On shared VMs other tenants
 move it by tens of percent; rerun it on a quiet machine for a figure to quote.
 
     .venv/bin/python benchmarks/bandwidth.py      # writes outputs/bandwidth.json
@@ -11,8 +11,8 @@ move it by tens of percent; rerun it on a quiet machine for a figure to quote.
 
 from __future__ import annotations
 
-from helpers.paths import relative
-from helpers.roofline import measure_bandwidth, write_bandwidth
+from helpers.core.paths import relative
+from helpers.fits.roofline import measure_bandwidth, write_bandwidth
 
 
 def main() -> int:

@@ -1,6 +1,6 @@
 """The portable llama.cpp build against the best build this CPU allows (AMX excluded), with the hardware named.
 
-Both wheels come from the per-user wheelhouse (``helpers.llama_build``). Each is
+Both wheels come from the per-user wheelhouse (``helpers.runtimes.llama_cpp.build``). Each is
 unpacked on its own and run in a fresh process on the shelf's SmolLM2 Q4_1
 GGUF, alternating between builds so that load from other processes falls on
 both alike. Each run times:
@@ -27,9 +27,9 @@ import statistics
 import subprocess
 import sys
 
-from helpers.environment import machine_description
-from helpers.llama_build import LLAMA_VERSION, best_isa, unpacked, wheel_in, wheel_key, wheelhouse
-from helpers.models import gguf_file
+from helpers.machine.environment import machine_description
+from helpers.runtimes.llama_cpp.build import LLAMA_VERSION, best_isa, unpacked, wheel_in, wheel_key, wheelhouse
+from helpers.shelf.models import gguf_file
 
 DECODE_TOKENS = 64
 SPEED_CODE = """

@@ -2,7 +2,7 @@
 
 Each row loads one model in a fresh Python process, generates 16 greedy tokens,
 and reads the process's peak resident memory (``ru_maxrss``): what the machine
-must really have. The prediction comes from ``helpers.hardware.estimate``, made
+must really have. The prediction comes from ``helpers.fits.estimator.estimate``, made
 from ``config.json`` or the GGUF header alone. The seed's rule of thumb
 (parameters × bytes × 1.2) is shown on the same rows.
 
@@ -21,13 +21,13 @@ import resource
 import subprocess
 import sys
 
-from helpers import hardware
-from helpers.environment import machine_description
-from helpers.generation import generate, load
-from helpers.models import SHELF_ENTRIES, gguf_file
-from helpers.names import SMOLLM2, TINY_GPT2
-from helpers.paths import atomic_write_text, output, relative
+from helpers.core.names import SMOLLM2, TINY_GPT2
+from helpers.core.paths import atomic_write_text, output, relative
+from helpers.fits import estimator
+from helpers.machine.environment import machine_description
+from helpers.runtimes.transformers import generate, load
 from helpers.serving.memory import rehearsal_memory_row
+from helpers.shelf.models import SHELF_ENTRIES, gguf_file
 
 NEW_TOKENS = 16
 PROMPT = [{"role": "user", "content": "What is the capital of France?"}]
@@ -57,12 +57,12 @@ def measure_in_this_process(model: str, runtime: str, dtype: str) -> dict:
     return {"peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "context": context}
 
 
-def predict(model: str, runtime: str, dtype: str, context: int) -> hardware.Estimate:
+def predict(model: str, runtime: str, dtype: str, context: int) -> estimator.Estimate:
     if runtime == "llama.cpp":
-        shape, weight_bytes = hardware.shape_from_gguf(gguf_file())
-        return hardware.estimate(shape, dtype, runtime=runtime, context_tokens=context, weight_bytes=weight_bytes)
-    shape = hardware.shape_from_config_file(SHELF_ENTRIES[model].path / "config.json")
-    return hardware.estimate(shape, dtype, runtime=runtime, context_tokens=context)
+        shape, weight_bytes = estimator.shape_from_gguf(gguf_file())
+        return estimator.estimate(shape, dtype, runtime=runtime, context_tokens=context, weight_bytes=weight_bytes)
+    shape = estimator.shape_from_config_file(SHELF_ENTRIES[model].path / "config.json")
+    return estimator.estimate(shape, dtype, runtime=runtime, context_tokens=context)
 
 
 def main() -> int:

@@ -19,8 +19,8 @@ import statistics
 import subprocess
 import sys
 
-from helpers.names import SMOLLM2
-from helpers.paths import atomic_write_json, output, relative
+from helpers.core.names import SMOLLM2
+from helpers.core.paths import atomic_write_json, output, relative
 from helpers.serving import VLLM_CACHE, VLLM_PYTHON, RehearsalServer, choose_dtype, machine_description, run_benchmark
 
 PROMPTS = [

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import sys
 
-from helpers.client import make_client
+from helpers.core.names import SMOLLM2
+from helpers.core.paths import atomic_write_json, output, relative
 from helpers.evals import OpenAIRunner, load_cases, run_cases, summarize
-from helpers.names import SMOLLM2
-from helpers.paths import atomic_write_json, output, relative
+from helpers.runtimes.client import make_client
 from helpers.serving import DEFAULT_SLO_MS, RehearsalServer, choose_dtype, machine_description, run_benchmark
 from helpers.serving.metrics import slo_text
 from helpers.serving.rehearsal import DTYPES

@@ -1,6 +1,6 @@
 """Greedy decode speed and pass count of every local model and runtime, on the fixed eval cases, with the hardware named.
 
-Tokens/s is :func:`helpers.generation.decode_tokens_per_s` over all the cases:
+Tokens/s is :func:`helpers.runtimes.transformers.decode_tokens_per_s` over all the cases:
 output tokens over wall time, prompt processing included, one request at a
 time. Each row says whether its output was constrained (llama.cpp can enforce
 the JSON cases' schema with a grammar; Transformers cannot). Route 3's vLLM
@@ -11,9 +11,9 @@ figures come from notebook 04 and benchmarks/peer_vllm_bench.py.
 
 from __future__ import annotations
 
-from helpers.environment import machine_description
+from helpers.core.names import SMOLLM2, TINY_GPT2
 from helpers.evals import LlamaCppRunner, TransformersRunner, load_cases, run_cases, summarize
-from helpers.names import SMOLLM2, TINY_GPT2
+from helpers.machine.environment import machine_description
 
 
 def main() -> int:

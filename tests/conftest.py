@@ -13,7 +13,7 @@ import pytest
 def isolated_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Redirect ``outputs/`` to a temporary folder for this process and every kernel or subprocess it starts.
 
-    ``helpers.paths.outputs_dir()`` reads ``OPENLLM_ROUTES_OUTPUTS`` at call time,
+    ``helpers.core.paths.outputs_dir()`` reads ``OPENLLM_ROUTES_OUTPUTS`` at call time,
     so no module needs patching.
     """
     outputs = tmp_path / "outputs"
@@ -28,12 +28,12 @@ def llama_server():
 
     It runs with llama.cpp's default flags, ``--interrupt_requests`` included, so a second concurrent
     stream cuts the first short: the failure issue 13 found unexplained, which the tests now see explained.
-    (``helpers.handoff.LlamaCppServer`` turns interruption off for the notebooks.)
+    (``helpers.routes.handoff.LlamaCppServer`` turns interruption off for the notebooks.)
     """
-    from helpers.models import gguf_file
-    from helpers.names import SMOLLM2_GGUF
-    from helpers.net import LOCALHOST, free_port
-    from helpers.paths import REPO_ROOT
+    from helpers.core.names import SMOLLM2_GGUF
+    from helpers.core.net import LOCALHOST, free_port
+    from helpers.core.paths import REPO_ROOT
+    from helpers.shelf.models import gguf_file
 
     port = free_port()
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_file(SMOLLM2_GGUF)),
@@ -49,7 +49,7 @@ def llama_server():
 @pytest.fixture
 def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_outputs: Path) -> Path:
     """An empty course folder that the notebook runner treats as ``notebooks/``."""
-    from helpers import notebook_runner
+    from helpers.tooling import notebook_runner
 
     folder = tmp_path / "notebooks"
     folder.mkdir()

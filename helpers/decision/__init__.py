@@ -9,7 +9,7 @@ the model runs on a CPU, GPU memory otherwise), and it rejects every catalogue
 model that lacks a must-have, giving that reason.
 
 Writing the record, reading evidence and judging the upgrade signal live in
-``helpers.record``, ``helpers.evidence`` and ``helpers.verdict``.
+``helpers.decision.record``, ``helpers.decision.evidence`` and ``helpers.decision.verdict``.
 """
 
 from helpers.decision.profile import (

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from helpers.i18n import N_, _
+from helpers.core.i18n import N_, _
 
 ROUTES = ("local_cpu", "free_colab", "rented_gpu")
 #: Who may see the data. Only ``public`` data may go to a cloud model API.

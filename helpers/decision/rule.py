@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from helpers import hardware, names
+from helpers.core import names
+from helpers.core.i18n import N_, _
 from helpers.decision.profile import (
     LONG_CONTEXT_TOKENS,
     MIN_SERVING_VRAM_GB,
@@ -20,7 +21,14 @@ from helpers.decision.profile import (
     SMALL_INSTRUCT_MAX_PARAMS,
     Profile,
 )
-from helpers.i18n import N_, _
+from helpers.fits import estimator
+
+#: The KV-cache length each route's candidates are sized at, in tokens: tiny-gpt2's whole window, a first CPU or
+#: Colab test, and a served endpoint's longer prompts. Rejections are sized at the same length as the choice.
+TINY_CONTEXT_TOKENS = 1024
+CPU_CONTEXT_TOKENS = 4096
+COLAB_CONTEXT_TOKENS = 4096
+SERVING_CONTEXT_TOKENS = 8192
 
 #: What each kind of first run can claim, as whole sentences.
 CLAIMS = {
@@ -82,13 +90,13 @@ LACKS = {
 
 def lacks(model: str, needs: tuple[str, ...]) -> list[tuple[str, str]]:
     """The needs a catalogue model does not cover, each with the catalogue's reason."""
-    entry = hardware.candidate(model)
+    entry = estimator.candidate(model)
     missing = []
     for need in needs:
         if need in RUNTIME_NEEDS:
             continue
         if need == "long_context":
-            context = hardware.candidate_shape(model).context_length
+            context = estimator.candidate_shape(model).context_length
             if context < LONG_CONTEXT_TOKENS:
                 missing.append((need, LACKS["context"].format(context=context, needed=LONG_CONTEXT_TOKENS)))
         elif need == "commercial_use":
@@ -109,7 +117,7 @@ class Candidate:
     context_tokens: int
     memory_kind: str
     memory_available_gb: float
-    estimate: hardware.Estimate
+    estimate: estimator.Estimate
     lacks: tuple[tuple[str, str], ...]
 
     @property
@@ -118,30 +126,30 @@ class Candidate:
 
     @property
     def need_gb(self) -> float:
-        return self.estimate.total_bytes / hardware.GB
+        return self.estimate.total_bytes / estimator.GB
 
     @property
     def fits(self) -> bool:
-        return self.estimate.total_bytes <= self.memory_available_gb * hardware.GB
+        return self.estimate.total_bytes <= self.memory_available_gb * estimator.GB
 
     @property
     def workflow_only(self) -> bool:
-        return hardware.candidate(self.model).get("role") == "workflow"
+        return estimator.candidate(self.model).get("role") == "workflow"
 
 
 def estimate_for(
     model: str, dtype: str, runtime: str, context_tokens: int, memory_gb: float, needs: tuple[str, ...]
 ) -> Candidate:
-    shape = hardware.candidate_shape(model)
+    shape = estimator.candidate_shape(model)
     tokens = min(context_tokens, shape.context_length)
-    est = hardware.estimate(shape, dtype, runtime=runtime, context_tokens=tokens)
+    est = estimator.estimate(shape, dtype, runtime=runtime, context_tokens=tokens)
     kind = N_("RAM") if runtime in ON_CPU else N_("GPU memory")  # English in the record; translated where shown
     return Candidate(model, dtype, runtime, tokens, kind, memory_gb, est, tuple(lacks(model, needs)))
 
 
 def best_dtype(model: str, runtime: str, context_tokens: int, memory_gb: float, needs: tuple[str, ...]) -> Candidate | None:
     """The model at the first dtype its runtime loads; the first that fits, else the smallest need."""
-    offered = [d for d in RUNTIME_DTYPES[runtime] if d in hardware.candidate(model)["dtypes"]]
+    offered = [d for d in RUNTIME_DTYPES[runtime] if d in estimator.candidate(model)["dtypes"]]
     options = [estimate_for(model, d, runtime, context_tokens, memory_gb, needs) for d in offered]
     if not options:
         return None
@@ -150,8 +158,8 @@ def best_dtype(model: str, runtime: str, context_tokens: int, memory_gb: float, 
 
 def instruct_models() -> list[str]:
     """Catalogue instruct models, smallest first."""
-    models = [e["id"] for e in hardware.catalogue()["models"] if e.get("role") != "workflow"]
-    return sorted(models, key=lambda m: hardware.parameter_count(hardware.candidate_shape(m)))
+    models = [e["id"] for e in estimator.catalogue()["models"] if e.get("role") != "workflow"]
+    return sorted(models, key=lambda m: estimator.parameter_count(estimator.candidate_shape(m)))
 
 
 def smallest_covering(
@@ -166,7 +174,7 @@ def smallest_covering(
 ) -> Candidate | None:
     """The smallest instruct model that covers every must-have (and fits, when ``must_fit``)."""
     for model in instruct_models():
-        params = hardware.parameter_count(hardware.candidate_shape(model))
+        params = estimator.parameter_count(estimator.candidate_shape(model))
         if params <= larger_than or params > max_params or lacks(model, profile.must_have):
             continue
         option = best_dtype(model, runtime, context_tokens, memory_gb, profile.must_have)
@@ -253,7 +261,7 @@ def _rejections(
     start_params = chosen[0].estimate.parameters if chosen[0] else 0
     plain = "transformers-cpu" if runtime in ON_CPU else "transformers-cuda"
     found = []
-    for entry in hardware.catalogue()["models"]:
+    for entry in estimator.catalogue()["models"]:
         if entry["id"] in picked:
             continue
         option = best_dtype(entry["id"], runtime, context, memory_gb, profile.must_have) or best_dtype(
@@ -263,28 +271,32 @@ def _rejections(
     return tuple(found)
 
 
-Choice = tuple[Candidate | None, Candidate | None, str, str, float]  # first, second, claim key, runtime, memory compared
+Choice = tuple[Candidate | None, Candidate | None, str, str, float, int]  # first, second, claim, runtime, memory, context
 
 
 def _on_cpu(profile: Profile) -> Choice:
     """Local CPU (and Colab with no GPU): tiny-gpt2 proves the workflow; a small quantized model is next."""
     ram = profile.ram_gb
-    tiny = estimate_for(names.TINY_GPT2, "fp32", "transformers-cpu", 1024, ram, ())
-    task_model = smallest_covering(profile, "llama.cpp", ram, 4096)
+    tiny = estimate_for(names.TINY_GPT2, "fp32", "transformers-cpu", TINY_CONTEXT_TOKENS, ram, ())
+    task_model = smallest_covering(profile, "llama.cpp", ram, CPU_CONTEXT_TOKENS)
     if profile.route == "free_colab":
-        later = smallest_covering(profile, "transformers-cuda", 0.0, 4096, max_params=SMALL_INSTRUCT_MAX_PARAMS, must_fit=False)
-        return (tiny, later, "portable_cpu", "llama.cpp", ram) if tiny.fits else (None, later, "nothing_fits", "llama.cpp", ram)
+        later = smallest_covering(
+            profile, "transformers-cuda", 0.0, COLAB_CONTEXT_TOKENS, max_params=SMALL_INSTRUCT_MAX_PARAMS, must_fit=False
+        )
+        key = "portable_cpu" if tiny.fits else "nothing_fits"
+        return (tiny if tiny.fits else None), later, key, "llama.cpp", ram, CPU_CONTEXT_TOKENS
     if tiny.fits:
         return (
             tiny,
-            task_model or smallest_covering(profile, "llama.cpp", ram, 4096, must_fit=False),
+            task_model or smallest_covering(profile, "llama.cpp", ram, CPU_CONTEXT_TOKENS, must_fit=False),
             "workflow",
             "llama.cpp",
             ram,
+            CPU_CONTEXT_TOKENS,
         )
     larger = task_model.estimate.parameters if task_model else 0
-    second = smallest_covering(profile, "vllm", MIN_SERVING_VRAM_GB, 8192, must_fit=False, larger_than=larger)
-    return task_model, second, "workflow" if task_model else "nothing_fits", "llama.cpp", ram
+    second = smallest_covering(profile, "vllm", MIN_SERVING_VRAM_GB, SERVING_CONTEXT_TOKENS, must_fit=False, larger_than=larger)
+    return task_model, second, "workflow" if task_model else "nothing_fits", "llama.cpp", ram, CPU_CONTEXT_TOKENS
 
 
 def _on_gpu(
@@ -301,30 +313,32 @@ def _on_gpu(
 
 
 def _colab(profile: Profile) -> Choice:
-    first, second = _on_gpu(profile, "transformers-cuda", 4096, SMALL_INSTRUCT_MAX_PARAMS)
-    return first, second, "portable" if first else "nothing_fits", "transformers-cuda", profile.available_vram_gb
+    first, second = _on_gpu(profile, "transformers-cuda", COLAB_CONTEXT_TOKENS, SMALL_INSTRUCT_MAX_PARAMS)
+    key = "portable" if first else "nothing_fits"
+    return first, second, key, "transformers-cuda", profile.available_vram_gb, COLAB_CONTEXT_TOKENS
 
 
 def _rented(profile: Profile) -> Choice:
     vram = profile.available_vram_gb
     if vram >= MIN_SERVING_VRAM_GB:
         runtime = "vllm" if profile.service_needed else "transformers-cuda"
-        first, second = _on_gpu(profile, runtime, 8192)
-        return first, second, ("serving" if profile.service_needed else "gpu_first") if first else "nothing_fits", runtime, vram
+        first, second = _on_gpu(profile, runtime, SERVING_CONTEXT_TOKENS)
+        key = ("serving" if profile.service_needed else "gpu_first") if first else "nothing_fits"
+        return first, second, key, runtime, vram, SERVING_CONTEXT_TOKENS
     runtime, memory = ("transformers-cuda", vram) if vram > 0 else ("llama.cpp", profile.ram_gb)
-    first = smallest_covering(profile, runtime, memory, 4096)
+    first = smallest_covering(profile, runtime, memory, CPU_CONTEXT_TOKENS)
     larger = first.estimate.parameters if first else 0
-    second = smallest_covering(profile, "vllm", MIN_SERVING_VRAM_GB, 8192, must_fit=False, larger_than=larger)
-    return first, second, "not_ready" if first else "nothing_fits", runtime, memory
+    second = smallest_covering(profile, "vllm", MIN_SERVING_VRAM_GB, SERVING_CONTEXT_TOKENS, must_fit=False, larger_than=larger)
+    return first, second, "not_ready" if first else "nothing_fits", runtime, memory, CPU_CONTEXT_TOKENS
 
 
 def choose(profile: Profile) -> Decision:
     """Apply the course's rule to a profile. Every route of the lesson is covered."""
     if profile.route == "local_cpu" or (profile.route == "free_colab" and profile.available_vram_gb == 0):
-        first, second, key, runtime, memory = _on_cpu(profile)
+        first, second, key, runtime, memory, context = _on_cpu(profile)
     elif profile.route == "free_colab":
-        first, second, key, runtime, memory = _colab(profile)
+        first, second, key, runtime, memory, context = _colab(profile)
     else:
-        first, second, key, runtime, memory = _rented(profile)
+        first, second, key, runtime, memory, context = _rented(profile)
     serving = profile.route == "rented_gpu" and profile.service_needed and key == "serving"
-    return Decision(profile, key, first, second, serving, _rejections(profile, (first, second), runtime, memory, 4096))
+    return Decision(profile, key, first, second, serving, _rejections(profile, (first, second), runtime, memory, context))

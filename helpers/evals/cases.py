@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from helpers.core.i18n import N_, _
+from helpers.core.paths import EVAL_CASES, relative
+from helpers.core.schemas import first_schema_error
 from helpers.evals.graders import GRADERS
-from helpers.i18n import N_, _
-from helpers.paths import EVAL_CASES, relative
-from helpers.schemas import first_schema_error
 
 CASE_SCHEMA = "eval_case.schema.json"
 RESTORE = N_("Restore it from git (`git checkout -- {name}`) or fix it by hand, then run again.")

@@ -15,11 +15,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from helpers.core.names import API_KEY_ENV
+from helpers.core.paths import EVAL_CASES, relative
 from helpers.evals.cases import CaseFileError, load_cases
 from helpers.evals.results import EvalSummary, run_cases, run_side_by_side, summarize, table_path, write_table
 from helpers.evals.runners import RUNTIMES, OpenAIRunner, make_runner
-from helpers.names import API_KEY_ENV
-from helpers.paths import EVAL_CASES, relative
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -18,12 +18,12 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from helpers.core.i18n import N_, _
+from helpers.core.paths import atomic_write_text, output, relative
 from helpers.evals.cases import Case
 from helpers.evals.graders import grade
 from helpers.evals.runners import OpenAIRunner, Runner
-from helpers.generation import decode_tokens_per_s
-from helpers.i18n import N_, _
-from helpers.paths import atomic_write_text, output, relative
+from helpers.runtimes.transformers import decode_tokens_per_s
 
 REWRITE = N_("Rewrite it with `python -m helpers.evals run ...` or by re-running the notebook that made it (02, 03 or 04).")
 
@@ -143,7 +143,7 @@ def run_cases(runner: Runner, cases: Iterable[Case]) -> list[EvalRow]:
 
 
 def summarize(rows: list[EvalRow]) -> EvalSummary:
-    """Pass count and decode speed (:func:`~helpers.generation.decode_tokens_per_s` over all cases) for one run."""
+    """Pass count and decode speed (:func:`~helpers.runtimes.transformers.decode_tokens_per_s` over all cases) for one run."""
     if not rows:
         raise ValueError("No eval rows to summarize: a run with zero cases proves nothing. Load the cases with load_cases().")
     runs = {(r.model, r.runtime) for r in rows}

@@ -1,6 +1,6 @@
 """Runners: the one place the eval gate touches a runtime.
 
-Each runner turns a case's chat messages into a :class:`~helpers.generation.Generation`,
+Each runner turns a case's chat messages into a :class:`~helpers.runtimes.transformers.Generation`,
 greedily. Transformers and llama.cpp run in this process; :class:`OpenAIRunner`
 drives any OpenAI-compatible endpoint by its ``base_url``: the local API
 skeleton, llama.cpp's server, vLLM, Ollama (``http://localhost:11434/v1``) or
@@ -17,11 +17,11 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from helpers.client import make_client
+from helpers.core.names import API_KEY_ENV, SMOLLM2, TINY_GPT2
 from helpers.evals.cases import Case
-from helpers.generation import Generation, LoadedModel, generate, load
-from helpers.models import gguf_file
-from helpers.names import API_KEY_ENV, SMOLLM2, TINY_GPT2
+from helpers.runtimes.client import make_client
+from helpers.runtimes.transformers import Generation, LoadedModel, generate, load
+from helpers.shelf.models import gguf_file
 
 RUNTIMES = ("transformers", "llama.cpp", "openai")
 

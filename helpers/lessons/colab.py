@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from helpers.colab import RoutePlan, RunPlan, StepResult
+from helpers.core.i18n import _
 from helpers.decision import Profile, choose
+from helpers.decision.evidence import gather
+from helpers.decision.verdict import judge
 from helpers.evals import EvalRow
-from helpers.evidence import gather
-from helpers.gpu import GpuReport
-from helpers.i18n import _
-from helpers.verdict import judge
+from helpers.machine.gpu import GpuReport
+from helpers.routes.free_colab import RoutePlan, RunPlan, StepResult
 
 
 def show_gpu_report(report: GpuReport) -> None:
@@ -64,7 +64,7 @@ def show_step(result: StepResult, rows: list[EvalRow]) -> None:
 
 
 def show_upgrade_verdict(report: GpuReport) -> None:
-    """Route 2's card judged by :func:`helpers.verdict.judge` from what this run left in ``outputs/``.
+    """Route 2's card judged by :func:`helpers.decision.verdict.judge` from what this run left in ``outputs/``.
 
     The profile is route 2 with the free memory of the GPU this session sees
     (none: 0 GB), so the verdict speaks for this runtime, not for an imagined one.

@@ -1,7 +1,7 @@
 """Views for notebooks 01, 06 and 07: tables, the fit plot, the profile form, the verdict and the record on screen.
 
-The logic is in ``helpers.decision`` (the rule), ``helpers.record``,
-``helpers.evidence``, ``helpers.verdict`` and ``helpers.exercise``; these
+The logic is in ``helpers.decision`` (the rule), ``helpers.decision.record``,
+``helpers.decision.evidence``, ``helpers.decision.verdict`` and ``helpers.decision.exercise``; these
 functions only show what those return.
 """
 
@@ -13,15 +13,15 @@ from typing import Any
 import pandas as pd
 from IPython.display import Markdown, display
 
-from helpers import hardware
+from helpers.core.i18n import _
+from helpers.core.paths import output
 from helpers.decision import LESSON_EXAMPLE, NEEDS, PRIVACY_LEVELS, ROUTES, Decision, DecisionError, Profile, choose, lacks
+from helpers.decision.evidence import Evidence, gather
+from helpers.decision.exercise import ExerciseError, Feedback, check
+from helpers.decision.record import DecisionRecord, RecordError, build_record, read_record, render_markdown, write_record
+from helpers.decision.verdict import Verdict, judge, load_gate
 from helpers.evals import load_cases
-from helpers.evidence import Evidence, gather
-from helpers.exercise import ExerciseError, Feedback, check
-from helpers.i18n import _
-from helpers.paths import output
-from helpers.record import DecisionRecord, RecordError, build_record, read_record, render_markdown, write_record
-from helpers.verdict import Verdict, judge, load_gate
+from helpers.fits import estimator
 
 #: The estimator runtime each route's fit table uses, and the memory it compares against.
 FIT_RUNTIME = {"local_cpu": "transformers-cpu", "free_colab": "transformers-cuda", "rented_gpu": "vllm"}
@@ -89,7 +89,7 @@ def compare_routes(profile: Profile) -> pd.DataFrame:
 def task_fit(profile: Profile) -> pd.DataFrame:
     """Every catalogue model against the must-haves: what it lacks, in the catalogue's words."""
     rows = []
-    for entry in hardware.catalogue()["models"]:
+    for entry in estimator.catalogue()["models"]:
         missing = lacks(entry["id"], profile.must_have)
         rows.append(
             {
@@ -114,7 +114,7 @@ def fit_table(profile: Profile, context_tokens: int = 4096) -> pd.DataFrame:
         f"Memory compared: {memory:g} GB of {kind}; runtime {runtime} (GGUF rows on llama.cpp); context {context_tokens} tokens"
     )
     columns = ["model", "dtype", "runtime", "params_b", "weights_gb", "kv_gb", "total_gb", "rule_of_thumb_gb", "fits"]
-    return pd.DataFrame(hardware.fit_table(memory, context_tokens=context_tokens, runtime=runtime))[columns]
+    return pd.DataFrame(estimator.fit_table(memory, context_tokens=context_tokens, runtime=runtime))[columns]
 
 
 def plot_fit(table: pd.DataFrame, profile: Profile) -> Any:
@@ -139,7 +139,7 @@ def licences() -> pd.DataFrame:
     return pd.DataFrame(
         [
             {"model": m["id"], "license": m["license"], "commercial use": m.get("commercial_use", "?"), "note": m["license_note"]}
-            for m in hardware.catalogue()["models"]
+            for m in estimator.catalogue()["models"]
         ]
     )
 

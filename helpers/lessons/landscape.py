@@ -1,6 +1,6 @@
 """The runtime notebook's views: the ladder, the runtimes, the seed's framework table rebuilt, and the roofline.
 
-Numbers come from ``helpers.ladder``, ``helpers.landscape`` and ``helpers.roofline``;
+Numbers come from ``helpers.measured.ladder``, ``helpers.measured.landscape`` and ``helpers.fits.roofline``;
 this module lays them out. Rows for frameworks that cannot run here carry the
 source of every claim and say "not run here".
 """
@@ -11,15 +11,18 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from helpers import ladder, landscape, llama_build, quantization, roofline
-from helpers.client import make_client
-from helpers.environment import detect_platform, machine_description
-from helpers.handoff import LlamaCppServer
-from helpers.i18n import N_, _
-from helpers.ladder import Ladder
-from helpers.landscape import LABELS, REQUESTS_PER_LEVEL, Landscape, RuntimeResult, measured_roofline
-from helpers.models import problems
-from helpers.names import SMOLLM2
+from helpers.core.i18n import N_, _
+from helpers.core.names import SMOLLM2
+from helpers.fits import roofline
+from helpers.machine.environment import detect_platform, machine_description
+from helpers.measured import ladder, landscape
+from helpers.measured.ladder import Ladder
+from helpers.measured.landscape import LABELS, REQUESTS_PER_LEVEL, Landscape, RuntimeResult, measured_roofline
+from helpers.routes.handoff import LlamaCppServer
+from helpers.runtimes.client import make_client
+from helpers.runtimes.llama_cpp import build as llama_build
+from helpers.runtimes.llama_cpp import quantize as quantization
+from helpers.shelf.models import problems
 
 SEED = "deployment guide (seeds/003), framework table"
 #: The guide's claims for the frameworks this machine cannot run, and why each is not run here.
@@ -262,7 +265,7 @@ def llama_build_line() -> str:
         return f"This environment runs {llama_build.installed_build()}"
     from importlib.metadata import version
 
-    source = os.environ.get("OPENLLM_ROUTES_LLAMA_WHEELS", "the prebuilt wheel index in helpers/bootstrap.py")
+    source = os.environ.get("OPENLLM_ROUTES_LLAMA_WHEELS", "the prebuilt wheel index in helpers/tooling/bootstrap.py")
     return (
         f"This runtime runs llama-cpp-python {version('llama-cpp-python')}, the prebuilt wheel the first cell installed "
         f"(from {source}); `make setup`'s faster guarded build is for local machines."

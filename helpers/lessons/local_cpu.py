@@ -1,7 +1,7 @@
 """Notebook 02's views: a model's size beside the estimate, tokens, the eval comparison, and what it shows.
 
 Each function answers one question the notebook asks, so its cells read like
-sentences. The numbers come from ``helpers.hardware``, ``helpers.generation``
+sentences. The numbers come from ``helpers.fits.estimator``, ``helpers.runtimes.transformers``
 and ``helpers.evals``; this module only lays them out and says them.
 """
 
@@ -10,20 +10,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from helpers import hardware
+from helpers.core.i18n import _
+from helpers.core.paths import output
 from helpers.evals import EvalSummary
-from helpers.generation import LoadedModel
-from helpers.i18n import _
-from helpers.models import converted_from
-from helpers.paths import output
+from helpers.fits import estimator
+from helpers.runtimes.transformers import LoadedModel
+from helpers.shelf.models import converted_from
 
 
 def size_against_prediction(loaded: LoadedModel) -> list[dict[str, Any]]:
     """Parameters, dtype, on-disk and in-memory size, each beside what the estimator predicted from config.json."""
     model, folder = loaded.model, loaded.folder
-    shape = hardware.shape_from_config_file(folder / "config.json")
-    dtype = hardware.normalize_dtype(str(next(model.parameters()).dtype).removeprefix("torch."))
-    predicted = hardware.estimate(shape, dtype, context_tokens=0)
+    shape = estimator.shape_from_config_file(folder / "config.json")
+    dtype = estimator.normalize_dtype(str(next(model.parameters()).dtype).removeprefix("torch."))
+    predicted = estimator.estimate(shape, dtype, context_tokens=0)
     parameters = sum(p.numel() for p in model.parameters())
     in_memory = sum(p.numel() * p.element_size() for p in model.parameters())
     on_disk = sum(p.stat().st_size for p in folder.glob("*.safetensors"))
@@ -38,7 +38,7 @@ def size_against_prediction(loaded: LoadedModel) -> list[dict[str, Any]]:
         {
             "quantity": "weights on disk",
             "measured": f"{on_disk / 1e6:.3f} MB",
-            "predicted": f"{hardware.parameter_count(shape) * hardware.BYTES_PER_PARAM[shape.file_dtype] / 1e6:.3f} MB",
+            "predicted": f"{estimator.parameter_count(shape) * estimator.BYTES_PER_PARAM[shape.file_dtype] / 1e6:.3f} MB",
         },
     ]
 

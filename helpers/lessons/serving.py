@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from helpers.handoff import LlamaCppServer
-from helpers.i18n import _
-from helpers.record import RecordError, read_record
+from helpers.core.i18n import _
+from helpers.decision.record import RecordError, read_record
+from helpers.routes.handoff import LlamaCppServer
 from helpers.serving import (
     Benchmark,
     Capacity,

@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from helpers import clock
-from helpers.client import ServingError
-from helpers.environment import machine_description
-from helpers.i18n import _
-from helpers.names import API_KEY_ENV
-from helpers.paths import atomic_write_json, output, relative
+from helpers.core import clock
+from helpers.core.i18n import _
+from helpers.core.names import API_KEY_ENV
+from helpers.core.paths import atomic_write_json, output, relative
+from helpers.machine.environment import machine_description
+from helpers.runtimes.client import ServingError
 from helpers.serving.capacity import Capacity
 from helpers.serving.cost import CostNote
 from helpers.serving.load import Load, run_levels

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from helpers.client import ServingError
-from helpers.i18n import _
-from helpers.names import API_KEY_ENV
+from helpers.core.i18n import _
+from helpers.core.names import API_KEY_ENV
+from helpers.runtimes.client import ServingError
 from helpers.serving.load import run_rate
 from helpers.serving.metrics import Level, check_slo, slo_text
 

@@ -15,10 +15,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from helpers import clock, hardware
-from helpers.client import ServingError, host_port, normalize_base_url, server_root
-from helpers.i18n import _
-from helpers.paths import atomic_write_json, output, relative
+from helpers.core import clock
+from helpers.core.i18n import _
+from helpers.core.paths import atomic_write_json, output, relative
+from helpers.fits import estimator
+from helpers.runtimes.client import ServingError, host_port, normalize_base_url, server_root
 from helpers.serving.metrics import Level
 from helpers.serving.readiness import Readiness
 from helpers.serving.server_metrics import scrape_metrics
@@ -192,6 +193,6 @@ def read_checklist(path: Path | None = None) -> Checklist:
 def model_max_len(model: str) -> int | None:
     """The model's own context limit, from the catalogue's config numbers; ``None`` for a model it lacks."""
     try:
-        return hardware.candidate_shape(model).context_length
-    except hardware.EstimateError:
+        return estimator.candidate_shape(model).context_length
+    except estimator.EstimateError:
         return None

@@ -17,9 +17,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from helpers import hardware
-from helpers.client import ServingError
-from helpers.i18n import N_, _
+from helpers.core.i18n import N_, _
+from helpers.fits import estimator
+from helpers.runtimes.client import ServingError
 from helpers.serving.capacity import Capacity
 from helpers.serving.metrics import Level
 
@@ -105,7 +105,7 @@ class CostNote:
 
 
 def _gpu_estimates(measured_gpu: str, tokens_per_s: float) -> tuple[list[GpuEstimate], str | None]:
-    gpus = {g["name"]: g for g in hardware.catalogue()["gpus"]}
+    gpus = {g["name"]: g for g in estimator.catalogue()["gpus"]}
     match = next((name for name in gpus if name.lower() in measured_gpu.lower() or measured_gpu.lower() in name.lower()), None)
     if match is None:
         return [], f"no estimates for other GPUs: {measured_gpu!r} is not in the catalogue's GPU list ({', '.join(gpus)})"

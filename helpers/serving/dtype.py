@@ -23,10 +23,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from helpers import clock
-from helpers.client import ServingError, make_client
-from helpers.environment import cpu_model_and_flags, read_cpuinfo
-from helpers.paths import atomic_write_json
+from helpers.core import clock
+from helpers.core.paths import atomic_write_json
+from helpers.machine.environment import cpu_model_and_flags, read_cpuinfo
+from helpers.runtimes.client import ServingError, make_client
 from helpers.serving.benchmark import run_benchmark
 from helpers.serving.rehearsal import DTYPES, SHORT_NAMES, VLLM_CACHE, VLLM_PYTHON, RehearsalServer, check_dtype
 from helpers.serving.stream import time_stream

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import httpx
 
-from helpers.client import ServingError, host_port, make_client, normalize_base_url
-from helpers.i18n import _
-from helpers.names import API_KEY_ENV
-from helpers.net import free_port
+from helpers.core.i18n import _
+from helpers.core.names import API_KEY_ENV
+from helpers.core.net import free_port
+from helpers.runtimes.client import ServingError, host_port, make_client, normalize_base_url
 from helpers.serving.readiness import key_rejected, served_models
 from helpers.serving.tunnel import tunnel_hint
 

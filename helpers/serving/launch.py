@@ -19,12 +19,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers import hardware
-from helpers.client import ServingError
-from helpers.i18n import N_, Sentence, _
-from helpers.names import API_KEY_ENV
-from helpers.net import LOCALHOST
-from helpers.paths import atomic_write_text
+from helpers.core.i18n import N_, Sentence, _
+from helpers.core.names import API_KEY_ENV
+from helpers.core.net import LOCALHOST
+from helpers.core.paths import atomic_write_text
+from helpers.fits import estimator
+from helpers.runtimes.client import ServingError
 
 #: Pin the image to the vLLM version you tested; 0.32.0 is the rehearsal server's.
 VLLM_IMAGE = "vllm/vllm-openai:v0.32.0"
@@ -37,8 +37,8 @@ KEY_NOTE = Sentence(
 
 def tensor_parallel_size(model: str, *, dtype: str = "bf16", gpu_memory_gb: float, max_model_len: int) -> int:
     """GPUs one replica needs: 1, or the smallest power of two whose share of the weights fits (the estimator's)."""
-    return hardware.vllm_budget(
-        hardware.candidate_shape(model), dtype, gpu_memory_gb, max_model_len=max_model_len
+    return estimator.vllm_budget(
+        estimator.candidate_shape(model), dtype, gpu_memory_gb, max_model_len=max_model_len
     ).tensor_parallel_size
 
 
@@ -49,8 +49,8 @@ def vllm_serve_command(model: str, *, max_model_len: int, gpu_memory_gb: float, 
     """
     parts = [f"vllm serve {model}", f"--host {LOCALHOST}", f"--port {port}", f"--max-model-len {max_model_len}"]
     try:
-        budget = hardware.vllm_budget(hardware.candidate_shape(model), dtype, gpu_memory_gb, max_model_len=max_model_len)
-    except hardware.EstimateError:
+        budget = estimator.vllm_budget(estimator.candidate_shape(model), dtype, gpu_memory_gb, max_model_len=max_model_len)
+    except estimator.EstimateError:
         return " ".join(parts) + "   # not in data/model_catalogue.json: not sized by the estimator, check it fits one GPU"
     parts.append(f"--gpu-memory-utilization {budget.gpu_memory_utilization:.2f}")
     if budget.tensor_parallel_size > 1:
@@ -211,7 +211,7 @@ def deployment_files(
         )
     try:
         tp, sizing = tensor_parallel_size(model, dtype=dtype, gpu_memory_gb=gpu_memory_gb, max_model_len=max_model_len), ""
-    except hardware.EstimateError:
+    except estimator.EstimateError:
         tp, sizing = (
             1,
             f"# {model} is not in data/model_catalogue.json, so the estimator could not size it: 1 GPU per replica assumed.\n",

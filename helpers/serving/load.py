@@ -23,9 +23,9 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from helpers.client import ServingError, host_port, make_client
-from helpers.i18n import _
-from helpers.names import API_KEY_ENV
+from helpers.core.i18n import _
+from helpers.core.names import API_KEY_ENV
+from helpers.runtimes.client import ServingError, host_port, make_client
 from helpers.serving.metrics import Level, summarize
 from helpers.serving.stream import StreamResult, time_stream_async
 

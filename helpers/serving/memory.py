@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from helpers import hardware
-from helpers.client import make_client
+from helpers.fits import estimator
+from helpers.runtimes.client import make_client
 from helpers.serving.dtype import choose_dtype
 from helpers.serving.rehearsal import KV_CACHE_GIB, RehearsalServer
 from helpers.serving.stream import time_stream
@@ -48,8 +48,8 @@ class MemoryRow:
 
 def predicted_bytes(server: RehearsalServer) -> tuple[int, int]:
     """(the prediction, the ×1.2 rule of thumb) for ``server``'s model in its dtype."""
-    shape = hardware.shape_from_config_file(server.model_dir / "config.json")
-    weights = hardware.parameter_count(shape) * hardware.BYTES_PER_PARAM[hardware.normalize_dtype(server.dtype)]
+    shape = estimator.shape_from_config_file(server.model_dir / "config.json")
+    weights = estimator.parameter_count(shape) * estimator.BYTES_PER_PARAM[estimator.normalize_dtype(server.dtype)]
     return int(weights + KV_CACHE_GIB * 2**30 + VLLM_CPU_OVERHEAD_MB * 1e6), int(weights * 1.2)
 
 
@@ -80,7 +80,7 @@ def measure_rehearsal_memory(dtype: str) -> MemoryRow:
     return MemoryRow(
         server.served_name,
         RUNTIME,
-        hardware.normalize_dtype(dtype),
+        estimator.normalize_dtype(dtype),
         predicted,
         measured,
         round(100 * (predicted - measured) / measured, 1),

@@ -31,8 +31,8 @@ import statistics
 from collections import Counter
 from dataclasses import asdict, dataclass
 
-from helpers.client import ServingError
-from helpers.i18n import _
+from helpers.core.i18n import _
+from helpers.runtimes.client import ServingError
 from helpers.serving.stream import StreamResult
 
 #: The SLO metrics a limit may name, and the lesson's default limits (ms).

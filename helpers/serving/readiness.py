@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass, field
 
 import httpx
 
-from helpers.client import ServingError, api_key, host_port, normalize_base_url, server_root
-from helpers.i18n import _
-from helpers.names import API_KEY_ENV
+from helpers.core.i18n import _
+from helpers.core.names import API_KEY_ENV
+from helpers.runtimes.client import ServingError, api_key, host_port, normalize_base_url, server_root
 from helpers.serving.tunnel import tunnel_hint
 
 

@@ -19,13 +19,13 @@ import signal
 import subprocess
 from pathlib import Path
 
-from helpers.client import ServingError
-from helpers.i18n import _
-from helpers.models import SHELF_ENTRIES
-from helpers.names import API_KEY_ENV, SMOLLM2
-from helpers.net import LOCALHOST, LoopbackServer, free_port
-from helpers.paths import REPO_ROOT, relative
+from helpers.core.i18n import _
+from helpers.core.names import API_KEY_ENV, SMOLLM2
+from helpers.core.net import LOCALHOST, LoopbackServer, free_port
+from helpers.core.paths import REPO_ROOT, relative
+from helpers.runtimes.client import ServingError
 from helpers.serving.readiness import Readiness, wait_until_ready
+from helpers.shelf.models import SHELF_ENTRIES
 
 VLLM_PYTHON = REPO_ROOT / ".venv-vllm" / "bin" / "python"
 VLLM_CACHE = REPO_ROOT / ".vllm-cache"

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 import httpx
 
-from helpers.client import server_root
+from helpers.runtimes.client import server_root
 
 METRIC_NAMES = {  # what we report -> vLLM's names, newest first
     "generation_tokens": ("vllm:generation_tokens_total",),

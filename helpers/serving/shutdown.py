@@ -26,12 +26,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from helpers import clock
-from helpers.client import ServingError, host_port, normalize_base_url, server_root
-from helpers.gpu import nvml_facts
-from helpers.i18n import N_, _
-from helpers.net import port_is_open
-from helpers.paths import atomic_write_json, output, relative
+from helpers.core import clock
+from helpers.core.i18n import N_, _
+from helpers.core.net import port_is_open
+from helpers.core.paths import atomic_write_json, output, relative
+from helpers.machine.gpu import nvml_facts
+from helpers.runtimes.client import ServingError, host_port, normalize_base_url, server_root
 
 KINDS = ("local_process", "remote_host", "endpoint_only")
 BILLING = N_("Billing stops only when your provider's console shows the instance stopped (or deleted).")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from helpers.client import host_port
-from helpers.i18n import N_, Sentence
+from helpers.core.i18n import N_, Sentence
+from helpers.runtimes.client import host_port
 
 BINDING_RULE = Sentence(
     N_(

@@ -33,11 +33,11 @@ HERE = Path(__file__).resolve().parent
 CHECKOUT = HERE.parents[1]
 sys.path.insert(0, str(CHECKOUT))
 
-from helpers.colab_links import repo_url  # noqa: E402
-from helpers.models import SHELF_ENTRIES  # noqa: E402
-from helpers.notebook_runner import describe_failure, select  # noqa: E402
-from helpers.paths import atomic_write_json, output, relative  # noqa: E402
-from helpers.setup_check import read_requirements  # noqa: E402
+from helpers.core.paths import atomic_write_json, output, relative  # noqa: E402
+from helpers.shelf.models import SHELF_ENTRIES  # noqa: E402
+from helpers.tooling.colab_links import repo_url  # noqa: E402
+from helpers.tooling.notebook_runner import describe_failure, select  # noqa: E402
+from helpers.tooling.setup_check import read_requirements  # noqa: E402
 
 KERNEL = "colab-sim"
 LLAMA_PIN = dict(read_requirements())["llama-cpp-python"]

@@ -1,0 +1,163 @@
+"""The record as the page a reviewer reads: the lesson's block first, then the verdict and the five deliverables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpers.core.i18n import _, sentences
+
+
+def _lesson_block(record: dict[str, Any]) -> list[str]:
+    """The lesson's ``model_runtime_decision.md``, field for field."""
+    none_given = _("none given")
+    lines = [
+        f"project_goal: {record['project_goal']}",
+        f"must_have: {', '.join(record['must_have']) or none_given}",
+        f"nice_to_have: {', '.join(record['nice_to_have']) or none_given}",
+    ]
+    for key in ("candidate_1", "candidate_2"):
+        c = record[key]
+        if c is None:
+            lines.append(f"{key}: " + _("none in the catalogue covers the must-haves"))
+            continue
+        lines += [
+            f"{key}: {c['model']} ({c['dtype']})",
+            f"license_note: {c['license_note']}",
+            f"runtime: {_(c['runtime'])}",
+            f"hardware_note: {c['hardware_note']}",
+            f"risk: {c['risk']}",
+        ]
+    return lines + [
+        f"fallback: {record['fallback']}",
+        f"why_now: {record['why_now']}",
+        f"rejected_for_now: {_(record['rejected_for_now'])}",
+    ]
+
+
+#: The page's own words (headings and labels), translated when read; record field names stay as the lesson spells them.
+LABELS = sentences(
+    {
+        "title": "# Model Runtime Decision",
+        "profile": (
+            "*{created}* · route `{route}` · privacy `{privacy}` · GPU memory {vram:g} GB · RAM {ram:g} GB · service: {service}"
+        ),
+        "yes": "yes",
+        "no": "no",
+        "claim": "**Claim:** {claim}",
+        "verdict": "## Verdict",
+        "card": "- **{route}** ({signal}) **{headline}.** {says} Rows: {rows}.",
+        "no_rows": "no rows",
+        "decision": "## Decision",
+        "model_decision": "## Model Decision",
+        "model": "- **{model}**, {parameters:,} parameters, {weight_gb:.3g} GB of weights, context {context:,} tokens",
+        "licence": "- Licence: {note}",
+        "rejected": "- Rejected alternatives:",
+        "runtime_decision": "## Runtime Decision",
+        "runtime": "- **{runtime}**; fallback runtime: {fallback}",
+        "hardware_reason": "- Hardware reason: {reason}",
+        "hardware_note": "## Hardware Note",
+        "memory": "- Memory compared: {kind}, {available:g} GB available; predicted peak {estimate} GB; disk {disk} GB",
+        "serving_now": "- GPU serving now: {answer}",
+        "stop": "- Expected stop: {stop}",
+        "eval_gate": "## Eval Gate",
+        "thresholds": "- Thresholds (`{file}`): pass at least {share:.0%} of the cases and every required case: {cases}",
+        "switch": "- Switch if: {switch}",
+        "expected_output": "## Expected Output",
+        "files": "Files: {files}",
+        "fit_complete": "## Evidence fit: complete",
+        "fit_incomplete": "## Evidence fit: not complete yet",
+        "fit_header": "| item | status | value | source |",
+    }
+)
+
+
+def render_markdown(record: dict[str, Any]) -> str:
+    """The record as the page a reviewer reads: the lesson's fields, the verdict, then the five deliverables.
+
+    Headings, labels and the claim are in the current language (:func:`helpers.core.i18n.use`); the record's
+    sentences were written in it when the record was built; field names and values from data stay as they are.
+    """
+    m, r, h, g, o, fit = (
+        record[k] for k in ("model_decision", "runtime_decision", "hardware_note", "eval_gate", "expected_output", "evidence_fit")
+    )
+    p, claim = record["profile"], record["decision"]["claim"]  # the rule's claims are catalogue entries (N_)
+    yes_no = {True: LABELS["yes"], False: LABELS["no"]}
+    runtime, fallback = r["runtime"], r["fallback_runtime"]  # English in the record, catalogue entries (N_)
+    lines = [
+        LABELS["title"],
+        "",
+        *_lesson_block(record),
+        "",
+        LABELS["profile"].format(
+            created=record["created_at"],
+            route=p["route"],
+            privacy=p["privacy"],
+            vram=p["available_vram_gb"],
+            ram=p["ram_gb"],
+            service=yes_no[bool(p["needs_service"])],
+        ),
+        "",
+        LABELS["claim"].format(claim=_(claim)),
+        "",
+        LABELS["verdict"],
+        "",
+    ]
+    for card in record["verdict"]:
+        cited = "; ".join(card["rows"]) or LABELS["no_rows"]
+        lines.append(
+            LABELS["card"].format(
+                route=card["route"], signal=card["signal"], headline=card["headline"], says=card["says"], rows=cited
+            )
+        )
+    lines += ["", LABELS["decision"], "", record["decision_paragraph"], "", LABELS["model_decision"], ""]
+    if m["model"]:
+        size = m["size"]
+        lines.append(
+            LABELS["model"].format(
+                model=m["model"], parameters=size["parameters"], weight_gb=size["weight_gb"], context=m["context_length"]
+            )
+        )
+        lines.append(LABELS["licence"].format(note=m["license_note"]))
+    lines += [
+        LABELS["rejected"],
+        *[f"  - {a['model']}: {a['reason']}" for a in m["rejected_alternatives"]],
+        "",
+        LABELS["runtime_decision"],
+        "",
+        LABELS["runtime"].format(runtime=_(runtime), fallback=_(fallback)),
+        LABELS["hardware_reason"].format(reason=r["hardware_reason"]),
+        "",
+        LABELS["hardware_note"],
+        "",
+        LABELS["memory"].format(
+            kind=h["memory_kind"],
+            available=h["memory_available_gb"],
+            estimate=h["memory_estimate_gb"],
+            disk=h["disk_estimate_gb"],
+        ),
+        LABELS["serving_now"].format(answer=yes_no[bool(h["start_gpu_serving"])]),
+        LABELS["stop"].format(stop=h["expected_stop_time"]),
+        "",
+        LABELS["eval_gate"],
+        "",
+        *[f"- `{f}`" for f in g["case_files"]],
+        LABELS["thresholds"].format(
+            file=g["thresholds_file"], share=g["pass_share"], cases=", ".join(f"`{c}`" for c in g["required_cases"])
+        ),
+        LABELS["switch"].format(switch=g["switch_if"]),
+        "",
+        LABELS["expected_output"],
+        "",
+        "```bash",
+        o["first_run_command"],
+        "```",
+        "",
+        LABELS["files"].format(files=", ".join(f"`{f}`" for f in o["files"])),
+        "",
+        LABELS["fit_complete"] if fit["complete"] else LABELS["fit_incomplete"],
+        "",
+        LABELS["fit_header"],
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [f"| {i['name']} | {i['status']} | {i['value'].replace('|', '/')} | {i['source']} |" for i in fit["items"]]
+    return "\n".join(lines) + "\n"

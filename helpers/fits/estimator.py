@@ -1,0 +1,397 @@
+"""Will it fit? Memory, disk and speed estimates from a model's config, before any download.
+
+The usual rule of thumb, *memory ≈ parameters × bytes per parameter × 1.2*,
+ignores the two things that decide whether small models fit: the runtime's own
+footprint (a Python process with torch is hundreds of MB before any weight) and
+the KV cache, which grows with context length and concurrency. This module
+counts both:
+
+* **parameters**, from the architecture (untied output heads counted);
+* **weights** = parameters × bytes per parameter for the dtype or quantization;
+* **KV cache** = 2 · layers · kv_heads · head_dim · bytes · tokens;
+* **runtime overhead**, measured per runtime (see :data:`RUNTIME_OVERHEAD_MB`);
+* **load transient**: Transformers on CPU maps the checkpoint while it converts
+  it, so loading fp32 files as bf16 briefly holds both;
+* **disk**, and a **decode ceiling** = memory bandwidth ÷ bytes read per token (``helpers.fits.roofline``;
+  CPU runtimes use this machine's measured bandwidth when there is one).
+
+``benchmarks/memory_check.py`` checks these predictions against measured peak
+memory and writes ``outputs/memory_check.csv``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from helpers.core.i18n import _
+from helpers.core.paths import REPO_ROOT
+from helpers.fits import roofline
+
+CATALOGUE_FILE = REPO_ROOT / "data" / "model_catalogue.json"
+MB = 1e6
+GB = 1e9
+
+#: Bytes stored per parameter. GGUF block formats carry per-block scales:
+#: Q8_0 = 34 bytes per 32 weights, Q4_1 = 20 per 32; Q4_K_M averages ~4.85 bits.
+BYTES_PER_PARAM = {
+    "fp32": 4.0,
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "int8": 1.0,
+    "q8_0": 34 / 32,
+    "q4_1": 20 / 32,
+    "q4_k_m": 4.85 / 8,
+    # The rest of the quantization ladder: bits per weight llama.cpp's tools/quantize/README.md
+    # reports for Llama-3-8B (K-quant mixes keep some tensors at a higher type).
+    "q6_k": 6.5633 / 8,
+    "q5_k_m": 5.7036 / 8,
+    "q3_k_m": 3.9960 / 8,
+    "q2_k": 3.1593 / 8,
+    "int4": 4.25 / 8,
+}
+DTYPE_ALIASES = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16", "half": "fp16"}
+FLOAT_DTYPES = ("fp32", "bf16", "fp16")
+GGUF_DTYPES = ("q8_0", "q4_1", "q4_k_m")
+
+#: Memory a runtime needs before the first weight, in MB. CPU figures were measured
+#: on the course machine (2 cores, Python 3.11, torch 2.13.0+cpu, transformers 5.23,
+#: llama-cpp-python 0.3.36): importing torch and transformers is 261 MB, and the
+#: tokenizer plus generate machinery add ~130 MB; importing llama_cpp is 41 MB, and
+#: the pages of its compute buffer a short prompt touches add ~30 MB. GPU figures
+#: cover the CUDA context and activation workspace.
+RUNTIME_OVERHEAD_MB = {
+    "transformers-cpu": 400.0,
+    "llama.cpp": 70.0,
+    "transformers-cuda": 1000.0,
+    "vllm": 2000.0,
+}
+
+
+#: Runtimes whose decode ceiling comes from this machine's measured bandwidth when no figure is given.
+CPU_RUNTIMES = ("transformers-cpu", "llama.cpp")
+
+
+class EstimateError(ValueError):
+    """A config or request the estimator cannot work with, naming what is missing or allowed."""
+
+
+def normalize_dtype(dtype: str) -> str:
+    key = DTYPE_ALIASES.get(dtype.lower(), dtype.lower())
+    if key not in BYTES_PER_PARAM:
+        raise EstimateError(_("dtype {dtype} is not one of {known}.").format(dtype=repr(dtype), known=", ".join(BYTES_PER_PARAM)))
+    return key
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """The architecture numbers the estimator needs, whatever file they came from."""
+
+    architecture: str
+    vocab_size: int
+    hidden_size: int
+    num_layers: int
+    num_heads: int
+    num_kv_heads: int
+    head_dim: int
+    intermediate_size: int
+    context_length: int
+    tied_embeddings: bool
+    qkv_bias: bool = False
+    file_dtype: str = "bf16"
+
+    @property
+    def kv_width(self) -> int:
+        return self.num_kv_heads * self.head_dim
+
+
+GPT2_FIELDS = ("vocab_size", "n_embd", "n_layer", "n_head", "n_positions")
+DECODER_FIELDS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
+
+
+def shape_from_config(config: dict[str, Any]) -> ModelShape:
+    """Read a Hugging Face ``config.json`` (GPT-2 or Llama-style decoder)."""
+    is_gpt2 = config.get("model_type") == "gpt2" or "n_embd" in config
+    required = GPT2_FIELDS if is_gpt2 else DECODER_FIELDS
+    missing = [field for field in required if field not in config]
+    if missing:
+        kind = "GPT-2" if is_gpt2 else _("decoder (Llama/Qwen/Mistral-style)")
+        raise EstimateError(
+            _("The config is missing {missing}; the estimator needs {required} for a {kind} model.").format(
+                missing=", ".join(missing), required=", ".join(required), kind=kind
+            )
+        )
+    file_dtype = normalize_dtype(str(config.get("torch_dtype") or config.get("dtype") or "bfloat16"))
+    if is_gpt2:
+        hidden, heads = config["n_embd"], config["n_head"]
+        return ModelShape(
+            "gpt2",
+            config["vocab_size"],
+            hidden,
+            config["n_layer"],
+            heads,
+            heads,
+            hidden // heads,
+            config.get("n_inner") or 4 * hidden,
+            config["n_positions"],
+            True,
+            True,
+            file_dtype,
+        )
+    heads = config["num_attention_heads"]
+    return ModelShape(
+        config.get("model_type", "llama"),
+        config["vocab_size"],
+        config["hidden_size"],
+        config["num_hidden_layers"],
+        heads,
+        config.get("num_key_value_heads", heads),
+        config.get("head_dim") or config["hidden_size"] // heads,
+        config["intermediate_size"],
+        config.get("max_position_embeddings", 2048),
+        bool(config.get("tie_word_embeddings", False)),
+        config.get("model_type") == "qwen2",
+        file_dtype,
+    )
+
+
+def shape_from_config_file(path: Path | str) -> ModelShape:
+    return shape_from_config(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def shape_from_gguf(path: Path | str) -> tuple[ModelShape, int]:
+    """Read a GGUF header (no tensor data is loaded); also return the file's exact tensor bytes."""
+    from gguf import GGUFReader
+
+    reader = GGUFReader(str(path))
+
+    def value(key: str) -> Any:
+        if key not in reader.fields:
+            raise EstimateError(
+                _("The GGUF header of {file} has no {key}, which the estimator needs.").format(file=Path(path).name, key=key)
+            )
+        field = reader.fields[key]
+        return field.parts[field.data[0]][0]
+
+    arch = bytes(reader.fields["general.architecture"].parts[-1]).decode()
+    hidden, heads = int(value(f"{arch}.embedding_length")), int(value(f"{arch}.attention.head_count"))
+    vocab = len(reader.fields["tokenizer.ggml.tokens"].data)
+    tensor_names = {t.name for t in reader.tensors}
+    shape = ModelShape(
+        arch,
+        vocab,
+        hidden,
+        int(value(f"{arch}.block_count")),
+        heads,
+        int(value(f"{arch}.attention.head_count_kv")),
+        hidden // heads,
+        int(value(f"{arch}.feed_forward_length")),
+        int(value(f"{arch}.context_length")),
+        "output.weight" not in tensor_names,
+        False,
+        "q4_1",
+    )
+    return shape, sum(int(t.n_bytes) for t in reader.tensors)
+
+
+def parameter_count(shape: ModelShape) -> int:
+    """Every weight, counting an untied output head once more."""
+    h, layers, vocab = shape.hidden_size, shape.num_layers, shape.vocab_size
+    if shape.architecture == "gpt2":
+        inner = shape.intermediate_size
+        per_layer = 2 * h + (3 * h * h + 3 * h) + (h * h + h) + 2 * h + (h * inner + inner) + (inner * h + h)
+        return vocab * h + shape.context_length * h + layers * per_layer + 2 * h
+    q_width = shape.num_heads * shape.head_dim
+    attention = h * q_width + 2 * h * shape.kv_width + q_width * h
+    if shape.qkv_bias:
+        attention += q_width + 2 * shape.kv_width
+    per_layer = attention + 3 * h * shape.intermediate_size + 2 * h
+    head = 0 if shape.tied_embeddings else vocab * h
+    return vocab * h + layers * per_layer + h + head
+
+
+def kv_bytes_per_token(shape: ModelShape, kv_dtype: str) -> float:
+    """2 (K and V) · layers · kv_heads · head_dim · bytes."""
+    return 2 * shape.num_layers * shape.kv_width * BYTES_PER_PARAM[normalize_dtype(kv_dtype)]
+
+
+def kv_dtype_for(dtype: str) -> str:
+    """fp32 models keep an fp32 cache; everything else (quantized included) keeps 16-bit."""
+    return "fp32" if normalize_dtype(dtype) == "fp32" else "fp16"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Predicted peak memory for one model, dtype, runtime, context and concurrency."""
+
+    runtime: str
+    dtype: str
+    parameters: int
+    weight_bytes: int
+    kv_cache_bytes: int
+    runtime_overhead_bytes: int
+    load_transient_bytes: int
+    total_bytes: int
+    disk_bytes: int
+    rule_of_thumb_bytes: int
+    decode_tokens_per_s_ceiling: float | None
+
+
+def estimate(
+    shape: ModelShape,
+    dtype: str,
+    *,
+    runtime: str = "transformers-cpu",
+    context_tokens: int | None = None,
+    concurrency: int = 1,
+    bandwidth_gb_s: float | None = None,
+    weight_bytes: int | None = None,
+) -> Estimate:
+    """Predict peak memory; ``weight_bytes`` overrides the dtype arithmetic (a GGUF's exact size)."""
+    dtype = normalize_dtype(dtype)
+    if runtime not in RUNTIME_OVERHEAD_MB:
+        raise EstimateError(
+            _("runtime {runtime} is not one of {known}.").format(runtime=repr(runtime), known=", ".join(RUNTIME_OVERHEAD_MB))
+        )
+    if concurrency < 1:
+        raise EstimateError(_("concurrency must be at least 1, got {value}.").format(value=concurrency))
+    tokens = context_tokens if context_tokens is not None else shape.context_length
+    params = parameter_count(shape)
+    weights = int(weight_bytes if weight_bytes is not None else params * BYTES_PER_PARAM[dtype])
+    kv_per_token = kv_bytes_per_token(shape, kv_dtype_for(dtype))
+    kv = int(kv_per_token * tokens * concurrency)
+    overhead = RUNTIME_OVERHEAD_MB[runtime] * MB
+    transient = 0
+    converting = dtype != shape.file_dtype and dtype in FLOAT_DTYPES and shape.file_dtype in FLOAT_DTYPES
+    if runtime == "transformers-cpu" and converting:
+        transient = int(params * BYTES_PER_PARAM[shape.file_dtype])  # the mapped checkpoint, while converting
+    if bandwidth_gb_s is None and runtime in CPU_RUNTIMES and (measured := roofline.measured_bandwidth()):
+        bandwidth_gb_s = measured.gb_s  # this machine's own figure, never a GPU's
+    ceiling = None
+    if bandwidth_gb_s:
+        embedding = int(weights * shape.vocab_size * shape.hidden_size / params)
+        read = roofline.weight_bytes_read_per_token(weights, embedding, shape.vocab_size, tied=shape.tied_embeddings)
+        ceiling = round(roofline.ceiling_tokens_per_s(bandwidth_gb_s, roofline.bytes_per_token(read, kv_per_token, tokens)), 1)
+    return Estimate(
+        runtime=runtime,
+        dtype=dtype,
+        parameters=params,
+        weight_bytes=weights,
+        kv_cache_bytes=kv,
+        runtime_overhead_bytes=int(overhead),
+        load_transient_bytes=transient,
+        total_bytes=int(weights + kv + overhead + transient),
+        disk_bytes=int(weights * 1.02 + 5 * MB),  # tokenizer and config files
+        rule_of_thumb_bytes=int(params * BYTES_PER_PARAM[dtype] * 1.2),
+        decode_tokens_per_s_ceiling=ceiling,
+    )
+
+
+@dataclass(frozen=True)
+class VllmBudget:
+    """How vLLM would split one GPU: weights, overhead, and the KV cache that is left."""
+
+    gpu_memory_utilization: float
+    usable_bytes: int
+    kv_budget_bytes: int
+    kv_tokens: int
+    max_concurrency: int
+    tensor_parallel_size: int
+    fits: bool
+
+
+def vllm_budget(
+    shape: ModelShape, dtype: str, gpu_memory_gb: float, *, max_model_len: int, gpu_memory_utilization: float = 0.9
+) -> VllmBudget:
+    """KV tokens and concurrent sequences that fit under ``--gpu-memory-utilization``.
+
+    When the weights alone overflow one GPU, the smallest power-of-two tensor
+    parallel size that fits is given; weights and KV then split across GPUs.
+    """
+    if not 0 < gpu_memory_utilization <= 1:
+        raise EstimateError(_("gpu_memory_utilization must be in (0, 1], got {value}.").format(value=gpu_memory_utilization))
+    weights = parameter_count(shape) * BYTES_PER_PARAM[normalize_dtype(dtype)]
+    overhead = RUNTIME_OVERHEAD_MB["vllm"] * MB
+    usable = gpu_memory_gb * GB * gpu_memory_utilization
+    tp = 1
+    while weights / tp + overhead >= usable and tp < 8:
+        tp *= 2
+    kv_budget = max(0.0, (usable - overhead) * tp - weights)
+    kv_tokens = int(kv_budget // kv_bytes_per_token(shape, kv_dtype_for(dtype)))
+    return VllmBudget(
+        gpu_memory_utilization,
+        int(usable * tp),
+        int(kv_budget),
+        kv_tokens,
+        kv_tokens // max_model_len,
+        tp,
+        kv_tokens >= max_model_len,
+    )
+
+
+# --------------------------------------------------------------------------- the candidate catalogue
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, Any]:
+    """The candidate models and reference GPUs in ``data/model_catalogue.json``, sources noted there."""
+    return json.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
+
+
+def candidate(model_id: str) -> dict[str, Any]:
+    """One catalogue entry; an unknown id is an error that lists the known ones."""
+    for entry in catalogue()["models"]:
+        if entry["id"] == model_id:
+            return entry
+    known = ", ".join(e["id"] for e in catalogue()["models"])
+    raise EstimateError(
+        _("{model} is not in the catalogue (data/model_catalogue.json). Known models: {known}.").format(
+            model=repr(model_id), known=known
+        )
+    )
+
+
+def candidate_shape(model_id: str) -> ModelShape:
+    return shape_from_config(candidate(model_id)["config"])
+
+
+def fit_table(memory_gb: float, *, context_tokens: int = 4096, runtime: str = "transformers-cuda") -> list[dict[str, Any]]:
+    """Every catalogue model at every dtype it is offered in: predicted memory against what is available.
+
+    On the CPU, GGUF quantizations are estimated for llama.cpp, the runtime that loads them.
+    """
+    rows = []
+    for entry in catalogue()["models"]:
+        shape = shape_from_config(entry["config"])
+        tokens = min(context_tokens, shape.context_length)
+        for dtype in entry["dtypes"]:
+            used = "llama.cpp" if runtime == "transformers-cpu" and dtype in GGUF_DTYPES else runtime
+            est = estimate(shape, dtype, runtime=used, context_tokens=tokens)
+            rows.append(
+                {
+                    "model": entry["id"],
+                    "dtype": dtype,
+                    "runtime": used,
+                    "params_b": round(est.parameters / 1e9, 3),
+                    "weights_gb": round(est.weight_bytes / GB, 2),
+                    "kv_gb": round(est.kv_cache_bytes / GB, 2),
+                    "total_gb": round(est.total_bytes / GB, 2),
+                    "rule_of_thumb_gb": round(est.rule_of_thumb_bytes / GB, 2),
+                    "fits": est.total_bytes <= memory_gb * GB,
+                    "license": entry["license"],
+                }
+            )
+    return rows
+
+
+def instruct_estimates(*, context_tokens: int, runtime: str, dtype: str) -> Iterator[tuple[str, Estimate]]:
+    """Every instruct candidate offered in ``dtype``, estimated at the context (capped at its own limit)."""
+    for entry in catalogue()["models"]:
+        if dtype not in entry["dtypes"] or entry.get("role") == "workflow":
+            continue
+        shape = shape_from_config(entry["config"])
+        yield entry["id"], estimate(shape, dtype, runtime=runtime, context_tokens=min(context_tokens, shape.context_length))

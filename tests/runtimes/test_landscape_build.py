@@ -1,0 +1,57 @@
+"""The faster llama.cpp build: instruction sets read from /proc/cpuinfo, AMX never on, a decode test as the guard."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers.runtimes.llama_cpp import build as llama_build
+from helpers.runtimes.llama_cpp.build import LlamaBuildError
+
+SAPPHIRE_RAPIDS = (
+    "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma f16c bmi2 avx_vnni avx512f avx512cd avx512vl avx512dq avx512bw "
+    "avx512vbmi avx512_vnni avx512_bf16 avx512_fp16 amx_tile amx_int8 amx_bf16\n"
+)
+HASWELL = "flags\t\t: fpu sse2 avx avx2 fma f16c bmi2\n"
+
+
+def test_the_best_set_takes_every_extension_the_cpu_has_and_never_amx():
+    isa = llama_build.best_isa(llama_build.cpu_flags(SAPPHIRE_RAPIDS))
+    assert isa == ("avx", "avx2", "fma", "f16c", "bmi2", "avxvnni", "avx512", "vbmi", "vnni", "bf16")
+    args = llama_build.cmake_args(isa)
+    assert "-DGGML_NATIVE=OFF" in args and "-DGGML_AVX512=ON" in args and "-DGGML_AVX512_BF16=ON" in args
+    assert all(f"-DGGML_AMX_{kind}=OFF" in args for kind in ("TILE", "INT8", "BF16")) and "AMX_TILE=ON" not in args
+    assert llama_build.wheel_key(isa) == "avx2-avxvnni-avx512-vbmi-vnni-bf16"
+
+
+def test_a_cpu_with_only_the_portable_set_keeps_the_portable_wheel_key():
+    isa = llama_build.best_isa(llama_build.cpu_flags(HASWELL))
+    assert llama_build.wheel_key(isa) == "avx2" and "-DGGML_AVX512=OFF" in llama_build.cmake_args(isa)
+
+
+def test_a_cpu_without_avx2_gets_a_clear_refusal():
+    with pytest.raises(LlamaBuildError, match="does not advertise AVX2"):
+        llama_build.best_isa(llama_build.cpu_flags("flags\t\t: fpu sse2 sse4_2 avx\n"))
+
+
+def test_a_build_that_crashes_in_the_decode_test_is_not_used(monkeypatch, tmp_path):
+    monkeypatch.setattr(llama_build, "greedy_tokens", lambda wheel, model: (-11, [], "Segmentation fault"))
+    result = llama_build.guard(tmp_path / "fast.whl", tmp_path / "portable.whl", "avx2-avx512", model=tmp_path / "m.gguf")
+    assert not result.passed and "crashed in the decode test (exit -11)" in result.reason
+
+
+def test_a_build_that_decodes_different_tokens_is_not_used(monkeypatch, tmp_path):
+    outputs = {"fast.whl": [1, 2, 3], "portable.whl": [1, 2, 4]}
+    monkeypatch.setattr(llama_build, "greedy_tokens", lambda wheel, model: (0, outputs[wheel.name], ""))
+    result = llama_build.guard(tmp_path / "fast.whl", tmp_path / "portable.whl", "avx2-avx512", model=tmp_path / "m.gguf")
+    assert not result.passed and "the portable build [1, 2, 4]" in result.reason
+
+
+@pytest.mark.slow
+def test_the_best_build_on_this_machine_decodes_the_portable_builds_tokens():
+    key = llama_build.wheel_key(llama_build.best_isa())
+    portable, best = llama_build.wheel_in(llama_build.wheelhouse("avx2")), llama_build.wheel_in(llama_build.wheelhouse(key))
+    if key == "avx2" or best is None or portable is None:
+        pytest.skip("this machine has no second build to guard")
+    result = llama_build.guard(best, portable, key)
+    assert result.passed, result.reason
+    assert len(result.tokens) == llama_build.GUARD_TOKENS

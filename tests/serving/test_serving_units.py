@@ -1,0 +1,485 @@
+"""Serving logic that needs no model: the arithmetic, the load schedule, the capacity search, cost, proofs, launch files.
+
+Each test builds its input from recorded facts (timestamps, /metrics text,
+/proc/cpuinfo, host command output) and calls the real code; nothing stands
+in for vLLM here. What needs a server is in ``test_serving_vllm.py``.
+"""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from helpers import serving
+from helpers.core.net import free_port
+from helpers.machine.environment import read_cpuinfo
+from helpers.runtimes.client import ServingError, normalize_base_url
+from helpers.serving import capacity as cap
+from helpers.serving import cost, dtype, load, metrics, server_metrics, shutdown
+from helpers.serving.metrics import Percentiles
+from helpers.serving.stream import StreamResult
+
+DATA = Path(__file__).parents[1] / "data"
+
+
+class DeadEngine(BaseHTTPRequestHandler):
+    """What vLLM's API server answers once its engine has died: /health is 503."""
+
+    def do_GET(self) -> None:
+        self.send_response(503 if self.path == "/health" else 404)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_503_on_health_means_the_engine_is_dead():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), DeadEngine)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(ServingError, match=r"127\.0\.0\.1:\d+ answers /health with 503: the engine is dead"):
+            serving.wait_until_ready(f"http://127.0.0.1:{server.server_port}", deadline_s=5)
+    finally:
+        server.shutdown()
+
+
+# ---------------------------------------------------------------- the arithmetic, on recorded chunk times
+
+
+def stream(start: float, times: list[float], usage: int | None, failure: str | None = None) -> StreamResult:
+    return StreamResult(start=start, content_times=times, text="x" * len(times), usage_tokens=usage, failure=failure)
+
+
+def test_each_metric_follows_vllms_definition():
+    r = stream(10.0, [10.2, 10.25, 10.35, 10.4], usage=5)  # 5 tokens in 4 content chunks
+    assert metrics.ttft(r) == pytest.approx(0.2) and metrics.e2el(r) == pytest.approx(0.4)
+    assert metrics.itl(r) == pytest.approx([0.05, 0.1, 0.05])
+    assert metrics.tpot(r) == pytest.approx((0.4 - 0.2) / (5 - 1))  # tokens from usage, not chunks
+    assert metrics.tokens_from(r) == "usage"
+    no_usage = stream(0.0, [0.1, 0.2], usage=None)
+    assert metrics.output_tokens(no_usage) == 2 and metrics.tokens_from(no_usage) == metrics.NO_USAGE
+    assert metrics.tpot(stream(0.0, [0.1], usage=1)) is None  # one token has no per-token time
+
+
+def test_level_counts_failures_by_reason_and_slo_attainment_over_all_requests():
+    slo = metrics.check_slo({"ttft": 300, "tpot": 50})
+    fast = stream(0.0, [0.1, 0.14, 0.18], usage=3)  # TTFT 100 ms, TPOT 40 ms: meets
+    slow = stream(0.0, [0.5, 0.6, 0.7], usage=3)  # TTFT 500 ms: misses
+    empty = StreamResult(start=0.0, finish_reason="stop")
+    empty.failure = "stream ended without content (finish_reason=stop)"
+    level = metrics.summarize([fast, slow, empty, empty], 2.0, slo, concurrency=2)
+    assert (level.completed, level.failures) == (2, 2)
+    assert level.failure_reasons == {"stream ended without content (finish_reason=stop)": 2}
+    assert level.goodput == 0.5 and level.slo_attainment_pct == 25.0 and level.output_throughput == 3.0
+    assert level.ttft_ms.median == 300.0 and level.load == "concurrency 2"
+    assert serving.Level.from_json(level.to_json()) == level
+
+
+def test_a_stream_that_ends_without_content_carries_its_finish_reason():
+    from helpers.serving.stream import ChunkRecorder
+
+    recorder = ChunkRecorder(0.0)
+    recorder.result.finish_reason = "length"
+    assert recorder.finish().failure == "stream ended without content (finish_reason=length)"
+
+
+def test_percentiles_interpolate_like_numpy():
+    stats = Percentiles.of([0.001 * v for v in range(1, 101)])
+    assert (stats.mean, stats.median, stats.p90, stats.p99) == (50.5, 50.5, 90.1, 99.01)
+    assert Percentiles.of([]) == Percentiles()
+
+
+@pytest.mark.parametrize(
+    ("slo", "message"),
+    [({"latency": 100}, "Unknown SLO metric"), ({"ttft": 0}, "positive numbers"), ({"tpot": -5}, "positive numbers")],
+)
+def test_bad_slo_is_refused_with_the_known_names(slo, message):
+    with pytest.raises(ServingError, match=message):
+        metrics.check_slo(slo)
+
+
+# ---------------------------------------------------------------- server metrics
+
+OLD_NAMES = """
+# TYPE vllm:gpu_cache_usage_perc gauge
+vllm:gpu_cache_usage_perc{model_name="m"} 0.25
+# TYPE vllm:time_per_output_token_seconds histogram
+vllm:time_per_output_token_seconds_sum{model_name="m"} 2.0
+vllm:time_per_output_token_seconds_count{model_name="m"} 40.0
+# TYPE vllm:generation_tokens counter
+vllm:generation_tokens_total{model_name="m"} 40.0
+# TYPE vllm:request_success counter
+vllm:request_success_total{finished_reason="stop",model_name="m"} 3.0
+vllm:request_success_total{finished_reason="length",model_name="m"} 2.0
+"""
+
+
+def test_old_vllm_metric_names_are_accepted_and_labels_summed():
+    parsed = server_metrics.parse_metrics(OLD_NAMES)
+    assert parsed["kv_cache_usage"] == 0.25 and parsed["requests"] == 5.0
+    delta = server_metrics.metrics_delta({"itl_sum": 0.0, "itl_count": 0.0}, parsed)
+    assert delta.server_itl_mean_ms == 50.0 and delta.generation_tokens == 40
+    assert not server_metrics.metrics_delta(None, parsed).available
+
+
+# ---------------------------------------------------------------- open-loop arrivals
+
+
+@pytest.mark.parametrize("rate", [0, -1.0, float("nan"), float("inf"), "2"])
+def test_a_rate_must_be_positive_and_finite(rate):
+    with pytest.raises(ServingError, match="positive number of requests per second"):
+        load.arrival_times(rate, 4)
+
+
+def test_poisson_arrivals_have_the_asked_mean_and_burstiness_changes_the_spread():
+    def gaps(burstiness: float) -> list[float]:
+        times = load.arrival_times(4.0, 4001, burstiness=burstiness, seed=1)
+        return [b - a for a, b in zip(times[:-1], times[1:], strict=True)]
+
+    poisson, bursty = gaps(1.0), gaps(0.25)
+    assert sum(poisson) / len(poisson) == pytest.approx(0.25, rel=0.05)
+    assert sum(bursty) / len(bursty) == pytest.approx(0.25, rel=0.15)
+    assert max(bursty) > max(poisson)  # same mean, longer quiet spells and tighter bursts
+    assert load.arrival_times(4.0, 5, seed=3) == load.arrival_times(4.0, 5, seed=3)
+    with pytest.raises(ServingError, match="burstiness"):
+        load.arrival_times(1.0, 3, burstiness=0)
+
+
+def test_a_client_behind_its_schedule_makes_the_point_invalid():
+    valid, reason, p90 = load.lag_verdict([0.001] * 10, rate=2.0)
+    assert valid and reason is None
+    valid, reason, p90 = load.lag_verdict([0.3] * 10, rate=8.0)  # 300 ms late at 8 req/s
+    assert not valid and "measures the client machine, not the server" in reason and p90 == 300.0
+
+
+# ---------------------------------------------------------------- the capacity search, on a deterministic probe
+
+SLO = {"ttft": 500.0, "tpot": 50.0}
+
+
+def probe_with_knee(
+    knee: float, calls: list[float] | None = None, *, failing_from: float | None = None, lag_from: float | None = None
+):
+    """A probe that meets the SLO below ``knee`` req/s; P90 TPOT grows with the rate."""
+
+    def probe(rate: float) -> serving.Level:
+        if calls is not None:
+            calls.append(rate)
+        tpot = 40.0 * rate / knee
+        times = [0.1 + i * tpot / 1000 for i in range(8)]
+        results = [stream(0.0, times, usage=8) for _ in range(4)]
+        if failing_from is not None and rate >= failing_from:
+            results = [StreamResult(0.0, failure="connection error: Connection refused") for _ in range(4)]
+        lagging = lag_from is not None and rate >= lag_from
+        return metrics.summarize(
+            results,
+            4 / rate,
+            SLO,
+            request_rate=rate,
+            valid=not lagging,
+            invalid_reason="the client fell behind its schedule" if lagging else None,
+        )
+
+    return probe
+
+
+def test_capacity_doubles_then_bisects_to_the_tolerance():
+    calls: list[float] = []
+    found = cap.search_capacity(probe_with_knee(3.0 * 50 / 40, calls), SLO, start_rate=0.5, tolerance=0.1)
+    # meets while 40*r/3.75 <= 50, i.e. r <= 4.6875
+    assert found.status == "found" and 4.0 <= found.max_request_rate <= 4.6875
+    assert calls[:5] == [0.5, 1.0, 2.0, 4.0, 8.0] and calls[-1] == found.max_request_rate  # the confirming repeat
+    assert found.output_tokens_per_s_at_capacity > 0 and "bisection" in found.method
+    assert serving.Capacity.from_json(found.to_json()) == found
+
+
+def test_capacity_states_when_nothing_meets_or_everything_does():
+    assert cap.search_capacity(probe_with_knee(0.1), SLO).status == "none_meets"
+    top = cap.search_capacity(probe_with_knee(1000.0), SLO, max_rate=4.0)
+    assert top.status == "above_search_limit" and top.max_request_rate == 4.0
+
+
+def test_capacity_is_indeterminate_when_runs_disagree():
+    answers = iter([True, True, False, True, False])  # 0.5 and 1 meet, 2 misses, 1.5 meets, then misses on the repeat
+
+    def flaky(rate: float) -> serving.Level:
+        return probe_with_knee(1000.0 if next(answers, False) else 0.01)(rate)
+
+    result = cap.search_capacity(flaky, SLO, tolerance=0.3)
+    assert result.status == "indeterminate" and result.max_request_rate is None and "disagree" in result.note
+
+
+def test_a_server_killed_during_the_search_keeps_the_partial_result():
+    result = cap.search_capacity(probe_with_knee(100.0, failing_from=2.0), SLO)
+    assert result.status == "aborted" and result.max_request_rate == 1.0
+    assert [p.request_rate for p in result.points] == [0.5, 1.0, 2.0] and "stopped answering" in result.note
+
+
+def test_a_rate_the_client_cannot_sustain_is_not_blamed_on_the_server():
+    result = cap.search_capacity(probe_with_knee(100.0, lag_from=4.0), SLO)
+    assert result.status == "client_limited" and result.max_request_rate == 2.0 and not result.points[-1].valid
+    assert result.lower_bound and not result.found  # 2 req/s met the SLO: the capacity is at least that
+
+
+def test_a_probe_that_raises_is_recorded_and_stops_the_search():
+    def broken(rate: float) -> serving.Level:
+        raise ServingError("tunnel closed")
+
+    result = cap.search_capacity(broken, SLO)
+    assert result.status == "aborted" and "tunnel closed" in result.points[0].note
+
+
+# ---------------------------------------------------------------- cost
+
+
+def level(throughput_tokens: float) -> serving.Level:
+    times = [0.1 + 0.01 * i for i in range(10)]
+    return metrics.summarize([stream(0.0, times, usage=10)], 10 / throughput_tokens, SLO, concurrency=1)
+
+
+def capacity_at(rate: float, tokens_per_s: float) -> serving.Capacity:
+    return serving.Capacity(SLO, rate, tokens_per_s, "test", "found", 0.1)
+
+
+@pytest.mark.parametrize("price", [0, -1, float("nan")])
+def test_a_price_of_zero_or_less_is_refused(price):
+    with pytest.raises(ServingError, match="positive number of US dollars per hour"):
+        cost.cost_note(measured_on="cpu", device="cpu", hourly_usd=price, capacity=None, levels=[level(10)], boot_s=0, idle_s=0)
+
+
+def test_cpu_figures_are_priced_at_the_cpu_price_only():
+    note = cost.cost_note(
+        measured_on="AMD EPYC, 2 cores",
+        device="cpu",
+        hourly_usd=0.1,
+        capacity=capacity_at(2.0, 100.0),
+        levels=[level(10)],
+        boot_s=36,
+        idle_s=360,
+        target_qps=5,
+    )
+    assert note.usd_per_million_output_tokens == pytest.approx(0.1 / 3600 / 100 * 1e6, abs=0.01)
+    assert note.estimates == [] and any("no GPU figure is derived" in n for n in note.notes)
+    assert note.deployment.replicas == 3 and note.deployment.monthly_usd == pytest.approx(3 * 0.1 * 720)
+    assert note.boot_usd == pytest.approx(0.001) and note.idle_usd == pytest.approx(0.01)
+    assert serving.CostNote.from_json(note.to_json()) == note
+
+
+def test_other_gpus_are_labelled_estimates_scaled_by_bandwidth():
+    note = cost.cost_note(
+        measured_on="L4", device="gpu", hourly_usd=0.7, capacity=capacity_at(4.0, 300.0), levels=[], boot_s=0, idle_s=0
+    )
+    h100 = next(e for e in note.estimates if e.gpu.startswith("H100"))
+    assert h100.bandwidth_ratio == pytest.approx(3350 / 300, rel=1e-3) and "estimate" in h100.label
+    assert h100.output_tokens_per_s == pytest.approx(300 * 3350 / 300, rel=1e-3)
+
+
+def test_without_capacity_the_best_level_is_priced_and_said_so():
+    note = cost.cost_note(
+        measured_on="cpu",
+        device="cpu",
+        hourly_usd=0.1,
+        capacity=None,
+        levels=[level(10), level(40)],
+        boot_s=0,
+        idle_s=0,
+        target_qps=1,
+    )
+    assert note.output_tokens_per_s == pytest.approx(40, rel=0.01) and "no SLO capacity" in note.basis
+    assert note.deployment is None and any("no replica plan" in n for n in note.notes)
+
+
+def test_a_capacity_search_stopped_early_is_priced_as_a_lower_bound():
+    stopped = serving.Capacity(SLO, 4.0, 120.0, "test", "client_limited", 0.1)
+    note = cost.cost_note(
+        measured_on="cpu", device="cpu", hourly_usd=0.1, capacity=stopped, levels=[level(200)], boot_s=0, idle_s=0, target_qps=10
+    )
+    assert note.output_tokens_per_s == 120.0 and "at least 4 req/s" in note.basis  # not the faster level outside the SLO
+    assert note.deployment.replicas == 3 and any("upper bounds" in n for n in note.notes)
+
+
+def test_a_search_where_nothing_met_the_slo_is_no_lower_bound():
+    assert not serving.Capacity(SLO, None, None, "test", "client_limited", 0.1).lower_bound
+    assert not serving.Capacity(SLO, None, None, "test", "none_meets", 0.1).lower_bound
+
+
+# ---------------------------------------------------------------- shutdown proofs
+
+HOST_STOPPED = "## gpu\n## ports\n## end\n"
+HOST_RUNNING = """## gpu
+2211, /usr/bin/python3, 71234
+## ports
+LISTEN 0      2048       127.0.0.1:8000      0.0.0.0:*
+## end
+"""
+
+
+def test_remote_proof_reads_the_host_command_output():
+    stopped = serving.prove_remote(HOST_STOPPED, "http://127.0.0.1:8000")
+    assert stopped.kind == "remote_host" and stopped.stopped is True and "Billing stops only" in stopped.statement
+    running = serving.prove_remote(HOST_RUNNING, "http://127.0.0.1:8000")
+    assert running.stopped is False and running.host_gpu_processes[0]["used_memory_mib"] == 71234 and running.port_listening
+    assert "nvidia-smi" in serving.host_check_command() and "ss -ltnH" in serving.host_check_command()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Permission denied (publickey).",
+        "## gpu\nNVIDIA-SMI has failed\n## ports\n## end",
+        "## gpu\n## ports\nLISTEN garbage\n## end",
+    ],
+)
+def test_host_output_that_does_not_parse_says_what_to_run(text):
+    with pytest.raises(shutdown.HostCheckError, match="Run exactly|Cannot read"):
+        serving.prove_remote(text, "http://127.0.0.1:8000")
+
+
+def test_an_endpoint_check_never_claims_the_instance_stopped():
+    proof = serving.prove_endpoint(f"http://127.0.0.1:{free_port()}", wait_s=0)
+    assert proof.kind == "endpoint_only" and proof.stopped is None and proof.health == "connection refused"
+    assert "a closed tunnel is not a stopped instance" in proof.statement
+    assert serving.ShutdownProof.from_json(proof.to_json()) == proof
+
+
+# ---------------------------------------------------------------- the rehearsal dtype, from recorded /proc/cpuinfo
+
+EPYC = (DATA / "cpuinfo_amd_epyc_2cores.txt").read_text()  # the course machine, recorded 2026-11-23
+HASWELL = (DATA / "cpuinfo_xeon_e5_2699v3.txt").read_text()  # a Haswell Xeon VM, as published in OpenCue's rqd tests
+
+
+def checks(bf16: float | None, fp32: float | None, error: str = "exited with code -4") -> list[dtype.DecodeCheck]:
+    return [
+        dtype.DecodeCheck("bfloat16", bf16 is not None, bf16, error=None if bf16 else error),
+        dtype.DecodeCheck("float32", fp32 is not None, fp32),
+    ]
+
+
+def test_cpu_flags_decide_whether_bf16_is_tried():
+    assert dtype.cpu_bf16_support(EPYC) == (True, "AMD EPYC has avx512_bf16")
+    has, why = dtype.cpu_bf16_support(HASWELL)
+    assert not has and why.startswith("fp32, because this CPU (Intel(R) Xeon(R) CPU E5-2699 v3 @ 2.30GHz) lists none of")
+    assert dtype.pick_dtype(HASWELL, checks(30.0, 60.0))[0] == "float32"  # never measured on such a CPU
+
+
+def test_bf16_is_kept_only_when_it_runs_and_is_faster():
+    assert dtype.pick_dtype(EPYC, checks(38.8, 58.0))[0] == "bfloat16"
+    dtype_, why = dtype.pick_dtype(EPYC, checks(70.0, 58.0))
+    assert (
+        dtype_ == "float32" and why == "fp32, because bf16 was slower on this CPU (70.0 against 58.0 ms per token, median TPOT)"
+    )
+    dtype_, why = dtype.pick_dtype(EPYC, checks(None, 58.0))
+    assert dtype_ == "float32" and "bf16 path failed on this CPU (exited with code -4)" in why
+
+
+def test_a_forced_dtype_is_not_measured_and_says_so(tmp_path):
+    choice = dtype.choose_dtype("fp32", cache=tmp_path / "none.json")
+    assert choice.dtype == "float32" and choice.forced and "forced" in choice.reason and not (tmp_path / "none.json").exists()
+    with pytest.raises(ServingError, match="bfloat16 or float32"):
+        dtype.choose_dtype("int8")
+
+
+def test_a_cached_choice_is_reused_for_the_same_cpu_and_build(tmp_path):
+    key = dtype.choice_key(read_cpuinfo())
+    cached = dtype.DtypeChoice("bfloat16", "bf16, measured earlier", "cpu", "2026-11-23T12:00:00+00:00", key=key)
+    path = tmp_path / "choice.json"
+    path.write_text(__import__("json").dumps(cached.to_json()))
+    assert dtype.choose_dtype(cache=path) == cached
+
+
+# ---------------------------------------------------------------- launch commands and deployment files
+
+
+def test_launch_command_keeps_the_key_in_the_environment_and_adds_tensor_parallel():
+    command = serving.vllm_serve_command("Qwen/Qwen2.5-72B-Instruct", max_model_len=8192, gpu_memory_gb=80)
+    assert "--tensor-parallel-size 4" in command and "--host 127.0.0.1" in command and "--api-key" not in command
+    assert serving.tensor_parallel_size("Qwen/Qwen2.5-0.5B-Instruct", gpu_memory_gb=24, max_model_len=8192) == 1
+    unknown = serving.vllm_serve_command("/models/my-finetune", max_model_len=2048, gpu_memory_gb=24)
+    assert unknown.startswith("vllm serve /models/my-finetune --host 127.0.0.1") and "not sized by the estimator" in unknown
+    sglang = serving.sglang_command("Qwen/Qwen2.5-72B-Instruct", max_model_len=8192, tensor_parallel=4)
+    assert "--tp 4" in sglang and '--api-key "$VLLM_API_KEY"' in sglang  # the shell expands it: never typed or printed
+
+
+def test_compose_and_nginx_files_are_structurally_sound(tmp_path):
+    yaml = pytest.importorskip("yaml")
+    layout = serving.deployment_files("Qwen/Qwen2.5-72B-Instruct", replicas=2, gpu_memory_gb=80, max_model_len=8192)
+    compose = yaml.safe_load(layout.compose_yaml)
+    services = compose["services"]
+    assert sorted(services) == ["nginx", "vllm-0", "vllm-1"] and layout.tensor_parallel_size == 4
+    for name, service in services.items():
+        assert "healthcheck" in service, name
+        for port in service.get("ports", []):
+            assert port.startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
+        command = service.get("command", [])
+        if "0.0.0.0" in command:  # only inside the compose network, and only with a key
+            assert "VLLM_API_KEY" in service["environment"] and "${VLLM_API_KEY" in service["environment"]["VLLM_API_KEY"]
+    assert services["vllm-1"]["deploy"]["resources"]["reservations"]["devices"][0]["device_ids"] == ["4", "5", "6", "7"]
+    assert services["vllm-0"]["image"].startswith("vllm/vllm-openai:")
+    nginx = layout.nginx_conf
+    assert nginx.count("{") == nginx.count("}") and "limit_req zone=per_client" in nginx and "access_log" in nginx
+    assert all(f"server vllm-{i}:8000" in nginx for i in range(2)) and "proxy_buffering off" in nginx
+    assert layout.replica_urls == ["http://127.0.0.1:8001/v1", "http://127.0.0.1:8002/v1"]
+    written = layout.write(tmp_path)
+    assert [p.name for p in written] == ["docker-compose.yml", "nginx.conf"]
+
+
+def test_a_model_the_estimator_does_not_know_gets_one_gpu_per_replica_and_says_so():
+    yaml = pytest.importorskip("yaml")
+    layout = serving.deployment_files("/models/my-finetune.gguf", replicas=1, gpu_memory_gb=24, max_model_len=2048)
+    assert layout.tensor_parallel_size == 1 and "could not size it: 1 GPU per replica assumed" in layout.compose_yaml
+    assert sorted(yaml.safe_load(layout.compose_yaml)["services"]) == ["nginx", "vllm-0"]
+
+
+@pytest.mark.parametrize(("replicas", "rate"), [(0, 10), (1.5, 10), (1, 0)])
+def test_bad_layouts_are_refused(replicas, rate):
+    with pytest.raises(ServingError):
+        serving.deployment_files(
+            "Qwen/Qwen2.5-0.5B-Instruct", replicas=replicas, gpu_memory_gb=24, max_model_len=4096, rate_per_s=rate
+        )
+
+
+# ---------------------------------------------------------------- typed records
+
+
+def test_a_models_list_that_is_empty_or_different_is_explained():
+    ready = serving.Readiness("http://127.0.0.1:8000/v1", 1.0, [], None, None, True)
+    with pytest.raises(ServingError, match="lists no model"):
+        ready.model_to_use("HuggingFaceTB/SmolLM2-135M-Instruct")
+    ready.served_models = ["Qwen/Qwen2.5-0.5B-Instruct"]
+    model, note = ready.model_to_use("HuggingFaceTB/SmolLM2-135M-Instruct")
+    assert model == "Qwen/Qwen2.5-0.5B-Instruct" and "not HuggingFaceTB/SmolLM2-135M-Instruct" in note
+
+
+def test_benchmark_round_trips_and_an_old_file_is_explained(tmp_path):
+    bench = serving.Benchmark(
+        "2026-11-23T12:00:00+00:00",
+        "m",
+        ["http://127.0.0.1:1/v1"],
+        {"127.0.0.1:1": 1},
+        "cpu",
+        1,
+        8,
+        0,
+        SLO,
+        {},
+        [level(10)],
+        capacity=capacity_at(1.0, 10.0),
+    )
+    bench.write(tmp_path / "benchmark.json")
+    assert serving.read_benchmark(tmp_path / "benchmark.json") == bench
+    (tmp_path / "old.json").write_text('{"levels": []}')
+    with pytest.raises(ServingError, match="re-run notebook 04"):
+        serving.read_benchmark(tmp_path / "old.json")
+    with pytest.raises(ServingError, match="run notebook 04_rented_gpu_route first"):
+        serving.read_benchmark(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"), [("http://127.0.0.1:8000", "http://127.0.0.1:8000/v1"), ("http://h:1/v1/", "http://h:1/v1")]
+)
+def test_base_url_ends_in_v1(given, expected):
+    assert normalize_base_url(given) == expected

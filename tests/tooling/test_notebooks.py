@@ -1,0 +1,54 @@
+"""Every committed notebook: executed, clean of papermill metadata, with its own Colab badge and the generated first cell."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from helpers.core.paths import NOTEBOOKS, relative
+from helpers.tooling import colab_links
+from helpers.tooling.notebook_runner import notebooks
+
+ALL = notebooks()
+EVERY = colab_links.all_notebooks()  # translations included
+URL = colab_links.repo_url()
+
+
+def test_the_course_has_notebooks():
+    assert ALL and ALL[0].name == "00_setup_check.ipynb"
+
+
+@pytest.mark.parametrize("path", EVERY, ids=relative)
+def test_badge_points_at_this_notebook_under_the_one_url(path):
+    first = nbformat.read(path, as_version=4).cells[0]
+    assert first.cell_type == "markdown"
+    assert colab_links.BADGE.findall(first.source) == [colab_links.badge(URL, path)]
+    assert f"blob/main/notebooks/{path.relative_to(NOTEBOOKS).as_posix()}" in first.source
+
+
+@pytest.mark.parametrize("path", EVERY, ids=relative)
+def test_first_code_cell_is_the_generated_one(path):
+    assert nbformat.read(path, as_version=4).cells[1].source == colab_links.install_cell(URL)
+
+
+def test_nothing_is_out_of_date():
+    assert colab_links.out_of_date() == [], "run `make colab-links`"
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_committed_with_outputs_and_without_papermill_metadata(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert any(c.outputs for c in code), "nbval passes trivially on a notebook with no outputs: run `make regenerate`"
+    assert all(c.execution_count for c in code[1:]), "every cell after the install cell was executed"
+    assert "papermill" not in nb.metadata and "widgets" not in nb.metadata
+    assert all("papermill" not in c.metadata and "execution" not in c.metadata for c in nb.cells)
+    assert nb.metadata.kernelspec.name == "python3"
+
+
+@pytest.mark.parametrize("path", EVERY, ids=relative)
+def test_every_measurement_cell_is_left_out_of_nbval_comparison(path):
+    """A measurement may change on every run, so nbval must not compare it: the sanitizer's patterns are English
+    (``21 s``), and the same figure reads ``21 秒`` in a translation."""
+    tagged = [c for c in nbformat.read(path, as_version=4).cells if "measurement" in c.metadata.get("tags", [])]
+    assert all("nbval-ignore-output" in c.metadata["tags"] for c in tagged), "tag it nbval-ignore-output too"

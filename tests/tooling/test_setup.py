@@ -1,0 +1,146 @@
+"""The setup: names and pins spelled once, and a setup check that reports instead of crashing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from helpers.core import names
+from helpers.core.paths import REPO_ROOT, REQUIREMENTS
+from helpers.machine.environment import EnvironmentReport, ReportFormatError, read_environment_report
+from helpers.tooling import setup_check
+
+PINS = setup_check.read_requirements(REQUIREMENTS)
+
+
+def make_variables(*names_: str) -> list[str]:
+    """What the Makefile computes for each name, asked of make itself in one call (no target runs)."""
+    shown = "|".join(f"$({name})" for name in names_)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-s", f"--eval=show-it: ; @echo '{shown}'", "show-it"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=True,
+    )
+    return result.stdout.strip().split("|")
+
+
+def test_environment_yml_carries_exactly_requirements_txt():
+    env = yaml.safe_load((REPO_ROOT / "environment.yml").read_text(encoding="utf-8"))
+    assert "python=3.11" in env["dependencies"]
+    pip_lists = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
+    assert len(pip_lists) == 1
+    assert pip_lists[0] == [f"{name}=={version}" for name, version in PINS]
+
+
+def test_makefile_reads_the_shared_names_and_the_torch_pin_from_their_one_place():
+    kernel, key_variable, torch = make_variables("KERNEL", "API_KEY_ENV", "TORCH_PIN")
+    assert (kernel, key_variable, torch) == (names.KERNEL_NAME, names.API_KEY_ENV, f"torch=={setup_check.torch_pin()}")
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    for copy in (f"--name {names.KERNEL_NAME}", names.API_KEY_ENV, setup_check.torch_pin()):
+        assert copy not in makefile, f"the Makefile spells {copy!r} itself instead of reading it"
+
+
+def test_the_installed_torch_is_the_pinned_one():
+    (check,) = [c for c in setup_check.check_packages(PINS) if c.name == "torch"]
+    assert check.status == "OK", f"torch {check.installed} is installed; requirements.txt pins {check.wanted}"
+
+
+def test_every_requirement_is_installed_here():
+    checks = setup_check.check_packages(PINS)
+    assert [c.name for c in checks if c.status == "FAIL"] == []
+    assert setup_check.fix_command(checks) is None
+
+
+def test_check_writes_environment_json_that_reads_back(isolated_outputs: Path):
+    report = setup_check.run_check()
+    saved = read_environment_report()
+    assert saved == report
+    assert saved.platform == "local" and saved.gpu.available is False
+    assert {row.name for row in saved.shelf} >= {names.TINY_GPT2, names.SMOLLM2}
+
+
+def test_an_older_environment_json_says_which_notebook_rewrites_it(isolated_outputs: Path):
+    (isolated_outputs / "environment.json").write_text(json.dumps({"platform": "local", "python": "3.11"}))
+    with pytest.raises(ReportFormatError, match="rerun notebook 00_setup_check"):
+        read_environment_report()
+
+
+def test_missing_package_exits_non_zero_with_the_exact_fix(tmp_path: Path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("pytest==9.2.0\nsurely-not-installed-pkg==1.2.3  # a comment\n", encoding="utf-8")
+    outputs = tmp_path / "outputs"
+    result = subprocess.run(
+        [sys.executable, "-m", "helpers.tooling.setup_check", "--requirements", str(requirements)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "OPENLLM_ROUTES_OUTPUTS": str(outputs)},
+    )
+    assert result.returncode == 1
+    assert "FAIL surely-not-installed-pkg" in result.stdout
+    assert "-m pip install surely-not-installed-pkg==1.2.3" in result.stdout
+    assert EnvironmentReport.from_json(json.loads((outputs / "environment.json").read_text())).missing == [
+        "surely-not-installed-pkg"
+    ]
+
+
+def test_runs_on_the_standard_library_alone_and_reports_fail_instead_of_crashing(tmp_path: Path):
+    """``-I -S``: no site-packages at all, so torch, psutil, NVML and packaging are all absent."""
+    outputs = tmp_path / "outputs"
+    code = f"import sys; sys.path.insert(0, {str(REPO_ROOT)!r}); from helpers.tooling.setup_check import main; sys.exit(main())"
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"OPENLLM_ROUTES_OUTPUTS": str(outputs), "PATH": os.environ["PATH"]},
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "FAIL torch" in result.stdout and "FAIL psutil" in result.stdout
+    assert "gpu           none (torch is not installed)" in result.stdout
+    assert "ram           " in result.stdout  # read from /proc or sysconf without psutil
+    assert f"torch=={setup_check.torch_pin()}" in json.loads((outputs / "environment.json").read_text())["fix"]
+
+
+def test_other_version_is_diff_not_fail(tmp_path: Path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("pytest==0.0.1\n", encoding="utf-8")
+    (check,) = setup_check.check_packages(setup_check.read_requirements(requirements))
+    assert check.status == "DIFF"
+
+
+def test_colab_needs_only_what_pyproject_asks_for(tmp_path: Path, monkeypatch):
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\ndependencies = ["surely-not-installed-pkg>=1.0"]\n[project.optional-dependencies]\ncolab = ["pytest"]\n'
+    )
+    monkeypatch.setattr(setup_check, "PYPROJECT", pyproject)
+    requirements = tmp_path / "requirements.txt"
+    pins = "papermill==2.7.0\nsurely-not-installed-pkg==1.0\npytest==9.2.0\nsse-starlette==0.0.1\n"
+    requirements.write_text(pins, encoding="utf-8")
+    papermill, missing, extra, server = setup_check.check_packages(setup_check.read_requirements(requirements), platform="colab")
+    assert papermill.status == "NOT NEEDED" and "not needed here" in papermill.note
+    assert missing.status == "FAIL" and extra.status == "OK"
+    assert server.status == "DIFF"  # an optional llama.cpp server package, installed: checked like any other
+
+
+def test_the_real_colab_needs_cover_the_kits_own_imports():
+    needs = setup_check.hosted_needs()
+    assert {"torch", "transformers", "accelerate", "openai", "gguf"} <= needs
+    assert not {"papermill", "nbval", "llama-cpp-python", "ruff", "import-linter"} & needs
+
+
+def test_a_line_that_is_not_an_exact_pin_names_the_line(tmp_path: Path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("# pins\ntorch>=2.1\n", encoding="utf-8")
+    with pytest.raises(setup_check.RequirementsError, match=r"line 2: 'torch>=2.1' is not an exact pin"):
+        setup_check.read_requirements(requirements)
