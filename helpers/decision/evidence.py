@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers.catalogue.runtimes import runtime_for_label
 from helpers.core import names
 from helpers.core.paths import ARTEFACTS, outputs_dir, relative
 from helpers.evals import EvalRow, EvalSummary, EvalTableError, load_cases, read_table, summarize
@@ -198,18 +199,12 @@ def model_version(model: str, runtime: str) -> tuple[str, str] | None:
     return (files[weights]["sha256"], relative(entry.path / weights)) if weights else None
 
 
-def runtime_family(runtime: str) -> str:
-    """The estimator's runtime for a runtime name an eval table uses ("transformers", "vllm", "openai-compatible", ...)."""
-    name = runtime.lower()
-    if "llama" in name:
-        return "llama.cpp"
-    if "vllm" in name or "openai" in name or "sglang" in name:
-        return "vllm"
-    if "cuda" in name:
-        return "transformers-cuda"
-    return "transformers-cpu"
+def runtime_key(label: str) -> str | None:
+    """The runtime table's key for an eval table's ``runtime`` label; None when no runtime claims the label."""
+    runtime = runtime_for_label(label)
+    return runtime.key if runtime else None
 
 
 def runs_of(evidence: Evidence, model: str, runtime: str) -> list[EvalRun]:
     """The eval runs of one model on one estimator runtime."""
-    return [r for r in evidence.runs if r.summary.model == model and runtime_family(r.summary.runtime) == runtime]
+    return [r for r in evidence.runs if r.summary.model == model and runtime_key(r.summary.runtime) == runtime]

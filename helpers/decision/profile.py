@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from helpers.core.i18n import N_, _
+from helpers.routes.cards import ROUTES
 
-ROUTES = ("local_cpu", "free_colab", "rented_gpu")
 #: Who may see the data. Only ``public`` data may go to a cloud model API.
 PRIVACY_LEVELS = ("public", "internal", "private_docs", "restricted")
 CLOUD_ALLOWED = ("public",)

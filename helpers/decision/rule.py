@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from helpers.catalogue.runtimes import NO_RUNTIME_FALLBACK, RUNTIMES, plain_transformers
 from helpers.core import names
 from helpers.core.i18n import N_, _
 from helpers.decision.profile import (
@@ -22,13 +23,14 @@ from helpers.decision.profile import (
     Profile,
 )
 from helpers.fits import estimator
+from helpers.routes.cards import ROUTE_CARDS
 
-#: The KV-cache length each route's candidates are sized at, in tokens: tiny-gpt2's whole window, a first CPU or
-#: Colab test, and a served endpoint's longer prompts. Rejections are sized at the same length as the choice.
+#: The KV-cache length candidates are sized at, in tokens: tiny-gpt2's whole window, then each route card's own
+#: (``helpers.routes.cards``). Rejections are sized at the same length as the choice.
 TINY_CONTEXT_TOKENS = 1024
-CPU_CONTEXT_TOKENS = 4096
-COLAB_CONTEXT_TOKENS = 4096
-SERVING_CONTEXT_TOKENS = 8192
+CPU_CONTEXT_TOKENS = ROUTE_CARDS["local_cpu"].context_tokens
+COLAB_CONTEXT_TOKENS = ROUTE_CARDS["free_colab"].context_tokens
+SERVING_CONTEXT_TOKENS = ROUTE_CARDS["rented_gpu"].context_tokens
 
 #: What each kind of first run can claim, as whole sentences.
 CLAIMS = {
@@ -55,29 +57,6 @@ FALLBACKS = {  # translated when the decision says them, like the record's other
         "the data may not leave machines you control ({why})"
     ),
 }
-FALLBACK_RUNTIMES = {  # English in the record; translated where shown
-    "vllm": N_("SGLang (also OpenAI-compatible), or Transformers to debug one prompt"),
-    "llama.cpp": N_("Ollama or LM Studio for a laptop hand-off, on the same GGUF file"),
-    "transformers-cpu": N_("llama.cpp with a quantized GGUF when memory or speed runs short"),
-    "transformers-cuda": N_("llama.cpp with a quantized GGUF when memory or speed runs short"),
-    None: N_("llama.cpp with the smallest quantized model, once memory allows"),
-}
-RUNTIME_NAMES = {  # English in the record; translated where shown
-    "transformers-cpu": N_("Transformers on the CPU"),
-    "llama.cpp": N_("llama.cpp (quantized, on the CPU)"),
-    "transformers-cuda": N_("Transformers on the GPU"),
-    "vllm": N_("vLLM (OpenAI-compatible server)"),
-}
-#: Dtypes each runtime loads, in the order the rule tries them.
-ON_CPU = ("transformers-cpu", "llama.cpp")
-RUNTIME_DTYPES = {
-    "transformers-cpu": ("fp32", "bf16"),
-    "llama.cpp": ("q4_1", "q4_k_m", "q8_0"),
-    "transformers-cuda": ("bf16", "int8", "int4"),
-    "vllm": ("bf16", "int8", "int4"),
-}
-
-
 # --------------------------------------------------------------------------- what a model covers and needs
 
 
@@ -122,7 +101,7 @@ class Candidate:
 
     @property
     def runtime(self) -> str:
-        return RUNTIME_NAMES[self.estimator_runtime]
+        return RUNTIMES[self.estimator_runtime].name
 
     @property
     def need_gb(self) -> float:
@@ -143,13 +122,13 @@ def estimate_for(
     shape = estimator.candidate_shape(model)
     tokens = min(context_tokens, shape.context_length)
     est = estimator.estimate(shape, dtype, runtime=runtime, context_tokens=tokens)
-    kind = N_("RAM") if runtime in ON_CPU else N_("GPU memory")  # English in the record; translated where shown
+    kind = RUNTIMES[runtime].memory_kind
     return Candidate(model, dtype, runtime, tokens, kind, memory_gb, est, tuple(lacks(model, needs)))
 
 
 def best_dtype(model: str, runtime: str, context_tokens: int, memory_gb: float, needs: tuple[str, ...]) -> Candidate | None:
     """The model at the first dtype its runtime loads; the first that fits, else the smallest need."""
-    offered = [d for d in RUNTIME_DTYPES[runtime] if d in estimator.candidate(model)["dtypes"]]
+    offered = [d for d in RUNTIMES[runtime].dtypes if d in estimator.candidate(model)["dtypes"]]
     options = [estimate_for(model, d, runtime, context_tokens, memory_gb, needs) for d in offered]
     if not options:
         return None
@@ -227,7 +206,7 @@ class Decision:
 
 def fallback_runtime(candidate: Candidate | None) -> str:
     """The runtime to fall back to from a candidate's runtime (the lesson's runtime fit)."""
-    return FALLBACK_RUNTIMES[candidate.estimator_runtime if candidate else None]
+    return RUNTIMES[candidate.estimator_runtime].fallback if candidate else NO_RUNTIME_FALLBACK
 
 
 #: Why a catalogue model is set aside, in the order the rule checks: role, must-haves, memory, size.
@@ -259,7 +238,7 @@ def _rejections(
     """Why every other catalogue model is set aside: a missing must-have first, then memory, then size."""
     picked = {c.model for c in chosen if c}
     start_params = chosen[0].estimate.parameters if chosen[0] else 0
-    plain = "transformers-cpu" if runtime in ON_CPU else "transformers-cuda"
+    plain = plain_transformers(runtime)
     found = []
     for entry in estimator.catalogue()["models"]:
         if entry["id"] in picked:

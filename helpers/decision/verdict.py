@@ -19,28 +19,12 @@ from pathlib import Path
 from helpers.core.i18n import _, sentences
 from helpers.core.paths import EVAL_CASES, relative
 from helpers.decision import Decision
-from helpers.decision.evidence import UNREADABLE, EvalRun, Evidence, runtime_family
+from helpers.decision.evidence import UNREADABLE, EvalRun, Evidence, runtime_key
+from helpers.routes.cards import ROUTE_CARDS
 
 GATE_FILE = EVAL_CASES / "gate.json"
 MET, NOT_MET, CANNOT_TELL = "met", "not_met", "cannot_tell"
 
-#: The lesson's route cards: the upgrade signal each one waits for.
-SIGNALS = {
-    "local_cpu": "The loop is reproducible, but quality is too weak for the target task.",
-    "free_colab": "GPU is visible and fixed eval cases justify trying a larger model.",
-    "rented_gpu": "Fixed eval cases pass and service behavior, not only one-off generation, matters.",
-}
-SIGNALS = sentences(SIGNALS)  # read in the current language (helpers.core.i18n)
-#: The estimator runtimes whose eval tables speak for each route.
-ROUTE_RUNTIMES = {"local_cpu": ("transformers-cpu", "llama.cpp"), "free_colab": ("transformers-cuda",), "rented_gpu": ("vllm",)}
-#: The evidence files (besides the eval tables) each card reads.
-ROUTE_SOURCES = {"local_cpu": (), "free_colab": ("colab_run",), "rented_gpu": ("benchmark",)}
-RUN_TO_FIX = {
-    "local_cpu": "notebook 02_local_cpu_route (its eval tables on Transformers and llama.cpp)",
-    "free_colab": "notebook 03_colab_gpu_route on Colab with a GPU runtime (Runtime → Change runtime type → GPU)",
-    "rented_gpu": "notebook 04_rented_gpu_route (its eval table, benchmark and shutdown proof)",
-}
-RUN_TO_FIX = sentences(RUN_TO_FIX)  # read in the current language (helpers.core.i18n)
 #: Every sentence the verdict says, in one place.
 SAYS = {
     "unreadable": "An evidence file cannot be used: {problem}",
@@ -152,11 +136,20 @@ class Verdict:
 
     @property
     def mine(self) -> CardVerdict:
-        return next(card for card in self.cards if card.route == self.route)
+        return self.card(self.route)
+
+    def card(self, route: str) -> CardVerdict:
+        """The verdict on ``route``'s card (every route's card is judged, whatever the profile's route)."""
+        return next(card for card in self.cards if card.route == route)
+
+
+def _card(route: str, status: str, says: str, rows: tuple[str, ...], next_step: str = "", **extra: str) -> CardVerdict:
+    """A verdict on ``route``'s card, its upgrade signal read from the route table."""
+    return CardVerdict(route, str(ROUTE_CARDS[route].upgrade_signal), status, says, rows, next_step, **extra)
 
 
 def _cannot(route: str, says: str, rows: tuple[str, ...] = ()) -> CardVerdict:
-    return CardVerdict(route, SIGNALS[route], CANNOT_TELL, says, rows, run=RUN_TO_FIX[route])
+    return _card(route, CANNOT_TELL, says, rows, run=str(ROUTE_CARDS[route].run_to_fix))
 
 
 def _row(run: EvalRun, required: tuple[str, ...]) -> str:
@@ -207,8 +200,10 @@ def _upgrade_signal(
     passing = [r for r in runs if gate.passes(r, required)]
     if passing:
         not_met = SAYS[f"{says}_not_met"].format(run=passing[0].label)
-        return CardVerdict(route, SIGNALS[route], NOT_MET, not_met, rows, brief=_brief(runs))
-    return CardVerdict(route, SIGNALS[route], MET, SAYS[f"{says}_met"], rows, _move(decision), brief=_brief(runs))
+        return _card(route, NOT_MET, not_met, rows, brief=_brief(runs))
+    return CardVerdict(
+        route, str(ROUTE_CARDS[route].upgrade_signal), MET, SAYS[f"{says}_met"], rows, _move(decision), brief=_brief(runs)
+    )
 
 
 def _local(decision: Decision, evidence: Evidence, gate: Gate, required: tuple[str, ...], runs: list[EvalRun]) -> CardVerdict:
@@ -228,7 +223,14 @@ def _colab(decision: Decision, evidence: Evidence, gate: Gate, required: tuple[s
         devices = (
             ", ".join(f"{step.plan.model.split('/')[-1]} on {step.plan.device}" for step in evidence.colab.steps) or "no steps"
         )
-        return CardVerdict(route, SIGNALS[route], NOT_MET, SAYS["colab_no_gpu"].format(device=devices), (devices,), brief=devices)
+        return CardVerdict(
+            route,
+            str(ROUTE_CARDS[route].upgrade_signal),
+            NOT_MET,
+            SAYS["colab_no_gpu"].format(device=devices),
+            (devices,),
+            brief=devices,
+        )
     scored = [EvalRun(step.eval, "outputs/colab_run.json", "", "") for step in on_gpu] + runs
     rows = tuple(_row(r, required) for r in scored)
     return _upgrade_signal(route, "colab", decision, gate, required, scored, rows)
@@ -239,12 +241,16 @@ def _rented(decision: Decision, evidence: Evidence, gate: Gate, required: tuple[
     rows = tuple(_row(r, required) for r in runs)
     passing = [r for r in runs if gate.passes(r, required)]
     if not passing:
-        return CardVerdict(route, SIGNALS[route], NOT_MET, SAYS["rented_fail"], rows, brief=_brief(runs))
+        return _card(route, NOT_MET, SAYS["rented_fail"], rows, brief=_brief(runs))
     if not decision.profile.service_needed:
-        return CardVerdict(route, SIGNALS[route], NOT_MET, SAYS["rented_no_service"], rows, brief=_brief(runs))
+        return CardVerdict(
+            route, str(ROUTE_CARDS[route].upgrade_signal), NOT_MET, SAYS["rented_no_service"], rows, brief=_brief(runs)
+        )
     if evidence.benchmark is None:
         return _cannot(route, SAYS["rented_no_bench"], rows)
-    return CardVerdict(route, SIGNALS[route], MET, SAYS["rented_met"], rows, _move(decision), brief=_brief(runs))
+    return CardVerdict(
+        route, str(ROUTE_CARDS[route].upgrade_signal), MET, SAYS["rented_met"], rows, _move(decision), brief=_brief(runs)
+    )
 
 
 JUDGES = {"local_cpu": _local, "free_colab": _colab, "rented_gpu": _rented}
@@ -262,13 +268,13 @@ def judge(decision: Decision, evidence: Evidence | None, gate: Gate | None = Non
         broken = [
             s
             for s in evidence.sources.values()
-            if s.status == UNREADABLE and (s.name == "evals" or s.name in ROUTE_SOURCES[route])
+            if s.status == UNREADABLE and (s.name == "evals" or s.name in ROUTE_CARDS[route].evidence)
         ]
         if broken or (evidence.eval_problems and route != "free_colab"):
             problem = broken[0].message if broken else evidence.eval_problems[0]
             cards.append(_cannot(route, SAYS["unreadable"].format(problem=problem)))
             continue
-        runs = [r for r in evidence.runs if runtime_family(r.summary.runtime) in ROUTE_RUNTIMES[route]]
+        runs = [r for r in evidence.runs if runtime_key(r.summary.runtime) in ROUTE_CARDS[route].runtimes]
         doubt = _doubts(route, runs, len(evidence.case_ids))
         if doubt:
             cards.append(doubt)

@@ -12,6 +12,7 @@ from typing import Any
 
 from helpers.core.i18n import _
 from helpers.core.paths import output
+from helpers.decision.verdict import Verdict
 from helpers.evals import EvalSummary
 from helpers.fits import estimator
 from helpers.runtimes.transformers import LoadedModel
@@ -126,46 +127,33 @@ def weights_note(transformers_source: str, gguf: Path | str) -> str:
     ).format(source=transformers_source, gguf=Path(gguf).name)
 
 
-def upgrade_verdict(summaries: list[EvalSummary], *, good_enough: float = 0.8) -> str:
-    """The upgrade signal in words, generated from the pass rates: never hard-coded.
+def upgrade_verdict(summaries: list[EvalSummary], verdict: Verdict) -> str:
+    """Each run's pass count, then route 1's upgrade signal as :func:`helpers.decision.verdict.judge` decided it.
 
-    The first summary is the baseline. Only unconstrained runs are compared with
-    it, because a constrained run's JSON passes are the runtime's grammar at
-    work; each constrained run is reported beside its unconstrained twin instead.
+    The judgement is not made here: the bar (``gate.json``'s pass share and the
+    required cases) and the verdict are the ones notebook 06's record shows, so
+    the two notebooks cannot disagree. A constrained run's JSON passes are the
+    runtime's grammar at work, so each is set beside its unconstrained twin.
     """
-    baseline, *others = summaries
-    free = [s for s in others if not s.constrained]
-    best = max(free, key=lambda s: s.pass_rate) if free else baseline
-    weak = baseline.pass_rate < good_enough
-    first = (
-        _(
-            "{model} passes {passed} of {cases} fixed cases on {runtime}: the loop is reproducible, "
-            "but quality is too weak for the target task."
-        )
-        if weak
-        else _("{model} passes {passed} of {cases} fixed cases on {runtime}: the loop is reproducible, and quality is enough.")
-    )
-    lines = [first.format(model=baseline.model, passed=baseline.passed, cases=baseline.cases, runtime=baseline.runtime)]
-    for s in others:
+    lines = []
+    for s in summaries:
         run = (
             _("{model} on {runtime} with enforced JSON passes {passed} of {cases}.")
             if s.constrained
             else _("{model} on {runtime} passes {passed} of {cases}.")
         )
         lines.append(run.format(model=s.model, runtime=s.runtime, passed=s.passed, cases=s.cases))
-    if best.pass_rate > baseline.pass_rate:
-        signal = (
-            _("Upgrade signal: the same cases improve with {model} on {runtime}, unconstrained, and it clears the bar.")
-            if best.pass_rate >= good_enough
-            else _(
-                "Upgrade signal: the same cases improve with {model} on {runtime}, unconstrained, but {rate:.0%} is still "
-                "below the {bar:.0%} bar: a larger model is justified, on a GPU route."
-            )
-        )
-        lines.append(signal.format(model=best.model, runtime=best.runtime, rate=best.pass_rate, bar=good_enough))
-    else:
-        lines.append(_("No upgrade signal: the larger model does not pass more cases, so keep the smaller one."))
-    for s in others:
+    lines.append(
+        _(
+            "The gate (data/eval_cases/gate.json): a run passes at {share:.0%} of the cases or more, "
+            "with every required case ({cases})."
+        ).format(share=verdict.pass_share, cases=", ".join(verdict.required_cases))
+    )
+    card = verdict.card("local_cpu")
+    lines.append(_("Route 1's card: {signal}").format(signal=card.signal))
+    lines.append(_("Verdict (the same judge as notebook 06): {headline}. {says}").format(headline=card.headline, says=card.says))
+    free = [s for s in summaries if not s.constrained]
+    for s in summaries:
         twin = next((f for f in free if (f.model, f.runtime) == (s.model, s.runtime)), None)
         if s.constrained and twin:
             lines.append(

@@ -1,1 +1,2 @@
-"""Instructor and maintainer tools: the Colab first cell, the setup check, the decide CLI, links, runner, regeneration, translation."""
+"""Instructor and maintainer tools: the Colab first cell, the setup check, the decide CLI, links, runner, regeneration
+and translation."""

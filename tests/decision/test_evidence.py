@@ -6,7 +6,7 @@ import pytest
 from evidence_sets import benchmark, colab_run, eval_table, shutdown_proof
 
 from helpers.core import names
-from helpers.decision.evidence import MISSING, PRESENT, UNREADABLE, EvidenceError, gather, model_version, runs_of, runtime_family
+from helpers.decision.evidence import MISSING, PRESENT, UNREADABLE, EvidenceError, gather, model_version, runs_of, runtime_key
 from helpers.shelf.models import SHELF_ENTRIES, problems
 
 
@@ -75,10 +75,14 @@ def test_a_corrupt_eval_table_is_reported_with_the_command_that_rewrites_it(isol
         ("vllm", "vllm"),
         ("openai-compatible", "vllm"),
         ("transformers-cuda", "transformers-cuda"),
+        ("llama.cpp-server", "llama.cpp"),
+        ("my-llama-fork", None),
+        ("cuda-vllm", None),
     ],
 )
-def test_runtime_names_map_to_the_estimators(runtime, family):
-    assert runtime_family(runtime) == family
+def test_eval_labels_map_to_the_runtime_table_exactly(runtime, family):
+    """An unknown label is no runtime's, never a guess from a substring ("llama" in the name)."""
+    assert runtime_key(runtime) == family
 
 
 def test_model_version_is_the_shelf_digest_of_the_file_that_ran():

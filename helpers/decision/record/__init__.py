@@ -23,7 +23,14 @@ from helpers.decision.record.build import (
 from helpers.decision.record.markdown import render_markdown
 from helpers.decision.record.store import RecordError, Written, load_record, profile_of, validate_record, write_record
 from helpers.decision.record.text import EVIDENCE_FIT, SCHEMA_VERSION, TEXT, WHY_NOW
-from helpers.decision.record.typed import CandidateEntry, DecisionRecord, EvidenceItem, attach_evidence, read_record
+from helpers.decision.record.typed import (
+    CandidateEntry,
+    DecisionRecord,
+    EvidenceItem,
+    attach_evidence,
+    current_profile,
+    read_record,
+)
 
 __all__ = [
     "EVIDENCE_FIT",
@@ -37,6 +44,7 @@ __all__ = [
     "RecordError",
     "Written",
     "attach_evidence",
+    "current_profile",
     "build_record",
     "candidate_json",
     "evidence_fit",

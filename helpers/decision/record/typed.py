@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from helpers.core.paths import output
-from helpers.decision import Profile, choose
+from helpers.core.i18n import _
+from helpers.decision import LESSON_EXAMPLE, Profile, choose
 from helpers.decision.evidence import Evidence, gather
 from helpers.decision.record.build import build_record
-from helpers.decision.record.store import load_record, profile_of, write_record
+from helpers.decision.record.store import RecordError, load_record, profile_of, write_record
 from helpers.decision.verdict import CardVerdict
 
 
@@ -104,6 +105,19 @@ def read_record(path: Path | None = None) -> DecisionRecord:
     Missing, unreadable and older-version files raise :class:`~helpers.decision.record.RecordError` saying what to do.
     """
     return DecisionRecord.from_json(load_record(path))
+
+
+def current_profile() -> Profile:
+    """The profile of the record notebook 01 wrote, so every notebook judges the same project.
+
+    With no usable record (a notebook opened on its own, say in Colab), the
+    lesson's example profile stands in, and one sentence says so.
+    """
+    try:
+        return read_record().profile
+    except RecordError as error:
+        print(_("{problem} Using the lesson's example profile instead.").format(problem=error))
+        return LESSON_EXAMPLE
 
 
 def attach_evidence(evidence: Evidence | None = None, profile: Profile | None = None) -> DecisionRecord | None:
