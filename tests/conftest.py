@@ -49,9 +49,9 @@ def llama_server():
 @pytest.fixture
 def course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_outputs: Path) -> Path:
     """An empty course folder that the notebook runner treats as ``notebooks/``."""
-    from helpers.tooling import notebook_runner
+    from helpers.tooling import notebook_selection
 
     folder = tmp_path / "notebooks"
     folder.mkdir()
-    monkeypatch.setattr(notebook_runner, "NOTEBOOKS", folder)
+    monkeypatch.setattr(notebook_selection, "NOTEBOOKS", folder)
     return folder

@@ -84,10 +84,129 @@ def _validate(body: Any, served: ServedModel) -> JSONResponse | None:
     return None
 
 
+def _context_exceeded(served: ServedModel, prompt_tokens: int, max_tokens: int) -> JSONResponse | None:
+    """vLLM's 400 for a prompt plus completion longer than the model's context; None when it fits."""
+    if prompt_tokens + max_tokens <= served.max_model_len:
+        return None
+    return error_response(
+        400,
+        f"This model's maximum context length is {served.max_model_len} tokens. However, you requested "
+        f"{prompt_tokens + max_tokens} tokens ({prompt_tokens} in the messages, {max_tokens} in the completion).",
+        param="messages",
+        code="context_length_exceeded",
+    )
+
+
+class _Completion:
+    """One chat completion: greedy generation in a worker thread, its text read back through a streamer.
+
+    The worker holds the model's lock, so requests generate one at a time; setting
+    ``stop`` (a client that left) ends the generation at the next token.
+    """
+
+    def __init__(self, served: ServedModel, inputs: Any, max_tokens: int):
+        from transformers import TextIteratorStreamer
+
+        self.served, self.inputs, self.max_tokens = served, inputs, max_tokens
+        self.prompt_tokens = int(inputs["input_ids"].shape[1])
+        self.id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        self.stop = threading.Event()
+        self.streamer = TextIteratorStreamer(served.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=120)
+        self.counted: dict[str, int] = {}
+        self.worker = threading.Thread(target=self._generate, daemon=True)
+
+    def _generate(self) -> None:
+        from transformers import StoppingCriteriaList
+
+        with self.served.lock:
+            try:
+                output = self.served.model.generate(
+                    **self.inputs,
+                    **greedy_settings(self.served.tokenizer, self.max_tokens),
+                    streamer=self.streamer,
+                    stopping_criteria=StoppingCriteriaList([_StopWhenSet(self.stop)]),
+                )
+                self.counted["completion"] = int(output.shape[1] - self.prompt_tokens)
+            except Exception:  # the streamer must still end, or the reader waits for ever
+                self.streamer.end()
+                raise
+
+    def usage(self) -> dict[str, int]:
+        completion = self.counted.get("completion", 0)
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": completion,
+            "total_tokens": self.prompt_tokens + completion,
+        }
+
+    def finish_reason(self) -> str:
+        return "length" if self.counted.get("completion", 0) >= self.max_tokens else "stop"
+
+    def chunk(self, delta: dict[str, str], reason: str | None = None) -> str:
+        payload = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": self.served.name,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": reason}],
+        }
+        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+    def usage_chunk(self) -> str:
+        """``stream_options.include_usage``'s last chunk: the token counts, with an empty ``choices``."""
+        payload = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": self.served.name,
+            "choices": [],
+            "usage": self.usage(),
+        }
+        return f"data: {json.dumps(payload)}\n\n"
+
+    async def pieces(self) -> AsyncIterator[str]:
+        iterator = iter(self.streamer)
+        while True:
+            piece = await asyncio.to_thread(next, iterator, None)
+            if piece is None:
+                return
+            if piece:
+                yield piece
+
+    async def response(self) -> JSONResponse:
+        """The whole completion in one body, once generation has finished."""
+        text = "".join([piece async for piece in self.pieces()])
+        await asyncio.to_thread(self.worker.join)
+        return JSONResponse(
+            {
+                "id": self.id,
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": self.served.name,
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": self.finish_reason()}
+                ],
+                "usage": self.usage(),
+            }
+        )
+
+    async def events(self, include_usage: bool) -> AsyncIterator[str]:
+        """The completion as server-sent events: a role chunk, one chunk per piece, the finish reason, ``[DONE]``."""
+        try:
+            yield self.chunk({"role": "assistant", "content": ""})
+            async for piece in self.pieces():
+                yield self.chunk({"content": piece})
+            await asyncio.to_thread(self.worker.join)
+            yield self.chunk({}, self.finish_reason())
+            if include_usage:
+                yield self.usage_chunk()
+            yield "data: [DONE]\n\n"
+        finally:
+            self.stop.set()  # a client that left mid-stream ends its generation here
+
+
 def create_app(served: ServedModel) -> FastAPI:
     """The FastAPI application; generation runs in a worker thread, one request at a time."""
-    from transformers import StoppingCriteriaList, TextIteratorStreamer
-
     app = FastAPI(title="OpenLLM Routes local API", docs_url=None, redoc_url=None)
     created = int(time.time())
 
@@ -120,104 +239,16 @@ def create_app(served: ServedModel) -> FastAPI:
         if problem:
             return problem
         inputs = encode_messages(served.tokenizer, body["messages"])
-        prompt_tokens = int(inputs["input_ids"].shape[1])
         max_tokens = int(body.get("max_tokens") or body.get("max_completion_tokens") or 16)
-        if prompt_tokens + max_tokens > served.max_model_len:
-            return error_response(
-                400,
-                f"This model's maximum context length is {served.max_model_len} tokens. However, you requested "
-                f"{prompt_tokens + max_tokens} tokens ({prompt_tokens} in the messages, {max_tokens} in the completion).",
-                param="messages",
-                code="context_length_exceeded",
-            )
-        completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
-        stop = threading.Event()
-        streamer = TextIteratorStreamer(served.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=120)
-        counted: dict[str, int] = {}
-
-        def generate() -> None:
-            with served.lock:
-                try:
-                    output = served.model.generate(
-                        **inputs,
-                        **greedy_settings(served.tokenizer, max_tokens),
-                        streamer=streamer,
-                        stopping_criteria=StoppingCriteriaList([_StopWhenSet(stop)]),
-                    )
-                    counted["completion"] = int(output.shape[1] - prompt_tokens)
-                except Exception:  # the streamer must still end, or the reader waits for ever
-                    streamer.end()
-                    raise
-
-        worker = threading.Thread(target=generate, daemon=True)
-        worker.start()
-
-        def usage() -> dict[str, int]:
-            completion = counted.get("completion", 0)
-            return {"prompt_tokens": prompt_tokens, "completion_tokens": completion, "total_tokens": prompt_tokens + completion}
-
-        def finish_reason() -> str:
-            return "length" if counted.get("completion", 0) >= max_tokens else "stop"
-
-        def chunk(delta: dict[str, str], reason: str | None = None) -> str:
-            payload = {
-                "id": completion_id,
-                "object": "chat.completion.chunk",
-                "created": int(time.time()),
-                "model": served.name,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": reason}],
-            }
-            return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
-
-        async def pieces() -> AsyncIterator[str]:
-            iterator = iter(streamer)
-            while True:
-                piece = await asyncio.to_thread(next, iterator, None)
-                if piece is None:
-                    return
-                if piece:
-                    yield piece
-
+        too_long = _context_exceeded(served, int(inputs["input_ids"].shape[1]), max_tokens)
+        if too_long:
+            return too_long
+        completion = _Completion(served, inputs, max_tokens)
+        completion.worker.start()
         if not body.get("stream"):
-            text = "".join([piece async for piece in pieces()])
-            await asyncio.to_thread(worker.join)
-            return JSONResponse(
-                {
-                    "id": completion_id,
-                    "object": "chat.completion",
-                    "created": int(time.time()),
-                    "model": served.name,
-                    "choices": [
-                        {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish_reason()}
-                    ],
-                    "usage": usage(),
-                }
-            )
-
+            return await completion.response()
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-
-        async def events() -> AsyncIterator[str]:
-            try:
-                yield chunk({"role": "assistant", "content": ""})
-                async for piece in pieces():
-                    yield chunk({"content": piece})
-                await asyncio.to_thread(worker.join)
-                yield chunk({}, finish_reason())
-                if include_usage:
-                    payload = {
-                        "id": completion_id,
-                        "object": "chat.completion.chunk",
-                        "created": int(time.time()),
-                        "model": served.name,
-                        "choices": [],
-                        "usage": usage(),
-                    }
-                    yield f"data: {json.dumps(payload)}\n\n"
-                yield "data: [DONE]\n\n"
-            finally:
-                stop.set()  # a client that left mid-stream ends its generation here
-
-        return StreamingResponse(events(), media_type="text/event-stream")
+        return StreamingResponse(completion.events(include_usage), media_type="text/event-stream")
 
     return app
 

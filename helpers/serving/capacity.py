@@ -88,20 +88,7 @@ def _server_gone(level: Level) -> bool:
     return level.completed == 0 and all(reason.startswith("connection error") for reason in level.failure_reasons)
 
 
-def search_capacity(
-    probe: Callable[[float], Level],
-    slo_ms: dict[str, float] | None = None,
-    *,
-    start_rate: float = 0.5,
-    max_rate: float = 64.0,
-    tolerance: float = 0.1,
-    probe_description: str = "",
-) -> Capacity:
-    """Doubling from ``start_rate`` then bisection to ``tolerance`` (relative), with a confirming repeat.
-
-    ``probe(rate)`` runs one open-loop level at ``rate`` req/s (see :func:`helpers.serving.load.run_rate`).
-    """
-    slo = check_slo(slo_ms)
+def _check_search(start_rate: float, max_rate: float, tolerance: float) -> None:
     if start_rate <= 0 or max_rate < start_rate:
         raise ServingError(
             _("The search needs 0 < start_rate <= max_rate; got start_rate={start}, max_rate={max}.").format(
@@ -112,20 +99,30 @@ def search_capacity(
         raise ServingError(
             _("tolerance is a fraction between 0 and 1 (0.1 = within 10%); got {value}.").format(value=repr(tolerance))
         )
-    points: list[CapacityPoint] = []
-    levels: dict[float, Level] = {}
 
-    def measure(rate: float) -> CapacityPoint:
+
+@dataclass
+class _Search:
+    """One search in progress: what it probes with and against, and every point measured so far."""
+
+    probe: Callable[[float], Level]
+    slo: dict[str, float]
+    method: str
+    tolerance: float
+    points: list[CapacityPoint] = field(default_factory=list)
+    levels: dict[float, Level] = field(default_factory=dict)
+
+    def measure(self, rate: float) -> CapacityPoint:
         try:
-            level = probe(rate)
+            level = self.probe(rate)
         except Exception as error:  # a probe that cannot run is recorded, and the search stops
             point = CapacityPoint(rate, False, False, None, None, None, 0.0, 0, f"probe failed: {type(error).__name__}: {error}")
         else:
-            levels[rate] = level
+            self.levels[rate] = level
             note = level.invalid_reason or (_("the server stopped answering") if _server_gone(level) else None)
             point = CapacityPoint(
                 rate,
-                level_meets(level, slo),
+                level_meets(level, self.slo),
                 level.valid and not _server_gone(level),
                 level.ttft_ms.p90,
                 level.tpot_ms.p90,
@@ -134,54 +131,61 @@ def search_capacity(
                 level.failures,
                 note,
             )
-        points.append(point)
+        self.points.append(point)
         return point
 
-    method = _(
-        "open-loop arrivals ({arrivals}); doubling from {start:g} req/s up to {max:g}, "
-        "then bisection until the bounds are within {tolerance:.0%}; a rate meets the SLO when the P90 of "
-        "{slo} holds with no failed request; the best rate is measured again to confirm"
-    ).format(arrivals=probe_description or "Poisson", start=start_rate, max=max_rate, tolerance=tolerance, slo=slo_text(slo))
+    def result(self, status: str, best: float | None, note: str) -> Capacity:
+        throughput = self.levels[best].output_throughput if best in self.levels else None
+        return Capacity(self.slo, best, throughput, self.method, status, self.tolerance, self.points, note)
 
-    def result(status: str, best: float | None, note: str) -> Capacity:
-        throughput = levels[best].output_throughput if best in levels else None
-        return Capacity(slo, best, throughput, method, status, tolerance, points, note)
+    def stopped(self, point: CapacityPoint, low: float | None) -> Capacity:
+        """An invalid point ends the search: the client was the limit, or the server went away."""
+        status = "client_limited" if point.note and "client" in point.note else "aborted"
+        stopped = _("stopped at {rate:g} req/s: {note}.").format(rate=point.request_rate, note=point.note)
+        after = _("Capacity is at least {low:g} req/s.").format(low=low) if low else _("No rate was measured validly.")
+        return self.result(status, low, f"{stopped} {after}")
 
+
+def _double(search: _Search, start_rate: float, max_rate: float) -> Capacity | tuple[float, float]:
+    """Double the rate until one misses the SLO: the last rate that met it and the first that did not, or the answer."""
     low, high, rate = None, None, start_rate
     while rate <= max_rate:
-        point = measure(rate)
+        point = search.measure(rate)
         if not point.valid:
-            status = "client_limited" if point.note and "client" in point.note else "aborted"
-            stopped = _("stopped at {rate:g} req/s: {note}.").format(rate=rate, note=point.note)
-            after = _("Capacity is at least {low:g} req/s.").format(low=low) if low else _("No rate was measured validly.")
-            return result(status, low, f"{stopped} {after}")
+            return search.stopped(point, low)
         if not point.meets:
             high = rate
             break
         low, rate = rate, rate * 2
     if low is None:
-        return result(
-            "none_meets", None, _("{rate:g} req/s already misses the SLO ({slo}).").format(rate=start_rate, slo=slo_text(slo))
+        return search.result(
+            "none_meets",
+            None,
+            _("{rate:g} req/s already misses the SLO ({slo}).").format(rate=start_rate, slo=slo_text(search.slo)),
         )
     if high is None:
         note = _("every rate up to {low:g} req/s met the SLO; raise max_rate to look further.").format(low=low)
-        return result("above_search_limit", low, note)
-    while (high - low) / high > tolerance:
+        return search.result("above_search_limit", low, note)
+    return low, high
+
+
+def _bisect(search: _Search, low: float, high: float) -> Capacity | tuple[float, float]:
+    """Halve the bracket until its bounds are within the tolerance; an invalid point stops there."""
+    while (high - low) / high > search.tolerance:
         middle = round((low + high) / 2, 4)
-        point = measure(middle)
+        point = search.measure(middle)
         if not point.valid:
-            return result(
-                "client_limited" if point.note and "client" in point.note else "aborted",
-                low,
-                _("stopped at {rate:g} req/s: {note}.").format(rate=middle, note=point.note)
-                + " "
-                + _("Capacity is at least {low:g} req/s.").format(low=low),
-            )
+            return search.stopped(point, low)
         low, high = (middle, high) if point.meets else (low, middle)
-    repeat = measure(low)
-    disagree = [p.request_rate for p in points if p.valid and not p.meets and p.request_rate <= low]
+    return low, high
+
+
+def _confirm(search: _Search, low: float, high: float) -> Capacity:
+    """Measure the best rate again: found only if it meets the SLO twice and no lower rate missed it."""
+    repeat = search.measure(low)
+    disagree = [p.request_rate for p in search.points if p.valid and not p.meets and p.request_rate <= low]
     if not repeat.meets or disagree:
-        return result(
+        return search.result(
             "indeterminate",
             None,
             (
@@ -196,7 +200,37 @@ def search_capacity(
                 )
             ).format(low=low, other=disagree[0] if disagree else 0),
         )
-    return result("found", low, _("{low:g} req/s met the SLO twice; {high:g} req/s did not.").format(low=low, high=high))
+    return search.result("found", low, _("{low:g} req/s met the SLO twice; {high:g} req/s did not.").format(low=low, high=high))
+
+
+def search_capacity(
+    probe: Callable[[float], Level],
+    slo_ms: dict[str, float] | None = None,
+    *,
+    start_rate: float = 0.5,
+    max_rate: float = 64.0,
+    tolerance: float = 0.1,
+    probe_description: str = "",
+) -> Capacity:
+    """Doubling from ``start_rate`` then bisection to ``tolerance`` (relative), with a confirming repeat.
+
+    ``probe(rate)`` runs one open-loop level at ``rate`` req/s (see :func:`helpers.serving.load.run_rate`).
+    """
+    slo = check_slo(slo_ms)
+    _check_search(start_rate, max_rate, tolerance)
+    method = _(
+        "open-loop arrivals ({arrivals}); doubling from {start:g} req/s up to {max:g}, "
+        "then bisection until the bounds are within {tolerance:.0%}; a rate meets the SLO when the P90 of "
+        "{slo} holds with no failed request; the best rate is measured again to confirm"
+    ).format(arrivals=probe_description or "Poisson", start=start_rate, max=max_rate, tolerance=tolerance, slo=slo_text(slo))
+    search = _Search(probe, slo, method, tolerance)
+    bracket = _double(search, start_rate, max_rate)
+    if isinstance(bracket, Capacity):
+        return bracket
+    bracket = _bisect(search, *bracket)
+    if isinstance(bracket, Capacity):
+        return bracket
+    return _confirm(search, *bracket)
 
 
 def measure_capacity(

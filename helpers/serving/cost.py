@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+from helpers.catalogue.models import catalogue
 from helpers.core.i18n import N_, _
-from helpers.fits import estimator
 from helpers.runtimes.client import ServingError
 from helpers.serving.capacity import Capacity
 from helpers.serving.metrics import Level
@@ -105,7 +105,7 @@ class CostNote:
 
 
 def _gpu_estimates(measured_gpu: str, tokens_per_s: float) -> tuple[list[GpuEstimate], str | None]:
-    gpus = {g["name"]: g for g in estimator.catalogue()["gpus"]}
+    gpus = {g["name"]: g for g in catalogue()["gpus"]}
     match = next((name for name in gpus if name.lower() in measured_gpu.lower() or measured_gpu.lower() in name.lower()), None)
     if match is None:
         return [], f"no estimates for other GPUs: {measured_gpu!r} is not in the catalogue's GPU list ({', '.join(gpus)})"
@@ -128,6 +128,42 @@ def _gpu_estimates(measured_gpu: str, tokens_per_s: float) -> tuple[list[GpuEsti
     return rows, None
 
 
+def _priced_rate(capacity: Capacity | None, levels: list[Level]) -> tuple[str, float | None, list[str]]:
+    """What is priced (the SLO capacity, a lower bound of it, or the best measured level), its output tokens/s, and caveats."""
+    if capacity is not None and capacity.found:
+        basis = _("SLO capacity ({rate:g} req/s)").format(rate=capacity.max_request_rate)
+        return basis, capacity.output_tokens_per_s_at_capacity, []
+    if capacity is not None and capacity.lower_bound:
+        basis = _("SLO capacity of at least {rate:g} req/s (the search stopped early: {status})").format(
+            rate=capacity.max_request_rate, status=capacity.status
+        )
+        caveat = _(
+            "a lower bound: the server may serve more within the SLO, so the price per token and the replica "
+            "count are upper bounds"
+        )
+        return basis, capacity.output_tokens_per_s_at_capacity, [caveat]
+    valid = [lv for lv in levels if lv.valid and lv.completed]
+    if not valid:
+        raise ServingError("Nothing to price: no benchmark level completed a request.")
+    best = max(valid, key=lambda lv: lv.output_throughput)
+    basis = _("best measured level ({load}); no SLO capacity was found").format(load=best.load)
+    caveat = _("priced at peak throughput, not at an SLO: latency at that load may be more than users accept")
+    return basis, best.output_throughput, [caveat]
+
+
+def _other_gpus(device: str, measured_on: str, rate: float | None) -> tuple[list[GpuEstimate], list[str]]:
+    """Bandwidth-ratio estimates for other GPUs, from a GPU measurement only; the note that says why there are none."""
+    if device == "gpu":
+        estimates, why_not = _gpu_estimates(measured_on, rate)
+        return estimates, [why_not] if why_not else []
+    why_not = _(
+        "measured on a CPU ({machine}) and priced at that machine's price only; no GPU figure is derived "
+        "from it, because a bandwidth ratio from CPU cores to a GPU would be a guess. Point this notebook at "
+        "your GPU to measure one."
+    ).format(machine=measured_on)
+    return [], [why_not]
+
+
 def cost_note(
     *,
     measured_on: str,
@@ -147,48 +183,14 @@ def cost_note(
     if device not in ("cpu", "gpu"):
         raise ServingError(_("device must be 'cpu' or 'gpu'; got {value}.").format(value=repr(device)))
     price = check_price(hourly_usd)
-    notes = []
-    if capacity is not None and capacity.found:
-        basis = _("SLO capacity ({rate:g} req/s)").format(rate=capacity.max_request_rate)
-        rate = capacity.output_tokens_per_s_at_capacity
-    elif capacity is not None and capacity.lower_bound:
-        basis = _("SLO capacity of at least {rate:g} req/s (the search stopped early: {status})").format(
-            rate=capacity.max_request_rate, status=capacity.status
-        )
-        rate = capacity.output_tokens_per_s_at_capacity
-        notes.append(
-            _(
-                "a lower bound: the server may serve more within the SLO, so the price per token and the replica "
-                "count are upper bounds"
-            )
-        )
-    else:
-        valid = [lv for lv in levels if lv.valid and lv.completed]
-        if not valid:
-            raise ServingError("Nothing to price: no benchmark level completed a request.")
-        best = max(valid, key=lambda lv: lv.output_throughput)
-        basis = _("best measured level ({load}); no SLO capacity was found").format(load=best.load)
-        rate = best.output_throughput
-        notes.append(_("priced at peak throughput, not at an SLO: latency at that load may be more than users accept"))
+    basis, rate, notes = _priced_rate(capacity, levels)
     plan = None
     if target_qps is not None:
         if capacity is not None and (capacity.found or capacity.lower_bound):
             plan = deployment_plan(target_qps, capacity.max_request_rate, price, gpus_per_replica)
         else:
             notes.append(_("no replica plan: it needs a measured SLO capacity"))
-    estimates: list[GpuEstimate] = []
-    if device == "gpu":
-        estimates, why_not = _gpu_estimates(measured_on, rate)
-        if why_not:
-            notes.append(why_not)
-    else:
-        notes.append(
-            _(
-                "measured on a CPU ({machine}) and priced at that machine's price only; no GPU figure is derived "
-                "from it, because a bandwidth ratio from CPU cores to a GPU would be a guess. Point this notebook at "
-                "your GPU to measure one."
-            ).format(machine=measured_on)
-        )
+    estimates, why_not = _other_gpus(device, measured_on, rate)
     per_second = price / 3600
     return CostNote(
         measured_on,
@@ -203,5 +205,5 @@ def cost_note(
         round(idle_s * per_second, 4),
         plan,
         estimates,
-        notes,
+        notes + why_not,
     )

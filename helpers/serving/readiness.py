@@ -78,57 +78,36 @@ def served_models(base_url: str, *, api_key_env: str = API_KEY_ENV) -> list[str]
         return []
 
 
-def wait_until_ready(
-    base_url: str,
-    *,
-    api_key_env: str = API_KEY_ENV,
-    deadline_s: float = 300.0,
-    poll_s: float = 1.0,
-    process: subprocess.Popen | None = None,
-) -> Readiness:
-    """Poll until the server answers, within ``deadline_s``; say what it is and what could not be checked.
+def _answers(base_url: str, api_key_env: str) -> tuple[bool, bool]:
+    """One poll: whether the server is up (``/health``, or ``/v1/models`` where there is none), and whether it has ``/health``.
 
-    ``process``, when given, is watched so a server that crashes during boot is
-    reported at once instead of at the deadline.
+    Refused or reset connections are a server still booting; a 503 is an engine that died.
     """
-    root, start, notes = server_root(base_url), time.monotonic(), []
     has_health = True
-    while True:
-        if process is not None and process.poll() is not None:
+    try:
+        status = http_get(server_root(base_url) + "/health").status_code
+        if status == 503:
             raise ServingError(
-                _("The server process exited with code {code} while booting (engine dead). Read its log.").format(
-                    code=process.returncode
+                _("{endpoint} answers /health with 503: the engine is dead. Restart the server and read its log.").format(
+                    endpoint=host_port(base_url)
                 )
             )
-        try:
-            status = http_get(root + "/health").status_code
-            if status == 503:
-                raise ServingError(
-                    _("{endpoint} answers /health with 503: the engine is dead. Restart the server and read its log.").format(
-                        endpoint=host_port(base_url)
-                    )
-                )
-            if status == 404:
-                has_health = False
-                status = http_get(normalize_base_url(base_url) + "/models", api_key(api_key_env)).status_code
-            if status in (200, 401):
-                break
-        except httpx.TransportError:
-            pass  # refused or reset: still booting
-        if time.monotonic() - start > deadline_s:
-            raise ServingError(
-                _(
-                    "No answer from {endpoint} within {seconds:.0f} s: the server may still be booting, "
-                    "or the SSH tunnel is not open ({tunnel})."
-                ).format(endpoint=host_port(base_url), seconds=deadline_s, tunnel=tunnel_hint(base_url))
-            )
-        time.sleep(poll_s)
-    ready_after = time.monotonic() - start
+        if status == 404:
+            has_health = False
+            status = http_get(normalize_base_url(base_url) + "/models", api_key(api_key_env)).status_code
+        return status in (200, 401), has_health
+    except httpx.TransportError:
+        return False, has_health  # refused or reset: still booting
+
+
+def _describe(base_url: str, api_key_env: str, ready_after: float, has_health: bool) -> Readiness:
+    """What a ready server serves (``/v1/models``) and is (``/version``), with a note for each thing it does not say."""
+    notes = []
     models = http_get(normalize_base_url(base_url) + "/models", api_key(api_key_env))
     if models.status_code == 401:
         raise ServingError(key_rejected(base_url, api_key_env))
     data = models.json().get("data", [])
-    version_response = http_get(root + "/version")
+    version_response = http_get(server_root(base_url) + "/version")
     version = version_response.json().get("version") if version_response.status_code == 200 else None
     if not has_health:
         notes.append(_("no /health endpoint: readiness was judged from /v1/models"))
@@ -148,3 +127,39 @@ def wait_until_ready(
         has_health,
         notes,
     )
+
+
+def wait_until_ready(
+    base_url: str,
+    *,
+    api_key_env: str = API_KEY_ENV,
+    deadline_s: float = 300.0,
+    poll_s: float = 1.0,
+    process: subprocess.Popen | None = None,
+) -> Readiness:
+    """Poll until the server answers, within ``deadline_s``; say what it is and what could not be checked.
+
+    ``process``, when given, is watched so a server that crashes during boot is
+    reported at once instead of at the deadline.
+    """
+    start, has_health = time.monotonic(), True
+    while True:
+        if process is not None and process.poll() is not None:
+            raise ServingError(
+                _("The server process exited with code {code} while booting (engine dead). Read its log.").format(
+                    code=process.returncode
+                )
+            )
+        up, health = _answers(base_url, api_key_env)
+        has_health = has_health and health
+        if up:
+            break
+        if time.monotonic() - start > deadline_s:
+            raise ServingError(
+                _(
+                    "No answer from {endpoint} within {seconds:.0f} s: the server may still be booting, "
+                    "or the SSH tunnel is not open ({tunnel})."
+                ).format(endpoint=host_port(base_url), seconds=deadline_s, tunnel=tunnel_hint(base_url))
+            )
+        time.sleep(poll_s)
+    return _describe(base_url, api_key_env, time.monotonic() - start, has_health)

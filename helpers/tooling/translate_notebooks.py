@@ -19,238 +19,27 @@ when code changed, the notebook is left unexecuted until ``execute``
 a translation was built from an older English notebook (its hash differs), a
 code cell differs from English, the markdown is not what the catalogue renders
 today, or a translated notebook is not executed.
+
+This module is the command line and the ``execute`` step; the build is
+:mod:`helpers.tooling.translation_build` and the check :mod:`helpers.tooling.translation_check`.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
-import hashlib
-import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from helpers.core.i18n import LANGUAGES, SOURCE_LANGUAGE, CatalogueError, normalize, translator
-from helpers.core.i18n import markdown as md
-from helpers.core.paths import NOTEBOOKS, atomic_write_text, output, relative
-from helpers.tooling.notebook_runner import (
-    NotebookResult,
-    SelectionError,
-    execute,
-    notebooks,
-    select,
-    strip_volatile_metadata,
-    summary,
-)
-
-#: The languages that get a folder of notebooks.
-TRANSLATED = tuple(code for code in LANGUAGES if code != SOURCE_LANGUAGE)
-#: Where a translated notebook records what it was built from.
-METADATA_KEY = "openllm_routes_translation"
-#: The tag of the cell that switches the helpers' language.
-LANGUAGE_TAG = "i18n-language"
-INJECTED_TAG = "injected-parameters"
-LANG_LINE = 'lang = "{lang}"  # the language of the helpers\' messages: "en", "zh" or "ja"'
-USE_SOURCE = "from helpers.core.i18n import use\n\nuse(lang)"
-
-
-@dataclass
-class Built:
-    """One translated notebook as built: where, and whether it still needs executing."""
-
-    path: Path
-    needs_execution: bool
-    changed: bool
-
-
-@dataclass
-class CheckReport:
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def folder(lang: str, root: Path = NOTEBOOKS) -> Path:
-    """``notebooks/zh`` or ``notebooks/ja``: each language's notebooks sit beside the English ones."""
-    return root / normalize(lang)
-
-
-def translated_path(source: Path, lang: str) -> Path:
-    return folder(lang, source.parent) / source.name
-
-
-def _tags(cell) -> list[str]:
-    return sorted(cell.get("metadata", {}).get("tags", []))
-
-
-def source_hash(notebook) -> str:
-    """SHA-256 of what a translation depends on: every cell's type, source and tags (never outputs)."""
-    cells = [{"type": c.cell_type, "source": c.source, "tags": _tags(c)} for c in notebook.cells]
-    return hashlib.sha256(json.dumps(cells, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
-
-
-def _is_parameters(cell) -> bool:
-    return cell.cell_type == "code" and "parameters" in _tags(cell)
-
-
-def render(source: Path, lang: str, gettext: Callable[[str], str] | None = None):
-    """The translated notebook for ``source`` in ``lang``, unexecuted."""
-    english = nbformat.read(source, as_version=4)
-    gettext = gettext or translator(lang)
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata = copy.deepcopy(english.metadata)
-    for volatile in ("widgets", "papermill"):
-        notebook.metadata.pop(volatile, None)
-    notebook.metadata[METADATA_KEY] = {
-        "language": lang,
-        "source": relative(source),
-        "source_sha256": source_hash(english),
-    }
-    for cell in english.cells:
-        cell = copy.deepcopy(cell)
-        if cell.cell_type == "markdown":
-            cell.source = md.translate(cell.source, gettext, lang)
-        elif cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-        notebook.cells.append(cell)
-    lang_line = LANG_LINE.format(lang=lang)
-    position = next((i for i, c in enumerate(notebook.cells) if _is_parameters(c)), None)
-    if position is None:
-        first_code = next((i for i, c in enumerate(notebook.cells) if c.cell_type == "code"), -1)
-        position = first_code + 1
-        cell = nbformat.v4.new_code_cell(lang_line, metadata={"tags": ["parameters"]})
-        cell.id = "i18n-parameters"
-        notebook.cells.insert(position, cell)
-    else:
-        notebook.cells[position].source = notebook.cells[position].source.rstrip("\n") + "\n" + lang_line
-    use = nbformat.v4.new_code_cell(USE_SOURCE, metadata={"tags": [LANGUAGE_TAG]})
-    use.id = "i18n-language"
-    notebook.cells.insert(position + 1, use)
-    return notebook
-
-
-def _code(notebook) -> list:
-    return [c for c in notebook.cells if c.cell_type == "code" and INJECTED_TAG not in _tags(c)]
-
-
-def _carry_outputs(previous, notebook) -> bool:
-    """Keep the previous build's outputs when its code is the same; False when it must be executed again."""
-    old, new = _code(previous), _code(notebook)
-    if [c.source for c in old] != [c.source for c in new] or any(c.execution_count is None for c in old):
-        return False
-    for before, after in zip(old, new, strict=True):
-        after.outputs, after.execution_count = before.outputs, before.execution_count
-    injected = [c for c in previous.cells if INJECTED_TAG in _tags(c)]
-    if injected:
-        position = next(i for i, c in enumerate(notebook.cells) if _is_parameters(c))
-        notebook.cells.insert(position + 1, injected[0])
-    for key in ("language_info",):
-        if key in previous.metadata:
-            notebook.metadata[key] = previous.metadata[key]
-    return True
-
-
-def build(source: Path, lang: str) -> Built:
-    """Write ``notebooks/<lang>/<name>`` from ``source``; unchanged files are not rewritten."""
-    target = translated_path(source, lang)
-    notebook = render(source, lang)
-    needs_execution = True
-    if target.exists():
-        previous = nbformat.read(target, as_version=4)
-        needs_execution = not _carry_outputs(previous, notebook)
-    text = nbformat.writes(notebook) + "\n"
-    changed = not target.exists() or target.read_text(encoding="utf-8") != text
-    if changed:
-        atomic_write_text(target, text)
-    return Built(target, needs_execution, changed)
-
-
-def remove_orphans(lang: str, root: Path = NOTEBOOKS) -> list[Path]:
-    """Translated notebooks whose English source is gone (renamed or deleted) are deleted too."""
-    names = {p.name for p in notebooks(root)}
-    orphans = [p for p in notebooks(folder(lang, root)) if p.name not in names] if folder(lang, root).exists() else []
-    for path in orphans:
-        path.unlink()
-    return orphans
-
-
-def normalized_code(notebook, lang: str) -> list[tuple[str, list[str]]]:
-    """A translated notebook's code cells with what the build added taken away: comparable with :func:`english_code`."""
-    cells, suffix = [], "\n" + LANG_LINE.format(lang=lang)
-    for cell in _code(notebook):
-        tags, source = _tags(cell), cell.source
-        if LANGUAGE_TAG in tags:
-            continue
-        if "parameters" in tags:
-            if cell.get("id") == "i18n-parameters" and source == suffix[1:]:
-                continue
-            source = source[: -len(suffix)] if source.endswith(suffix) else source
-        cells.append((source, tags))
-    return cells
-
-
-def english_code(notebook) -> list[tuple[str, list[str]]]:
-    """The English code cells as the build copies them (a parameters cell loses its trailing newlines)."""
-    return [(c.source.rstrip("\n") if _is_parameters(c) else c.source, _tags(c)) for c in notebook.cells if c.cell_type == "code"]
-
-
-def check_language(lang: str, root: Path = NOTEBOOKS) -> list[str]:
-    """Every way the ``lang`` notebooks in ``root/<lang>`` can have fallen behind the English ones in ``root``."""
-    problems = []
-    english = {p.name: p for p in notebooks(root)}
-    translated = {p.name: p for p in notebooks(folder(lang, root))} if folder(lang, root).exists() else {}
-    where = relative(folder(lang, root))
-    for name in sorted(english.keys() - translated.keys()):
-        problems.append(
-            f"{where}/{name} is missing: {relative(english[name])} has no {LANGUAGES[lang]} edition. Run `make translations`."
-        )
-    for name in sorted(translated.keys() - english.keys()):
-        problems.append(f"{where}/{name} has no English source {relative(root)}/{name}. Run `make translations` to remove it.")
-    try:
-        gettext = translator(lang)
-    except CatalogueError as error:
-        return problems + [str(error)]
-    for name in sorted(english.keys() & translated.keys()):
-        source = nbformat.read(english[name], as_version=4)
-        target_path = translated[name]
-        try:
-            target = nbformat.read(target_path, as_version=4)
-        except Exception as error:  # nbformat raises several types for a damaged file
-            problems.append(f"{relative(target_path)} cannot be read ({error}). Run `make translations`.")
-            continue
-        shown = relative(target_path)
-        stored = target.metadata.get(METADATA_KEY, {})
-        if stored.get("source_sha256") != source_hash(source):
-            problems.append(
-                f"{shown} is older than {relative(english[name])} (source hash differs). "
-                f"Run `make translations`, then `make translations-run NB={name.split('_')[0]}`."
-            )
-            continue
-        if normalized_code(target, lang) != english_code(source):
-            problems.append(
-                f"{shown}: a code cell differs from {relative(english[name])}. Code is written once; run `make translations`."
-            )
-        english_md = [md.translate(c.source, gettext, lang) for c in source.cells if c.cell_type == "markdown"]
-        if english_md != [c.source for c in target.cells if c.cell_type == "markdown"]:
-            problems.append(f"{shown}: the markdown is not what the {lang} catalogue renders now. Run `make translations`.")
-        if any(c.execution_count is None for c in _code(target)):
-            problems.append(f"{shown} is not executed. Run `make translations-run NB={name.split('_')[0]}`.")
-        injected = [c.source for c in target.cells if INJECTED_TAG in _tags(c)]
-        if injected and f'lang = "{lang}"' not in injected[0]:
-            problems.append(f"{shown} was executed in another language. Run `make translations-run NB={name.split('_')[0]}`.")
-    return problems
-
-
-def check(languages: tuple[str, ...] = TRANSLATED, root: Path = NOTEBOOKS) -> CheckReport:
-    return CheckReport([problem for lang in languages for problem in check_language(lang, root)])
+from helpers.core.i18n import LANGUAGES, SOURCE_LANGUAGE, CatalogueError, normalize
+from helpers.core.paths import output, relative
+from helpers.tooling.notebook_execution import NotebookResult, execute, strip_volatile_metadata, summary
+from helpers.tooling.notebook_selection import SelectionError, select
+from helpers.tooling.translation_build import TRANSLATED, build, remove_orphans, translated_path, unexecuted
+from helpers.tooling.translation_check import check
 
 
 def run(paths: list[Path], lang: str) -> list[NotebookResult]:
@@ -311,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     for lang in languages:
         targets = [translated_path(source, lang) for source in sources]
         if args.stale:
-            targets = [t for t in targets if t.exists() and any(c.execution_count is None for c in _code(nbformat.read(t, 4)))]
+            targets = [t for t in targets if t.exists() and unexecuted(nbformat.read(t, 4))]
         results += run(targets, lang)
     print(summary(results))
     return 0 if all(r.passed for r in results) else 1

@@ -36,7 +36,8 @@ sys.path.insert(0, str(CHECKOUT))
 from helpers.core.paths import atomic_write_json, output, relative  # noqa: E402
 from helpers.shelf.models import SHELF_ENTRIES  # noqa: E402
 from helpers.tooling.colab_links import repo_url  # noqa: E402
-from helpers.tooling.notebook_runner import describe_failure, select  # noqa: E402
+from helpers.tooling.notebook_execution import describe_failure  # noqa: E402
+from helpers.tooling.notebook_selection import select  # noqa: E402
 from helpers.tooling.setup_check import read_requirements  # noqa: E402
 
 KERNEL = "colab-sim"

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from helpers.core import i18n
-from helpers.core.i18n import catalogues
+from helpers.core.i18n import catalogues, po_files
 from helpers.core.i18n import markdown as md
-from helpers.core.i18n.catalogues import CatalogueProblem
+from helpers.core.i18n.po_files import CatalogueProblem
 
 BADGE = (
     "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
@@ -163,12 +163,12 @@ def _translate_all(locale: Path, suffix: str = " (translated)") -> None:
     """Fill every msgstr the way a translator would, keeping the placeholders."""
     for lang in catalogues.TRANSLATED:
         po = i18n.catalogue_path(lang, ".po", locale)
-        catalog = catalogues.read_catalogue(po, lang)
+        catalog = po_files.read_catalogue(po, lang)
         for message in catalog:
             if message.id:
                 message.string = message.id + suffix
                 message.flags.discard("fuzzy")
-        po.write_text(catalogues._po_text(catalog), encoding="utf-8")
+        po.write_text(po_files.po_text(catalog), encoding="utf-8")
 
 
 PYTHON = """

@@ -15,8 +15,10 @@ import nbformat
 import pytest
 
 from helpers.core.i18n import CatalogueError
-from helpers.core.paths import NOTEBOOKS, REPO_ROOT
+from helpers.core.paths import NOTEBOOKS, REPO_ROOT, relative
 from helpers.tooling import translate_notebooks as tn
+from helpers.tooling import translation_build as tb
+from helpers.tooling import translation_check as tc
 
 BADGE = (
     "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
@@ -46,11 +48,11 @@ def _english(root: Path, name: str = "00_demo.ipynb", parameters: bool = True) -
 def _mark_executed(path: Path) -> None:
     """What papermill leaves: every code cell numbered, and papermill's parameter cell."""
     nb = nbformat.read(path, as_version=4)
-    for number, cell in enumerate(tn._code(nb), start=1):
+    for number, cell in enumerate(tb.code_cells(nb), start=1):
         cell.execution_count = number
-    lang = nb.metadata[tn.METADATA_KEY]["language"]
-    position = next(i for i, c in enumerate(nb.cells) if tn._is_parameters(c))
-    injected = nbformat.v4.new_code_cell(f'# Parameters\nlang = "{lang}"\n', metadata={"tags": [tn.INJECTED_TAG]})
+    lang = nb.metadata[tb.METADATA_KEY]["language"]
+    position = next(i for i, c in enumerate(nb.cells) if tb.is_parameters(c))
+    injected = nbformat.v4.new_code_cell(f'# Parameters\nlang = "{lang}"\n', metadata={"tags": [tb.INJECTED_TAG]})
     injected.execution_count = 99
     nb.cells.insert(position + 1, injected)
     nbformat.write(nb, path)
@@ -60,14 +62,14 @@ def _mark_executed(path: Path) -> None:
 def built(tmp_path):
     """One English notebook and its two translations, built and (as far as the check can tell) executed."""
     source = _english(tmp_path)
-    for lang in tn.TRANSLATED:
-        tn.build(source, lang)
-        _mark_executed(tn.translated_path(source, lang))
+    for lang in tb.TRANSLATED:
+        tb.build(source, lang)
+        _mark_executed(tb.translated_path(source, lang))
     return source
 
 
 def _problems(root: Path) -> list[str]:
-    return tn.check(root=root).problems
+    return tc.check(root=root).problems
 
 
 def test_a_fresh_build_passes(built):
@@ -76,24 +78,24 @@ def test_a_fresh_build_passes(built):
 
 def test_render_keeps_code_adds_the_language_and_records_the_source(built):
     english = nbformat.read(built, as_version=4)
-    zh = nbformat.read(tn.translated_path(built, "zh"), as_version=4)
-    assert zh.metadata[tn.METADATA_KEY]["source_sha256"] == tn.source_hash(english)
-    parameters = next(c for c in zh.cells if tn._is_parameters(c))
-    assert parameters.source == 'route = "local_cpu"\n' + tn.LANG_LINE.format(lang="zh")
+    zh = nbformat.read(tb.translated_path(built, "zh"), as_version=4)
+    assert zh.metadata[tb.METADATA_KEY]["source_sha256"] == tb.source_hash(english)
+    parameters = next(c for c in zh.cells if tb.is_parameters(c))
+    assert parameters.source == 'route = "local_cpu"\n' + tb.LANG_LINE.format(lang="zh")
     use = zh.cells[zh.cells.index(parameters) + 2]  # after papermill's injected cell
-    assert tn.LANGUAGE_TAG in use.metadata["tags"] and "use(lang)" in use.source
+    assert tb.LANGUAGE_TAG in use.metadata["tags"] and "use(lang)" in use.source
     assert "blob/main/notebooks/zh/00_demo.ipynb" in zh.cells[0].source
     assert "```bash\nmake run\n```" in zh.cells[-2].source
-    assert tn.normalized_code(zh, "zh") == tn.english_code(english)
+    assert tc.normalized_code(zh, "zh") == tc.english_code(english)
 
 
 def test_a_notebook_without_parameters_gets_a_parameters_cell(tmp_path):
     source = _english(tmp_path, parameters=False)
-    ja = tn.render(source, "ja", gettext=lambda s: s)
+    ja = tb.render(source, "ja", gettext=lambda s: s)
     cells = [c for c in ja.cells if c.cell_type == "code"]
-    assert cells[1].source == tn.LANG_LINE.format(lang="ja") and tn._is_parameters(cells[1])
-    assert tn.LANGUAGE_TAG in cells[2].metadata["tags"]
-    assert tn.normalized_code(ja, "ja") == tn.english_code(nbformat.read(source, as_version=4))
+    assert cells[1].source == tb.LANG_LINE.format(lang="ja") and tb.is_parameters(cells[1])
+    assert tb.LANGUAGE_TAG in cells[2].metadata["tags"]
+    assert tc.normalized_code(ja, "ja") == tc.english_code(nbformat.read(source, as_version=4))
 
 
 def test_stale_translation_fails_after_the_english_changes(built):
@@ -102,8 +104,8 @@ def test_stale_translation_fails_after_the_english_changes(built):
     nbformat.write(nb, built)
     problems = _problems(built.parent)
     assert len(problems) == 2 and all("older than" in p and "source hash differs" in p for p in problems), problems
-    tn.build(built, "zh")
-    tn.build(built, "ja")
+    tb.build(built, "zh")
+    tb.build(built, "ja")
     assert _problems(built.parent) == []  # markdown only changed: the executed outputs were kept
 
 
@@ -111,13 +113,13 @@ def test_changed_code_needs_execution_again(built):
     nb = nbformat.read(built, as_version=4)
     nb.cells[-1].source += "\nprint('more')"
     nbformat.write(nb, built)
-    assert tn.build(built, "zh").needs_execution
-    problems = tn.check_language("zh", built.parent)
-    assert problems == [f"{tn.relative(tn.translated_path(built, 'zh'))} is not executed. Run `make translations-run NB=00`."]
+    assert tb.build(built, "zh").needs_execution
+    problems = tc.check_language("zh", built.parent)
+    assert problems == [f"{relative(tb.translated_path(built, 'zh'))} is not executed. Run `make translations-run NB=00`."]
 
 
 def test_a_code_cell_edited_in_a_translation_fails(built):
-    path = tn.translated_path(built, "ja")
+    path = tb.translated_path(built, "ja")
     nb = nbformat.read(path, as_version=4)
     nb.cells[-1].source = "print('edited only in Japanese')"
     nbformat.write(nb, path)
@@ -125,7 +127,7 @@ def test_a_code_cell_edited_in_a_translation_fails(built):
 
 
 def test_hand_edited_markdown_fails(built):
-    path = tn.translated_path(built, "zh")
+    path = tb.translated_path(built, "zh")
     nb = nbformat.read(path, as_version=4)
     nb.cells[0].source += "\n\n手写的段落"
     nbformat.write(nb, path)
@@ -133,48 +135,48 @@ def test_hand_edited_markdown_fails(built):
 
 
 def test_notebook_lists_must_match(built):
-    tn.translated_path(built, "zh").unlink()
-    shutil.copy(tn.translated_path(built, "ja"), built.parent / "ja" / "09_extra.ipynb")
+    tb.translated_path(built, "zh").unlink()
+    shutil.copy(tb.translated_path(built, "ja"), built.parent / "ja" / "09_extra.ipynb")
     problems = _problems(built.parent)
     assert any("zh/00_demo.ipynb is missing" in p for p in problems), problems
     assert any("ja/09_extra.ipynb has no English source" in p for p in problems), problems
-    assert tn.remove_orphans("ja", built.parent) == [built.parent / "ja" / "09_extra.ipynb"]
+    assert tb.remove_orphans("ja", built.parent) == [built.parent / "ja" / "09_extra.ipynb"]
 
 
 def test_executed_in_the_wrong_language_fails(built):
-    path = tn.translated_path(built, "ja")
+    path = tb.translated_path(built, "ja")
     path.write_text(path.read_text(encoding="utf-8").replace('lang = \\"ja\\"\\n', 'lang = \\"zh\\"\\n'), encoding="utf-8")
     assert any("executed in another language" in p for p in _problems(built.parent))
 
 
 def test_a_missing_catalogue_fails_naming_the_file(built, monkeypatch, tmp_path):
     monkeypatch.setattr("helpers.core.i18n.LOCALE_DIR", tmp_path / "no-locale")
-    problems = tn.check_language("zh", built.parent)
+    problems = tc.check_language("zh", built.parent)
     assert any(str(tmp_path / "no-locale" / "zh" / "LC_MESSAGES" / "messages.mo") in p for p in problems), problems
 
 
 @pytest.mark.slow
 def test_papermill_runs_a_translated_notebook_in_its_language(built):
-    path = tn.translated_path(built, "ja")
-    tn.build(built, "ja")
-    nbformat.write(tn.render(built, "ja"), path)  # unexecuted
+    path = tb.translated_path(built, "ja")
+    tb.build(built, "ja")
+    nbformat.write(tb.render(built, "ja"), path)  # unexecuted
     [result] = tn.run([path], "ja")
     assert result.passed, result.error
     executed = nbformat.read(path, as_version=4)
     assert executed.cells[-1].outputs[0]["text"] == "ja\n"
-    assert tn.check_language("ja", built.parent) == []
+    assert tc.check_language("ja", built.parent) == []
 
 
 # --- the kit's own notebooks -------------------------------------------------------------------------------------
 
 
 def test_the_kits_translated_notebooks_are_current():
-    report = tn.check()
+    report = tc.check()
     assert report.ok, "\n".join(report.problems)
 
 
 def test_every_translated_badge_opens_itself():
-    for lang in tn.TRANSLATED:
+    for lang in tb.TRANSLATED:
         for path in sorted((NOTEBOOKS / lang).glob("*.ipynb")):
             first = json.loads(path.read_text(encoding="utf-8"))["cells"][0]
             text = "".join(first["source"])
@@ -185,8 +187,8 @@ def test_build_stops_on_a_missing_catalogue_naming_it(tmp_path, monkeypatch):
     source = _english(tmp_path)
     monkeypatch.setattr("helpers.core.i18n.LOCALE_DIR", tmp_path / "no-locale")
     with pytest.raises(CatalogueError, match=str(tmp_path / "no-locale" / "ja" / "LC_MESSAGES" / "messages.mo")):
-        tn.build(source, "ja")
-    assert not tn.translated_path(source, "ja").exists()
+        tb.build(source, "ja")
+    assert not tb.translated_path(source, "ja").exists()
 
 
 def test_cli_rejects_an_unknown_language(capsys):

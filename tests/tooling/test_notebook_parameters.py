@@ -9,8 +9,8 @@ from papermill.exceptions import PapermillExecutionError
 
 from helpers.core.names import KERNEL_NAME
 from helpers.core.paths import NOTEBOOKS
-from helpers.tooling.notebook_runner import execute
-from helpers.tooling.setup_check import torch_pin
+from helpers.core.pins import pinned
+from helpers.tooling.notebook_execution import execute
 
 #: Every test here executes a notebook. Kernels inherit the environment, so ``isolated_outputs``
 #: makes the notebooks write into a temporary folder instead of outputs/.
@@ -64,7 +64,7 @@ def test_the_exercise_checks_a_paragraph_given_as_a_parameter(isolated_outputs, 
 @pytest.mark.parametrize(
     ("device", "message"),
     [
-        ("cuda", f"device='cuda' was requested, but torch {torch_pin()}+cpu (CUDA build: CPU only) finds no usable GPU"),
+        ("cuda", f"device='cuda' was requested, but torch {pinned('torch')}+cpu (CUDA build: CPU only) finds no usable GPU"),
         ("tpu", "device='tpu' is not one of 'auto', 'cpu', 'cuda'"),
     ],
 )

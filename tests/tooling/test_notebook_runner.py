@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.tooling import notebook_runner
+from helpers.tooling import notebook_execution, notebook_runner, notebook_selection
 
 
 def write_notebook(path: Path, *sources: str) -> Path:
@@ -21,7 +21,7 @@ def write_notebook(path: Path, *sources: str) -> Path:
 def test_new_notebooks_are_picked_up_in_lesson_order(course):
     write_notebook(course / "10_later.ipynb", "1")
     write_notebook(course / "01_first.ipynb", "1")
-    assert [p.name for p in notebook_runner.notebooks()] == ["01_first.ipynb", "10_later.ipynb"]
+    assert [p.name for p in notebook_selection.notebooks()] == ["01_first.ipynb", "10_later.ipynb"]
 
 
 @pytest.mark.parametrize(
@@ -37,7 +37,7 @@ def test_new_notebooks_are_picked_up_in_lesson_order(course):
 def test_only_picks_by_prefix_name_or_glob(course, pattern, expected):
     for name in ("00_setup.ipynb", "04_rented.ipynb", "05_landscape.ipynb", "06_record.ipynb"):
         write_notebook(course / name, "1")
-    assert [p.name for p in notebook_runner.select([pattern])] == expected
+    assert [p.name for p in notebook_selection.select([pattern])] == expected
 
 
 def test_a_pattern_that_matches_nothing_names_what_exists_and_runs_nothing(course, isolated_outputs, capsys):
@@ -98,13 +98,13 @@ def test_widget_state_and_papermill_metadata_are_stripped(tmp_path):
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("form")
     widget = {"model_id": "3f2c9a", "version_major": 2, "version_minor": 0}
-    cell.outputs = [nbformat.v4.new_output("display_data", data={notebook_runner.WIDGET_VIEW: widget, "text/plain": "VBox()"})]
+    cell.outputs = [nbformat.v4.new_output("display_data", data={notebook_execution.WIDGET_VIEW: widget, "text/plain": "VBox()"})]
     cell.metadata["papermill"] = {"duration": 0.1}
     nb.cells = [cell]
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {"3f2c9a": {}}}}
     path = tmp_path / "form.ipynb"
     nbformat.write(nb, path)
-    notebook_runner.strip_volatile_metadata(path)
+    notebook_execution.strip_volatile_metadata(path)
     stripped = json.loads(path.read_text(encoding="utf-8"))
     assert "widgets" not in stripped["metadata"] and "papermill" not in stripped["cells"][0]["metadata"]
     assert stripped["cells"][0]["outputs"][0]["data"] == {"text/plain": ["VBox()"]}

@@ -7,7 +7,7 @@ import pytest
 
 from helpers.core.paths import NOTEBOOKS, relative
 from helpers.tooling import colab_links
-from helpers.tooling.notebook_runner import notebooks
+from helpers.tooling.notebook_selection import notebooks
 
 ALL = notebooks()
 EVERY = colab_links.all_notebooks()  # translations included

@@ -19,33 +19,40 @@ Placeholders: a message from Python is a ``str.format`` template (``{model}``;
 literal braces are doubled). Its braces must parse, and every translation must use
 exactly the same names, so a mistake fails here rather than in a learner's cell.
 Files are rewritten only when their messages change, so a rerun leaves git clean.
+
+This module is the command line and the two steps; reading and writing the files is
+:mod:`helpers.core.i18n.po_files`, the placeholder and completeness checks
+:mod:`helpers.core.i18n.message_checks`.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
-import re
-import string
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from babel.messages.catalog import Catalog, Message
+from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po, write_po
 
 from helpers.core.clock import now
 from helpers.core.i18n import DOMAIN, LANGUAGES, LOCALE_DIR, SOURCE_LANGUAGE, catalogue_path
-from helpers.core.paths import REPO_ROOT, atomic_write_text
+from helpers.core.i18n.message_checks import source_problems, translation_problems
+from helpers.core.i18n.po_files import (
+    CatalogueProblem,
+    compiled,
+    po_text,
+    read_catalogue,
+    write_bytes_if_changed,
+    write_if_changed,
+)
+from helpers.core.paths import REPO_ROOT, relative
 
 #: The languages that have a catalogue (English is the source text).
 TRANSLATED = tuple(code for code in LANGUAGES if code != SOURCE_LANGUAGE)
 BABEL_CFG = REPO_ROOT / "babel.cfg"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
-_HEADER_DATES = ('"POT-Creation-Date:', '"PO-Revision-Date:')
 BUGS = "https://github.com/openllm-routes/openllm-routes/issues"
 _HEADER = (
     "# OpenLLM Routes: the course's learner-facing text, {language}.\n"
@@ -53,11 +60,6 @@ _HEADER = (
     "# Keep record field names (project_goal, must_have, ...), code, commands and {{placeholders}} as they are.\n"
     "# Licensed like the kit, Apache-2.0."
 )
-_PO_OPTIONS = {"width": 76, "ignore_obsolete": True, "include_previous": True, "include_lineno": False}
-
-
-class CatalogueProblem(RuntimeError):
-    """The catalogues cannot be built; the message says which file and what to do."""
 
 
 @dataclass
@@ -71,28 +73,6 @@ class Report:
         return not self.problems
 
 
-def _relative(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(REPO_ROOT.resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def _short(text: str, width: int = 70) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _from_python(message: Message) -> bool:
-    """Python messages are format templates; notebook markdown is never formatted."""
-    return any(not filename.endswith(".ipynb") for filename, _ in message.locations)
-
-
-def placeholders(text: str) -> set[str]:
-    """The ``str.format`` field names in ``text``; unbalanced braces raise :class:`ValueError`."""
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-
-
 def extract(root: Path = REPO_ROOT, mapping: Path | None = None) -> Catalog:
     """The template: every message in the sources, in the order a learner meets them."""
     mapping = mapping or root / "babel.cfg"
@@ -100,7 +80,7 @@ def extract(root: Path = REPO_ROOT, mapping: Path | None = None) -> Catalog:
         with mapping.open(encoding="utf-8") as handle:
             method_map, options_map = parse_mapping_cfg(handle, str(mapping))
     except OSError as error:
-        raise CatalogueProblem(f"{_relative(mapping)} cannot be read ({error}); it maps sources to extractors.") from None
+        raise CatalogueProblem(f"{relative(mapping)} cannot be read ({error}); it maps sources to extractors.") from None
     template = Catalog(
         project="OpenLLM Routes",
         version="0.1.0",
@@ -119,110 +99,6 @@ def extract(root: Path = REPO_ROOT, mapping: Path | None = None) -> Catalog:
             raise CatalogueProblem(f"{filename}:{lineno}: plural messages are not used in this kit; write one sentence.")
         template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return template
-
-
-def source_problems(template: Catalog) -> list[str]:
-    """Messages from Python whose braces don't parse: each becomes a learner-facing crash otherwise."""
-    problems = []
-    for message in template:
-        if not message.id or not _from_python(message):
-            continue
-        try:
-            placeholders(message.id)
-        except ValueError as error:
-            where = ", ".join(f"{name}:{line}" for name, line in message.locations)
-            problems.append(f"{where}: unbalanced placeholder in {_short(message.id)!r} ({error}); double literal braces.")
-    return problems
-
-
-def translation_problems(catalog: Catalog, template: Catalog, po_path: Path) -> list[str]:
-    """Entries of the template that ``catalog`` lacks, leaves empty, marks fuzzy, or whose placeholders differ."""
-    name = _relative(po_path)
-    missing, fuzzy, problems = [], [], []
-    for source in template:
-        if not source.id:
-            continue
-        entry = catalog.get(source.id, source.context)
-        if entry is None or not entry.string:
-            missing.append(source.id)
-        elif entry.fuzzy:
-            fuzzy.append(source.id)
-        elif _from_python(source):
-            try:
-                wanted, found = placeholders(source.id), placeholders(entry.string)
-            except ValueError as error:
-                problems.append(f"{name}: unbalanced placeholder in the translation of {_short(source.id)!r} ({error}).")
-                continue
-            if wanted != found:
-                problems.append(
-                    f"{name}: the translation of {_short(source.id)!r} uses {sorted(found)}, the English {sorted(wanted)}."
-                )
-    if missing:
-        problems.append(f"{name}: {len(missing)} untranslated, first {_short(missing[0])!r}. Translate them.")
-    if fuzzy:
-        problems.append(f"{name}: {len(fuzzy)} fuzzy (the English changed), first {_short(fuzzy[0])!r}. Review them.")
-    return problems
-
-
-_PO_LINE = re.compile(r'^(?:(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+)?"(?:[^"\\]|\\.)*"\s*$')
-
-
-def _first_malformed_line(text: str) -> int | None:
-    """Babel's parser skips what it cannot read; a damaged file must fail instead of losing translations."""
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#") and not _PO_LINE.match(stripped):
-            return number
-    return None
-
-
-def read_catalogue(po_path: Path, lang: str) -> Catalog:
-    """One ``.po`` file, strictly: a missing or corrupt file names itself (and the line)."""
-    try:
-        text = po_path.read_text(encoding="utf-8")
-        line = _first_malformed_line(text)
-        if line is not None:
-            raise ValueError(f"line {line} is not a PO entry")
-        return read_po(io.StringIO(text), locale=lang, domain=DOMAIN, abort_invalid=True)
-    except FileNotFoundError:
-        raise CatalogueProblem(f"{_relative(po_path)} is missing. Create it with `make translations`.") from None
-    except Exception as error:  # Babel raises PoFileError, decoding and parsing errors alike
-        raise CatalogueProblem(f"{_relative(po_path)} is corrupt ({error}). Fix the file or restore it from git.") from None
-
-
-def compiled(catalog: Catalog) -> bytes:
-    """The ``.mo`` bytes of a catalogue; fuzzy entries are left out, so they read as English."""
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog, use_fuzzy=False)
-    return buffer.getvalue()
-
-
-def _po_text(catalog: Catalog, template: bool = False) -> str:
-    buffer = io.BytesIO()
-    options = dict(_PO_OPTIONS, include_previous=not template)
-    write_po(buffer, catalog, **options)
-    return buffer.getvalue().decode("utf-8")
-
-
-def _without_dates(text: str) -> str:
-    return "\n".join(line for line in text.splitlines() if not line.startswith(_HEADER_DATES))
-
-
-def _write_if_changed(path: Path, text: str) -> bool:
-    if path.exists() and _without_dates(path.read_text(encoding="utf-8")) == _without_dates(text):
-        return False
-    atomic_write_text(path, text)
-    return True
-
-
-def _write_bytes_if_changed(path: Path, data: bytes) -> bool:
-    if path.exists() and path.read_bytes() == data:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.tmp")
-    staging.write_bytes(data)
-    staging.replace(path)
-    return True
 
 
 def _new_catalogue(template: Catalog, lang: str) -> Catalog:
@@ -252,7 +128,7 @@ def update(root: Path = REPO_ROOT, locale_dir: Path = LOCALE_DIR) -> list[str]:
         raise CatalogueProblem("Extraction failed:\n" + "\n".join(problems))
     changed = []
     pot = locale_dir / TEMPLATE.name
-    if _write_if_changed(pot, _po_text(template, template=True)):
+    if write_if_changed(pot, po_text(template, template=True)):
         changed.append(pot)
     for lang in TRANSLATED:
         po_path = catalogue_path(lang, ".po", locale_dir)
@@ -262,13 +138,13 @@ def update(root: Path = REPO_ROOT, locale_dir: Path = LOCALE_DIR) -> list[str]:
             catalog.revision_date = now()
         else:
             catalog = _new_catalogue(template, lang)
-        if _write_if_changed(po_path, _po_text(catalog)):
+        if write_if_changed(po_path, po_text(catalog)):
             changed.append(po_path)
         catalog = read_catalogue(po_path, lang)  # compile what is on disk, exactly as `check` will
         mo_path = catalogue_path(lang, ".mo", locale_dir)
-        if _write_bytes_if_changed(mo_path, compiled(catalog)):
+        if write_bytes_if_changed(mo_path, compiled(catalog)):
             changed.append(mo_path)
-    return [_relative(path) for path in changed]
+    return [relative(path) for path in changed]
 
 
 def check(root: Path = REPO_ROOT, locale_dir: Path = LOCALE_DIR) -> Report:
@@ -286,7 +162,7 @@ def check(root: Path = REPO_ROOT, locale_dir: Path = LOCALE_DIR) -> Report:
         stale = {m.id for m in template if m.id} ^ {m.id for m in committed if m.id}
         if stale:
             report.problems.append(
-                f"{_relative(pot)} is older than the sources ({len(stale)} messages differ). Run `make translations`."
+                f"{relative(pot)} is older than the sources ({len(stale)} messages differ). Run `make translations`."
             )
     except CatalogueProblem as error:
         report.problems.append(str(error))
@@ -299,9 +175,9 @@ def check(root: Path = REPO_ROOT, locale_dir: Path = LOCALE_DIR) -> Report:
             continue
         report.problems += translation_problems(catalog, template, po_path)
         if not mo_path.exists():
-            report.problems.append(f"{_relative(mo_path)} is missing. Compile it with `make translations`.")
+            report.problems.append(f"{relative(mo_path)} is missing. Compile it with `make translations`.")
         elif mo_path.read_bytes() != compiled(catalog):
-            stale_mo = f"{_relative(mo_path)} is older than {_relative(po_path)}"
+            stale_mo = f"{relative(mo_path)} is older than {relative(po_path)}"
             report.problems.append(f"{stale_mo}. Compile it with `make translations`.")
     return report
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpers.catalogue.models import candidate, candidate_shape
 from helpers.core import clock, names
 from helpers.core.paths import EVAL_CASES, output, relative
 from helpers.decision import REJECTED_FOR_NOW, Candidate, Decision, Profile, fallback_runtime, instruct_models, lacks
@@ -21,7 +22,7 @@ def _gb(value: int) -> float:
 def candidate_json(c: Candidate | None) -> dict[str, Any] | None:
     if c is None:
         return None
-    entry, e = estimator.candidate(c.model), c.estimate
+    entry, e = candidate(c.model), c.estimate
     if c.workflow_only:
         risk = TEXT["risk_workflow"]
     elif not c.fits:
@@ -203,13 +204,49 @@ def evidence_fit(decision: Decision, evidence: Evidence | None, chosen: Candidat
     return {"complete": all(i["status"] == "present" for i in items), "items": items}
 
 
+def _model_decision(decision: Decision, first: Candidate | None) -> dict[str, Any]:
+    model = first.model if first else None
+    return {
+        "model": model,
+        "license_note": candidate(model)["license_note"] if model else "",
+        "size": {"parameters": first.estimate.parameters, "weight_gb": _gb(first.estimate.weight_bytes)} if first else None,
+        "context_length": candidate_shape(model).context_length if model else None,
+        "rejected_alternatives": [{"model": r.model, "reason": r.reason} for r in decision.rejected],
+    }
+
+
+def _hardware_note(decision: Decision, first: Candidate | None) -> dict[str, Any]:
+    profile = decision.profile
+    return {
+        "memory_kind": first.memory_kind if first else memory_of(profile)[1],
+        "memory_available_gb": first.memory_available_gb if first else memory_of(profile)[0],
+        "memory_estimate_gb": round(first.need_gb, 2) if first else None,
+        "disk_estimate_gb": round(first.estimate.disk_bytes / estimator.GB, 2) if first else None,
+        "expected_stop_time": expected_stop_time(decision, first),
+        "start_gpu_serving": decision.start_gpu_serving,
+    }
+
+
+def _eval_gate(decision: Decision, first: Candidate | None, verdict: Verdict) -> dict[str, Any]:
+    """The eval gate; its switch names candidate_2 as the next model, unless the record has already moved to it."""
+    second = decision.candidate_2
+    moved = first is not None and first is second
+    return {
+        "case_files": [relative(p) for p in sorted(EVAL_CASES.glob("*.jsonl"))],
+        "thresholds_file": relative(EVAL_CASES / "gate.json"),
+        "pass_share": verdict.pass_share,
+        "required_cases": list(verdict.required_cases),
+        "switch_if": _switch(first, None if moved else second, verdict)
+        if first
+        else TEXT["switch_none"].format(required=", ".join(verdict.required_cases)),
+    }
+
+
 def build_record(decision: Decision, evidence: Evidence | None = None) -> dict[str, Any]:
     """The whole record. Without evidence it is a draft: its verdict cannot tell anything yet."""
-    profile, second = decision.profile, decision.candidate_2
+    profile = decision.profile
     verdict = judge(decision, evidence)
     first = selected(decision, verdict)
-    moved = first is not None and first is second
-    files = [relative(p) for p in sorted(EVAL_CASES.glob("*.jsonl"))]
     model = first.model if first else None
     return {
         "schema_version": SCHEMA_VERSION,
@@ -219,7 +256,7 @@ def build_record(decision: Decision, evidence: Evidence | None = None) -> dict[s
         "must_have": list(profile.must_have),
         "nice_to_have": list(profile.nice_to_have),
         "candidate_1": candidate_json(decision.candidate_1),
-        "candidate_2": candidate_json(second),
+        "candidate_2": candidate_json(decision.candidate_2),
         "fallback": decision.fallback,
         "why_now": WHY_NOW[decision.claim_key],
         "rejected_for_now": REJECTED_FOR_NOW,
@@ -228,35 +265,14 @@ def build_record(decision: Decision, evidence: Evidence | None = None) -> dict[s
             "runtime": first.runtime if first else "do not start GPU serving yet",
             "claim": decision.claim,
         },
-        "model_decision": {
-            "model": model,
-            "license_note": estimator.candidate(model)["license_note"] if model else "",
-            "size": {"parameters": first.estimate.parameters, "weight_gb": _gb(first.estimate.weight_bytes)} if first else None,
-            "context_length": estimator.candidate_shape(model).context_length if model else None,
-            "rejected_alternatives": [{"model": r.model, "reason": r.reason} for r in decision.rejected],
-        },
+        "model_decision": _model_decision(decision, first),
         "runtime_decision": {
             "runtime": first.runtime if first else "none yet",
             "hardware_reason": first and candidate_json(first)["hardware_note"] or "nothing that covers the must-haves fits",
             "fallback_runtime": fallback_runtime(first),
         },
-        "hardware_note": {
-            "memory_kind": first.memory_kind if first else memory_of(profile)[1],
-            "memory_available_gb": first.memory_available_gb if first else memory_of(profile)[0],
-            "memory_estimate_gb": round(first.need_gb, 2) if first else None,
-            "disk_estimate_gb": round(first.estimate.disk_bytes / estimator.GB, 2) if first else None,
-            "expected_stop_time": expected_stop_time(decision, first),
-            "start_gpu_serving": decision.start_gpu_serving,
-        },
-        "eval_gate": {
-            "case_files": files,
-            "thresholds_file": relative(EVAL_CASES / "gate.json"),
-            "pass_share": verdict.pass_share,
-            "required_cases": list(verdict.required_cases),
-            "switch_if": _switch(first, None if moved else second, verdict)
-            if first
-            else TEXT["switch_none"].format(required=", ".join(verdict.required_cases)),
-        },
+        "hardware_note": _hardware_note(decision, first),
+        "eval_gate": _eval_gate(decision, first, verdict),
         "expected_output": {
             "files": [relative(output("decision_md")), relative(output("decision_json"))],
             "first_run_command": first_run_command(decision, first),

@@ -71,45 +71,37 @@ LABELS = sentences(
 )
 
 
-def render_markdown(record: dict[str, Any]) -> str:
-    """The record as the page a reviewer reads: the lesson's fields, the verdict, then the five deliverables.
+def _yes_no(value: Any) -> str:
+    return LABELS["yes"] if bool(value) else LABELS["no"]
 
-    Headings, labels and the claim are in the current language (:func:`helpers.core.i18n.use`); the record's
-    sentences were written in it when the record was built; field names and values from data stay as they are.
-    """
-    m, r, h, g, o, fit = (
-        record[k] for k in ("model_decision", "runtime_decision", "hardware_note", "eval_gate", "expected_output", "evidence_fit")
+
+def _profile_line(record: dict[str, Any]) -> str:
+    p = record["profile"]
+    return LABELS["profile"].format(
+        created=record["created_at"],
+        route=p["route"],
+        privacy=p["privacy"],
+        vram=p["available_vram_gb"],
+        ram=p["ram_gb"],
+        service=_yes_no(p["needs_service"]),
     )
-    p, claim = record["profile"], record["decision"]["claim"]  # the rule's claims are catalogue entries (N_)
-    yes_no = {True: LABELS["yes"], False: LABELS["no"]}
-    runtime, fallback = r["runtime"], r["fallback_runtime"]  # English in the record, catalogue entries (N_)
-    lines = [
-        LABELS["title"],
-        "",
-        *_lesson_block(record),
-        "",
-        LABELS["profile"].format(
-            created=record["created_at"],
-            route=p["route"],
-            privacy=p["privacy"],
-            vram=p["available_vram_gb"],
-            ram=p["ram_gb"],
-            service=yes_no[bool(p["needs_service"])],
-        ),
-        "",
-        LABELS["claim"].format(claim=_(claim)),
-        "",
-        LABELS["verdict"],
-        "",
-    ]
-    for card in record["verdict"]:
-        cited = "; ".join(card["rows"]) or LABELS["no_rows"]
-        lines.append(
-            LABELS["card"].format(
-                route=card["route"], signal=card["signal"], headline=card["headline"], says=card["says"], rows=cited
-            )
+
+
+def _verdict(cards: list[dict[str, Any]]) -> list[str]:
+    return [
+        LABELS["card"].format(
+            route=c["route"],
+            signal=c["signal"],
+            headline=c["headline"],
+            says=c["says"],
+            rows="; ".join(c["rows"]) or LABELS["no_rows"],
         )
-    lines += ["", LABELS["decision"], "", record["decision_paragraph"], "", LABELS["model_decision"], ""]
+        for c in cards
+    ]
+
+
+def _model_decision(m: dict[str, Any]) -> list[str]:
+    lines = []
     if m["model"]:
         size = m["size"]
         lines.append(
@@ -118,46 +110,68 @@ def render_markdown(record: dict[str, Any]) -> str:
             )
         )
         lines.append(LABELS["licence"].format(note=m["license_note"]))
-    lines += [
-        LABELS["rejected"],
-        *[f"  - {a['model']}: {a['reason']}" for a in m["rejected_alternatives"]],
-        "",
-        LABELS["runtime_decision"],
-        "",
+    return lines + [LABELS["rejected"], *[f"  - {a['model']}: {a['reason']}" for a in m["rejected_alternatives"]]]
+
+
+def _runtime_decision(r: dict[str, Any]) -> list[str]:
+    runtime, fallback = r["runtime"], r["fallback_runtime"]  # English in the record, catalogue entries (N_)
+    return [
         LABELS["runtime"].format(runtime=_(runtime), fallback=_(fallback)),
         LABELS["hardware_reason"].format(reason=r["hardware_reason"]),
-        "",
-        LABELS["hardware_note"],
-        "",
+    ]
+
+
+def _hardware_note(h: dict[str, Any]) -> list[str]:
+    return [
         LABELS["memory"].format(
             kind=h["memory_kind"],
             available=h["memory_available_gb"],
             estimate=h["memory_estimate_gb"],
             disk=h["disk_estimate_gb"],
         ),
-        LABELS["serving_now"].format(answer=yes_no[bool(h["start_gpu_serving"])]),
+        LABELS["serving_now"].format(answer=_yes_no(h["start_gpu_serving"])),
         LABELS["stop"].format(stop=h["expected_stop_time"]),
-        "",
-        LABELS["eval_gate"],
-        "",
+    ]
+
+
+def _eval_gate(g: dict[str, Any]) -> list[str]:
+    return [
         *[f"- `{f}`" for f in g["case_files"]],
         LABELS["thresholds"].format(
             file=g["thresholds_file"], share=g["pass_share"], cases=", ".join(f"`{c}`" for c in g["required_cases"])
         ),
         LABELS["switch"].format(switch=g["switch_if"]),
-        "",
-        LABELS["expected_output"],
-        "",
-        "```bash",
-        o["first_run_command"],
-        "```",
-        "",
-        LABELS["files"].format(files=", ".join(f"`{f}`" for f in o["files"])),
-        "",
-        LABELS["fit_complete"] if fit["complete"] else LABELS["fit_incomplete"],
-        "",
-        LABELS["fit_header"],
-        "| --- | --- | --- | --- |",
     ]
-    lines += [f"| {i['name']} | {i['status']} | {i['value'].replace('|', '/')} | {i['source']} |" for i in fit["items"]]
-    return "\n".join(lines) + "\n"
+
+
+def _expected_output(o: dict[str, Any]) -> list[str]:
+    return ["```bash", o["first_run_command"], "```", "", LABELS["files"].format(files=", ".join(f"`{f}`" for f in o["files"]))]
+
+
+def _evidence_fit(fit: dict[str, Any]) -> list[str]:
+    rows = [f"| {i['name']} | {i['status']} | {i['value'].replace('|', '/')} | {i['source']} |" for i in fit["items"]]
+    return [LABELS["fit_header"], "| --- | --- | --- | --- |", *rows]
+
+
+def render_markdown(record: dict[str, Any]) -> str:
+    """The record as the page a reviewer reads: the lesson's fields, the verdict, then the five deliverables.
+
+    Headings, labels and the claim are in the current language (:func:`helpers.core.i18n.use`); the record's
+    sentences were written in it when the record was built; field names and values from data stay as they are.
+    Every block and section is separated from the next by one blank line; a section's heading by one more.
+    """
+    claim = record["decision"]["claim"]  # the rule's claims are catalogue entries (N_)
+    fit_heading = LABELS["fit_complete"] if record["evidence_fit"]["complete"] else LABELS["fit_incomplete"]
+    sections = [
+        (LABELS["verdict"], _verdict(record["verdict"])),
+        (LABELS["decision"], [record["decision_paragraph"]]),
+        (LABELS["model_decision"], _model_decision(record["model_decision"])),
+        (LABELS["runtime_decision"], _runtime_decision(record["runtime_decision"])),
+        (LABELS["hardware_note"], _hardware_note(record["hardware_note"])),
+        (LABELS["eval_gate"], _eval_gate(record["eval_gate"])),
+        (LABELS["expected_output"], _expected_output(record["expected_output"])),
+        (fit_heading, _evidence_fit(record["evidence_fit"])),
+    ]
+    blocks = [[LABELS["title"]], _lesson_block(record), [_profile_line(record)], [LABELS["claim"].format(claim=_(claim))]]
+    blocks += [[heading, "", *body] for heading, body in sections]
+    return "\n\n".join("\n".join(block) for block in blocks) + "\n"
