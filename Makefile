@@ -12,7 +12,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 # Names spelled once in helpers/core/names.py (it imports nothing, so it is read before any setup),
-# and the torch pin spelled once in requirements.txt.
+# and the torch and llama-cpp-python pins spelled once in requirements.txt.
 name_in_helpers = $(shell sed -n 's/^$(1) = "\(.*\)"$$/\1/p' helpers/core/names.py)
 KERNEL := $(call name_in_helpers,KERNEL_NAME)
 API_KEY_ENV := $(call name_in_helpers,API_KEY_ENV)
@@ -24,9 +24,10 @@ TORCH_PIP_ARGS ?=
 # llama-cpp-python ships only as source. It is built once, portably (AVX2, no -march=native:
 # the native build enables AMX, which crashes in sandboxed VMs), into a per-user wheelhouse
 # that every clone on this machine reuses. pip's own wheel cache ignores CMAKE_ARGS, so it is not used.
-LLAMA_VERSION := 0.3.36
-LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
-	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+# The CMake switches are spelled once, in helpers/core/pins.py (standard library only, so $(PYTHON) runs it
+# before any setup), which helpers/runtimes/llama_cpp/build.py reads too. LLAMA_CMAKE_ARGS=... overrides them.
+LLAMA_VERSION := $(shell sed -n 's/^llama-cpp-python==\([^ #]*\).*/\1/p' requirements.txt)
+LLAMA_CMAKE_ARGS ?= $(shell $(PYTHON) -m helpers.core.pins llama-cmake)
 WHEELHOUSE ?= $(HOME)/.cache/openllm-routes/wheels/llama-cpp-python-$(LLAMA_VERSION)-avx2
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 900
 
@@ -43,7 +44,8 @@ ONLY := $(if $(NB),--only '$(NB)')
 VLLM_VENV := .venv-vllm
 VLLM_PY := $(VLLM_VENV)/bin/python
 
-.PHONY: setup vllm shelf ladder landscape memory-check benchmarks run test unit lint regenerate colab-links clean translations translations-run test-translations
+.PHONY: setup vllm shelf ladder landscape memory-check benchmarks run test unit lint regenerate colab-sim colab-links clean \
+	translations translations-run test-translations
 
 setup: $(VENV)/.setup-done vllm shelf $(VENV)/llama-build.json ladder landscape
 
@@ -55,9 +57,10 @@ $(VENV)/.setup-done: requirements.txt pyproject.toml
 	@if [ -z "$(KEEP_TORCH)" ]; then echo "setup: $(TORCH_PIN) first, so nothing pulls a CUDA build"; \
 		$(PY) -m pip install --quiet $(TORCH_PIN) $(TORCH_PIP_ARGS); fi
 	@if ! ls $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
-		echo "setup: building llama-cpp-python $(LLAMA_VERSION) once into $(WHEELHOUSE) (~8 min on 2 cores)"; \
+		cmake_args="$(LLAMA_CMAKE_ARGS)"; test -n "$$cmake_args"; \
+		echo "setup: building llama-cpp-python $(LLAMA_VERSION) once into $(WHEELHOUSE) (~8 min on 2 cores): $$cmake_args"; \
 		rm -rf $(WHEELHOUSE).partial; mkdir -p $(WHEELHOUSE).partial; \
-		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip wheel --quiet --no-deps --no-cache-dir \
+		CMAKE_ARGS="$$cmake_args" $(PY) -m pip wheel --quiet --no-deps --no-cache-dir \
 			llama-cpp-python==$(LLAMA_VERSION) -w $(WHEELHOUSE).partial; \
 		rm -rf $(WHEELHOUSE); mv $(WHEELHOUSE).partial $(WHEELHOUSE); fi
 	$(PY) -m pip install --quiet $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl

@@ -31,44 +31,17 @@ from pathlib import Path
 
 from helpers.core.i18n import N_, _
 from helpers.core.paths import REPO_ROOT, REQUIREMENTS, atomic_write_json, output, relative
+from helpers.core.pins import RequirementsError, read_requirements
 from helpers.machine.environment import EnvironmentReport, PackageCheck, ShelfRow, detect_platform, system_facts
 from helpers.machine.gpu import gpu_summary
 from helpers.shelf.models import shelf_status
 
-PINNED = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(?P<version>[^\s;#]+)$")
 LOCAL_ONLY_NOTE = N_("not needed here: only `make` on a local machine uses it")
 PYPROJECT = REPO_ROOT / "pyproject.toml"
 #: llama.cpp and its OpenAI server's packages: in Colab the first cell installs them from a prebuilt wheel
 #: when one exists (``helpers.tooling.bootstrap``), for notebooks 02 and 05; without one those notebooks skip nothing else.
 HOSTED_OPTIONAL = {"llama-cpp-python", "sse-starlette", "starlette-context", "pydantic-settings"}
 HOSTED_OPTIONAL_NOTE = N_("optional here: the first cell installs it with a prebuilt llama.cpp wheel when one exists")
-
-
-class RequirementsError(ValueError):
-    """A requirements line this check cannot read."""
-
-
-def read_requirements(path: Path = REQUIREMENTS) -> list[tuple[str, str]]:
-    """``(name, version)`` for each ``name==version`` pin; comments and blank lines are skipped.
-
-    The kit pins exact versions only, so a small parser does and the check needs
-    no ``packaging``; anything else is an error naming the line.
-    """
-    pins = []
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = re.sub(r"\s+#.*$", "", raw).strip()
-        if not line or line.startswith("#"):
-            continue
-        match = PINNED.match(line)
-        if match is None:
-            raise RequirementsError(f"{relative(path)} line {number}: {line!r} is not an exact pin (name==version).")
-        pins.append((match["name"], match["version"]))
-    return pins
-
-
-def torch_pin(path: Path = REQUIREMENTS) -> str:
-    """The torch version ``requirements.txt`` pins: the one place it is spelled."""
-    return dict(read_requirements(path))["torch"]
 
 
 def _installed(name: str) -> str | None:

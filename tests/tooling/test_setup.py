@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers.core import names
+from helpers.core import names, pins
 from helpers.core.paths import REPO_ROOT, REQUIREMENTS
 from helpers.machine.environment import EnvironmentReport, ReportFormatError, read_environment_report
 from helpers.tooling import setup_check
 
-PINS = setup_check.read_requirements(REQUIREMENTS)
+PINS = pins.read_requirements(REQUIREMENTS)
 
 
 def make_variables(*names_: str) -> list[str]:
@@ -42,10 +42,16 @@ def test_environment_yml_carries_exactly_requirements_txt():
 
 def test_makefile_reads_the_shared_names_and_the_torch_pin_from_their_one_place():
     kernel, key_variable, torch = make_variables("KERNEL", "API_KEY_ENV", "TORCH_PIN")
-    assert (kernel, key_variable, torch) == (names.KERNEL_NAME, names.API_KEY_ENV, f"torch=={setup_check.torch_pin()}")
+    assert (kernel, key_variable, torch) == (names.KERNEL_NAME, names.API_KEY_ENV, f"torch=={pins.pinned('torch')}")
     makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
-    for copy in (f"--name {names.KERNEL_NAME}", names.API_KEY_ENV, setup_check.torch_pin()):
+    for copy in (f"--name {names.KERNEL_NAME}", names.API_KEY_ENV, pins.pinned("torch")):
         assert copy not in makefile, f"the Makefile spells {copy!r} itself instead of reading it"
+
+
+def test_makefile_builds_the_pinned_llama_cpp_with_the_portable_switches_from_pins():
+    version, cmake = make_variables("LLAMA_VERSION", "LLAMA_CMAKE_ARGS")
+    assert version == pins.pinned(pins.LLAMA_CPP)
+    assert cmake == pins.cmake_args(pins.PORTABLE) and "-DGGML_AVX2=ON" in cmake and "-DGGML_AMX_TILE=OFF" in cmake
 
 
 def test_the_installed_torch_is_the_pinned_one():
@@ -108,13 +114,13 @@ def test_runs_on_the_standard_library_alone_and_reports_fail_instead_of_crashing
     assert "FAIL torch" in result.stdout and "FAIL psutil" in result.stdout
     assert "gpu           none (torch is not installed)" in result.stdout
     assert "ram           " in result.stdout  # read from /proc or sysconf without psutil
-    assert f"torch=={setup_check.torch_pin()}" in json.loads((outputs / "environment.json").read_text())["fix"]
+    assert f"torch=={pins.pinned('torch')}" in json.loads((outputs / "environment.json").read_text())["fix"]
 
 
 def test_other_version_is_diff_not_fail(tmp_path: Path):
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("pytest==0.0.1\n", encoding="utf-8")
-    (check,) = setup_check.check_packages(setup_check.read_requirements(requirements))
+    (check,) = setup_check.check_packages(pins.read_requirements(requirements))
     assert check.status == "DIFF"
 
 
@@ -125,9 +131,9 @@ def test_colab_needs_only_what_pyproject_asks_for(tmp_path: Path, monkeypatch):
     )
     monkeypatch.setattr(setup_check, "PYPROJECT", pyproject)
     requirements = tmp_path / "requirements.txt"
-    pins = "papermill==2.7.0\nsurely-not-installed-pkg==1.0\npytest==9.2.0\nsse-starlette==0.0.1\n"
-    requirements.write_text(pins, encoding="utf-8")
-    papermill, missing, extra, server = setup_check.check_packages(setup_check.read_requirements(requirements), platform="colab")
+    pinned = "papermill==2.7.0\nsurely-not-installed-pkg==1.0\npytest==9.2.0\nsse-starlette==0.0.1\n"
+    requirements.write_text(pinned, encoding="utf-8")
+    papermill, missing, extra, server = setup_check.check_packages(pins.read_requirements(requirements), platform="colab")
     assert papermill.status == "NOT NEEDED" and "not needed here" in papermill.note
     assert missing.status == "FAIL" and extra.status == "OK"
     assert server.status == "DIFF"  # an optional llama.cpp server package, installed: checked like any other
@@ -137,10 +143,3 @@ def test_the_real_colab_needs_cover_the_kits_own_imports():
     needs = setup_check.hosted_needs()
     assert {"torch", "transformers", "accelerate", "openai", "gguf"} <= needs
     assert not {"papermill", "nbval", "llama-cpp-python", "ruff", "import-linter"} & needs
-
-
-def test_a_line_that_is_not_an_exact_pin_names_the_line(tmp_path: Path):
-    requirements = tmp_path / "requirements.txt"
-    requirements.write_text("# pins\ntorch>=2.1\n", encoding="utf-8")
-    with pytest.raises(setup_check.RequirementsError, match=r"line 2: 'torch>=2.1' is not an exact pin"):
-        setup_check.read_requirements(requirements)

@@ -9,6 +9,8 @@ wheelhouse, so each machine compiles each set once.
 
 **AMX is always off.** ``-march=native`` turns it on for CPUs that advertise it,
 and AMX tiles crash (SIGSEGV in ``ggml_backend_amx_mul_mat``) in sandboxed VMs.
+The switches are spelled once, in :mod:`helpers.core.pins` (the Makefile's
+portable build reads them there too), and the version once, in ``requirements.txt``.
 
 **A decode test guards the switch.** Both wheels are unpacked side by side and
 each decodes the same greedy tokens from the shelf's SmolLM2 GGUF in its own
@@ -35,29 +37,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from helpers.core.paths import REPO_ROOT, atomic_write_json
+from helpers.core.pins import ISA, LLAMA_CPP, PORTABLE, cmake_args, pinned
 from helpers.machine.environment import cpu_model_and_flags, read_cpuinfo
 from helpers.shelf.models import gguf_file
 
-LLAMA_VERSION = "0.3.36"
+LLAMA_VERSION = pinned(LLAMA_CPP)
 WHEELHOUSE_ROOT = Path(os.environ.get("OPENLLM_ROUTES_WHEELHOUSE", Path.home() / ".cache" / "openllm-routes" / "wheels"))
 STAMP = REPO_ROOT / ".venv" / "llama-build.json"
-#: (CPU flags it needs, ggml CMake option, short name), in the order ggml documents them.
-ISA = (
-    (("avx",), "GGML_AVX", "avx"),
-    (("avx2",), "GGML_AVX2", "avx2"),
-    (("fma",), "GGML_FMA", "fma"),
-    (("f16c",), "GGML_F16C", "f16c"),
-    (("bmi2",), "GGML_BMI2", "bmi2"),
-    (("avx_vnni",), "GGML_AVX_VNNI", "avxvnni"),
-    (("avx512f", "avx512cd", "avx512vl", "avx512dq", "avx512bw"), "GGML_AVX512", "avx512"),
-    (("avx512f", "avx512vbmi"), "GGML_AVX512_VBMI", "vbmi"),
-    (("avx512f", "avx512_vnni"), "GGML_AVX512_VNNI", "vnni"),
-    (("avx512f", "avx512_bf16"), "GGML_AVX512_BF16", "bf16"),
-)
-PORTABLE = ("avx", "avx2", "fma", "f16c", "bmi2")
-NEVER = ("GGML_AMX_TILE", "GGML_AMX_INT8", "GGML_AMX_BF16")  # AMX crashes in sandboxed VMs
-#: The multimodal library is not built: the course never loads an image model, and it is a third of the compile.
-EXTRA_CMAKE = ("-DGGML_NATIVE=OFF", "-DLLAVA_BUILD=OFF")
 GUARD_TOKENS = 24
 GUARD_CODE = """
 import json, sys
@@ -88,8 +74,8 @@ def require_avx2(flags: frozenset[str] | None = None) -> None:
     if "avx2" not in flags:
         raise LlamaBuildError(
             "This CPU does not advertise AVX2 (checked in /proc/cpuinfo), and the kit's llama.cpp builds need it. "
-            "Use the Transformers runtime (route 1 works without llama.cpp), or rebuild llama-cpp-python with "
-            "LLAMA_CMAKE_ARGS='-DGGML_NATIVE=OFF -DGGML_AVX2=OFF' (make run LLAMA_CMAKE_ARGS=...)."
+            "Use the Transformers runtime (route 1 works without llama.cpp), or rebuild llama-cpp-python with every "
+            f"instruction set off: make run LLAMA_BEST=0 LLAMA_CMAKE_ARGS='{cmake_args(())}'."
         )
 
 
@@ -98,11 +84,6 @@ def best_isa(flags: frozenset[str] | None = None) -> tuple[str, ...]:
     flags = cpu_flags() if flags is None else flags
     require_avx2(flags)
     return tuple(name for needed, _, name in ISA if set(needed) <= flags)
-
-
-def cmake_args(isa: tuple[str, ...]) -> str:
-    switches = [f"-D{option}={'ON' if name in isa else 'OFF'}" for _, option, name in ISA]
-    return " ".join([*EXTRA_CMAKE, *switches, *(f"-D{option}=OFF" for option in NEVER)])
 
 
 def wheel_key(isa: tuple[str, ...]) -> str:
@@ -128,7 +109,7 @@ def build_wheel(isa: tuple[str, ...]) -> Path:
     partial.mkdir(parents=True)
     print(f"llama-build: compiling llama-cpp-python {LLAMA_VERSION} for {', '.join(isa)} (about 5-8 min on 2 cores, once)")
     command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-cache-dir",
-               f"llama-cpp-python=={LLAMA_VERSION}", "-w", str(partial)]  # fmt: skip
+               f"{LLAMA_CPP}=={LLAMA_VERSION}", "-w", str(partial)]  # fmt: skip
     result = subprocess.run(command, env={**os.environ, "CMAKE_ARGS": cmake_args(isa)}, capture_output=True, text=True)
     if result.returncode != 0 or wheel_in(partial) is None:
         raise LlamaBuildError(f"Compiling llama-cpp-python for {', '.join(isa)} failed: {result.stderr.strip()[-800:]}")

@@ -1,0 +1,90 @@
+"""Pins spelled once: versions in requirements.txt, llama.cpp's CMake switches in helpers.core.pins, no copies."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers.core import pins
+from helpers.core.paths import REPO_ROOT
+
+#: The version's home, and its mirror that tests/tooling/test_setup.py checks against it.
+VERSION_HOMES = {"requirements.txt", "environment.yml"}
+#: Prose and records: READMEs quote what was measured with which build, and translation catalogues copy messages.
+NOT_CODE = (".md", ".po", ".pot", ".mo")
+GGML_SWITCH = re.compile(r"GGML_[A-Z0-9_]+|LLAVA_BUILD")  # unanchored: "-DGGML_AVX" has no word boundary before the G
+
+
+def code_files() -> list[str]:
+    """Every file git keeps or would keep that is code or configuration, repo-relative (a walk when there is no git)."""
+    command = ["git", "ls-files", "--cached", "--others", "--exclude-standard"]
+    listed = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
+    if listed.returncode == 0:
+        names = listed.stdout.splitlines()
+    else:  # an unpacked archive: no git, the same folders
+        names = [
+            str(path.relative_to(REPO_ROOT))
+            for path in REPO_ROOT.rglob("*")
+            if path.is_file() and not any(part.startswith(".") or part in ("outputs", "__pycache__") for part in path.parts)
+        ]
+    kept = [name for name in names if not name.endswith(NOT_CODE) and not name.startswith("locale/")]
+    return [name for name in kept if (REPO_ROOT / name).is_file()]  # a file deleted but not yet staged is gone
+
+
+def code_text(name: str) -> str:
+    """The file's text; a notebook's code cells only (its outputs are records of a run)."""
+    text = (REPO_ROOT / name).read_text(encoding="utf-8")
+    if name.endswith(".ipynb"):
+        return "\n".join("".join(cell["source"]) for cell in json.loads(text)["cells"] if cell["cell_type"] == "code")
+    return text
+
+
+def test_pinned_reads_requirements_txt():
+    lines = (REPO_ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    assert f"{pins.LLAMA_CPP}=={pins.pinned(pins.LLAMA_CPP)}" in [line.split("#")[0].strip() for line in lines]
+
+
+def test_a_package_the_kit_does_not_pin_is_an_error_that_says_what_to_add():
+    with pytest.raises(pins.RequirementsError, match="pins no surely-not-a-pin; add a line `surely-not-a-pin==VERSION`"):
+        pins.pinned("surely-not-a-pin")
+
+
+def test_a_line_that_is_not_an_exact_pin_names_the_line(tmp_path: Path):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("# pins\ntorch>=2.1\n", encoding="utf-8")
+    with pytest.raises(pins.RequirementsError, match=r"line 2: 'torch>=2.1' is not an exact pin"):
+        pins.read_requirements(requirements)
+
+
+def test_the_portable_switches_come_from_the_standard_library_alone():
+    """``-I -S``: no site-packages, as when ``make`` asks before any setup."""
+    code = (
+        f"import runpy, sys; sys.path.insert(0, {str(REPO_ROOT)!r}); sys.argv = ['pins', 'llama-cmake']; "
+        "runpy.run_module('helpers.core.pins', run_name='__main__')"
+    )
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == pins.cmake_args(pins.PORTABLE)
+    switches = dict(arg.removeprefix("-D").split("=") for arg in result.stdout.split())
+    assert [name for _, option, name in pins.ISA if switches[option] == "ON"] == list(pins.PORTABLE)
+    assert all(switches[option] == "OFF" for option in pins.NEVER) and switches["GGML_NATIVE"] == "OFF"
+
+
+def test_the_llama_cpp_version_is_spelled_only_in_requirements_txt():
+    version = re.compile(rf"(?<![\w.]){re.escape(pins.pinned(pins.LLAMA_CPP))}(?![\w.])")
+    copies = [name for name in code_files() if name not in VERSION_HOMES and version.search(code_text(name))]
+    assert copies == [], f"read the version with helpers.core.pins.pinned (or sed, in the Makefile) instead: {copies}"
+
+
+def test_the_llama_cpp_cmake_switches_are_spelled_only_in_pins():
+    """Tests may name a switch to check it; code reads them from :mod:`helpers.core.pins`."""
+    home = str(Path(pins.__file__).relative_to(REPO_ROOT))
+    copies = [
+        name for name in code_files() if name != home and not name.startswith("tests/") and GGML_SWITCH.search(code_text(name))
+    ]
+    assert copies == [], f"build CMAKE_ARGS with helpers.core.pins.cmake_args instead: {copies}"
