@@ -1,1 +1,1 @@
-"""Will it fit, and how fast can it go: the memory estimator, the model catalogue's shapes and the bandwidth roofline."""
+"""Will it fit, and how fast can it go: the memory estimator, on the shapes helpers.catalogue.models reads, and the roofline."""

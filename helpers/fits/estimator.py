@@ -6,7 +6,8 @@ footprint (a Python process with torch is hundreds of MB before any weight) and
 the KV cache, which grows with context length and concurrency. This module
 counts both:
 
-* **parameters**, from the architecture (untied output heads counted);
+* **parameters**, from the architecture (untied output heads counted), as
+  :mod:`helpers.catalogue.models` reads it from a config, a GGUF header or the catalogue;
 * **weights** = parameters × bytes per parameter for the dtype or quantization;
 * **KV cache** = 2 · layers · kv_heads · head_dim · bytes · tokens;
 * **runtime overhead**, measured per runtime (see :data:`RUNTIME_OVERHEAD_MB`);
@@ -21,18 +22,14 @@ memory and writes ``outputs/memory_check.csv``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
+from helpers.catalogue.models import FLOAT_DTYPES, ModelShape, catalogue, shape_from_config, short_dtype
 from helpers.core.i18n import _
-from helpers.core.paths import REPO_ROOT
 from helpers.fits import roofline
 
-CATALOGUE_FILE = REPO_ROOT / "data" / "model_catalogue.json"
 MB = 1e6
 GB = 1e9
 
@@ -54,13 +51,11 @@ BYTES_PER_PARAM = {
     "q2_k": 3.1593 / 8,
     "int4": 4.25 / 8,
 }
-DTYPE_ALIASES = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16", "half": "fp16"}
-FLOAT_DTYPES = ("fp32", "bf16", "fp16")
 GGUF_DTYPES = ("q8_0", "q4_1", "q4_k_m")
 
 #: Memory a runtime needs before the first weight, in MB. CPU figures were measured
-#: on the course machine (2 cores, Python 3.11, torch 2.13.0+cpu, transformers 5.23,
-#: llama-cpp-python 0.3.36): importing torch and transformers is 261 MB, and the
+#: on the course machine (2 cores, Python 3.11, torch 2.13.0+cpu, transformers 5.23, and
+#: llama-cpp-python at requirements.txt's pin): importing torch and transformers is 261 MB, and the
 #: tokenizer plus generate machinery add ~130 MB; importing llama_cpp is 41 MB, and
 #: the pages of its compute buffer a short prompt touches add ~30 MB. GPU figures
 #: cover the CUDA context and activation workspace.
@@ -77,125 +72,14 @@ CPU_RUNTIMES = ("transformers-cpu", "llama.cpp")
 
 
 class EstimateError(ValueError):
-    """A config or request the estimator cannot work with, naming what is missing or allowed."""
+    """A request the estimator cannot work with (a dtype, runtime or size it does not know), naming what is allowed."""
 
 
 def normalize_dtype(dtype: str) -> str:
-    key = DTYPE_ALIASES.get(dtype.lower(), dtype.lower())
+    key = short_dtype(dtype)
     if key not in BYTES_PER_PARAM:
         raise EstimateError(_("dtype {dtype} is not one of {known}.").format(dtype=repr(dtype), known=", ".join(BYTES_PER_PARAM)))
     return key
-
-
-@dataclass(frozen=True)
-class ModelShape:
-    """The architecture numbers the estimator needs, whatever file they came from."""
-
-    architecture: str
-    vocab_size: int
-    hidden_size: int
-    num_layers: int
-    num_heads: int
-    num_kv_heads: int
-    head_dim: int
-    intermediate_size: int
-    context_length: int
-    tied_embeddings: bool
-    qkv_bias: bool = False
-    file_dtype: str = "bf16"
-
-    @property
-    def kv_width(self) -> int:
-        return self.num_kv_heads * self.head_dim
-
-
-GPT2_FIELDS = ("vocab_size", "n_embd", "n_layer", "n_head", "n_positions")
-DECODER_FIELDS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
-
-
-def shape_from_config(config: dict[str, Any]) -> ModelShape:
-    """Read a Hugging Face ``config.json`` (GPT-2 or Llama-style decoder)."""
-    is_gpt2 = config.get("model_type") == "gpt2" or "n_embd" in config
-    required = GPT2_FIELDS if is_gpt2 else DECODER_FIELDS
-    missing = [field for field in required if field not in config]
-    if missing:
-        kind = "GPT-2" if is_gpt2 else _("decoder (Llama/Qwen/Mistral-style)")
-        raise EstimateError(
-            _("The config is missing {missing}; the estimator needs {required} for a {kind} model.").format(
-                missing=", ".join(missing), required=", ".join(required), kind=kind
-            )
-        )
-    file_dtype = normalize_dtype(str(config.get("torch_dtype") or config.get("dtype") or "bfloat16"))
-    if is_gpt2:
-        hidden, heads = config["n_embd"], config["n_head"]
-        return ModelShape(
-            "gpt2",
-            config["vocab_size"],
-            hidden,
-            config["n_layer"],
-            heads,
-            heads,
-            hidden // heads,
-            config.get("n_inner") or 4 * hidden,
-            config["n_positions"],
-            True,
-            True,
-            file_dtype,
-        )
-    heads = config["num_attention_heads"]
-    return ModelShape(
-        config.get("model_type", "llama"),
-        config["vocab_size"],
-        config["hidden_size"],
-        config["num_hidden_layers"],
-        heads,
-        config.get("num_key_value_heads", heads),
-        config.get("head_dim") or config["hidden_size"] // heads,
-        config["intermediate_size"],
-        config.get("max_position_embeddings", 2048),
-        bool(config.get("tie_word_embeddings", False)),
-        config.get("model_type") == "qwen2",
-        file_dtype,
-    )
-
-
-def shape_from_config_file(path: Path | str) -> ModelShape:
-    return shape_from_config(json.loads(Path(path).read_text(encoding="utf-8")))
-
-
-def shape_from_gguf(path: Path | str) -> tuple[ModelShape, int]:
-    """Read a GGUF header (no tensor data is loaded); also return the file's exact tensor bytes."""
-    from gguf import GGUFReader
-
-    reader = GGUFReader(str(path))
-
-    def value(key: str) -> Any:
-        if key not in reader.fields:
-            raise EstimateError(
-                _("The GGUF header of {file} has no {key}, which the estimator needs.").format(file=Path(path).name, key=key)
-            )
-        field = reader.fields[key]
-        return field.parts[field.data[0]][0]
-
-    arch = bytes(reader.fields["general.architecture"].parts[-1]).decode()
-    hidden, heads = int(value(f"{arch}.embedding_length")), int(value(f"{arch}.attention.head_count"))
-    vocab = len(reader.fields["tokenizer.ggml.tokens"].data)
-    tensor_names = {t.name for t in reader.tensors}
-    shape = ModelShape(
-        arch,
-        vocab,
-        hidden,
-        int(value(f"{arch}.block_count")),
-        heads,
-        int(value(f"{arch}.attention.head_count_kv")),
-        hidden // heads,
-        int(value(f"{arch}.feed_forward_length")),
-        int(value(f"{arch}.context_length")),
-        "output.weight" not in tensor_names,
-        False,
-        "q4_1",
-    )
-    return shape, sum(int(t.n_bytes) for t in reader.tensors)
 
 
 def parameter_count(shape: ModelShape) -> int:
@@ -331,32 +215,6 @@ def vllm_budget(
         tp,
         kv_tokens >= max_model_len,
     )
-
-
-# --------------------------------------------------------------------------- the candidate catalogue
-
-
-@lru_cache(maxsize=1)
-def catalogue() -> dict[str, Any]:
-    """The candidate models and reference GPUs in ``data/model_catalogue.json``, sources noted there."""
-    return json.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
-
-
-def candidate(model_id: str) -> dict[str, Any]:
-    """One catalogue entry; an unknown id is an error that lists the known ones."""
-    for entry in catalogue()["models"]:
-        if entry["id"] == model_id:
-            return entry
-    known = ", ".join(e["id"] for e in catalogue()["models"])
-    raise EstimateError(
-        _("{model} is not in the catalogue (data/model_catalogue.json). Known models: {known}.").format(
-            model=repr(model_id), known=known
-        )
-    )
-
-
-def candidate_shape(model_id: str) -> ModelShape:
-    return shape_from_config(candidate(model_id)["config"])
 
 
 def fit_table(memory_gb: float, *, context_tokens: int = 4096, runtime: str = "transformers-cuda") -> list[dict[str, Any]]:

@@ -10,8 +10,8 @@ When the driver sees a GPU that torch cannot use, the usual cause in Colab is a
 ``pip install torch`` that replaced the build matching the driver; that is
 named as a driver mismatch. Each missing piece becomes a one-line instruction.
 
-Everything is returned as a :class:`GpuReport` (``to_json``/``from_json``), which
-notebook 03 reads by attribute and ``outputs/gpu_report.json`` stores. The parsing
+Everything is returned as a :class:`GpuReport`, which notebook 03 reads by
+attribute and ``outputs/gpu_report.json`` stores for the learner. The parsing
 and advice functions take plain values, so tests feed them recorded NVML and
 ``nvidia-smi`` output; the readers return ``None`` on real absence. Every import
 of torch or NVML is guarded: the setup check calls this module in environments
@@ -20,20 +20,19 @@ that lack them.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from helpers.core.i18n import N_, _
 from helpers.core.paths import atomic_write_json, output, relative
-from helpers.machine.environment import GpuSummary, Platform, detect_platform, require_format
+from helpers.machine.environment import GpuSummary, Platform, detect_platform
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 NVIDIA_SMI_QUERY = "name,memory.total,memory.free,driver_version,compute_cap"
 COLAB_GPU_HINT = "Runtime → Change runtime type → GPU"
+#: Written into ``gpu_report.json``, so whoever reads the file later can tell which shape it has.
 GPU_REPORT_FORMAT = 2
 
 
@@ -103,20 +102,6 @@ class GpuReport:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> GpuReport:
-        require_format(data, GPU_REPORT_FORMAT, "gpu_report.json", "notebook 03_colab_gpu_route")
-        torch_data, driver_data = dict(data["torch"]), dict(data["driver"])
-        torch_data["devices"] = tuple(GpuDevice(**d) for d in torch_data["devices"])
-        driver_data["devices"] = tuple(GpuDevice(**d) for d in driver_data["devices"])
-        return cls(
-            platform=data["platform"],
-            torch=TorchFacts(**torch_data),
-            driver=DriverFacts(**driver_data),
-            advice=tuple(data["advice"]),
-            colab_gpu_runtime=data["colab_gpu_runtime"],
-        )
-
 
 def torch_facts() -> TorchFacts:
     """What this torch build can do: CUDA availability, devices, bf16, versions."""
@@ -175,11 +160,6 @@ def nvml_facts() -> DriverFacts | None:
         return DriverFacts("nvml", driver, pynvml.nvmlSystemGetCudaDriverVersion(), tuple(devices))
     finally:
         pynvml.nvmlShutdown()
-
-
-def driver_facts_from_json(data: dict[str, Any]) -> DriverFacts:
-    """A recorded NVML answer (the shape :func:`nvml_facts` returns, as JSON) back as DriverFacts."""
-    return DriverFacts(**{**data, "devices": tuple(GpuDevice(**d) for d in data["devices"])})
 
 
 def parse_nvidia_smi_csv(text: str) -> DriverFacts:
@@ -258,11 +238,6 @@ def gpu_report() -> GpuReport:
 def write_gpu_report(report: GpuReport) -> str:
     """Save the report as ``outputs/gpu_report.json``; return its repo-relative path."""
     return relative(atomic_write_json(output("gpu_report"), report.to_json()))
-
-
-def read_gpu_report(path: Path | None = None) -> GpuReport:
-    """Read ``outputs/gpu_report.json`` back."""
-    return GpuReport.from_json(json.loads(Path(path or output("gpu_report")).read_text(encoding="utf-8")))
 
 
 def gpu_summary(info: TorchFacts | None = None) -> GpuSummary:

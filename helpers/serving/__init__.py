@@ -24,7 +24,7 @@ API keys come from an environment variable or Colab Secrets and are never printe
 
 from helpers.serving.benchmark import Benchmark, machine_description, read_benchmark, run_benchmark
 from helpers.serving.capacity import Capacity, measure_capacity, search_capacity
-from helpers.serving.checklist import Checklist, read_checklist
+from helpers.serving.checklist import Checklist
 from helpers.serving.cost import CostNote, cost_note, deployment_plan
 from helpers.serving.dtype import DtypeChoice, choose_dtype
 from helpers.serving.errors import explain, rehearse_failures
@@ -75,7 +75,6 @@ __all__ = [
     "prove_local",
     "prove_remote",
     "read_benchmark",
-    "read_checklist",
     "read_shutdown_proof",
     "rehearse_failures",
     "run_benchmark",

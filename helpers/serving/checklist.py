@@ -8,18 +8,17 @@ from where it stands; it is never counted as a pass.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 
+from helpers.catalogue.models import ModelError, candidate_shape
 from helpers.core import clock
 from helpers.core.i18n import _
 from helpers.core.paths import atomic_write_json, output, relative
-from helpers.fits import estimator
-from helpers.runtimes.client import ServingError, host_port, normalize_base_url, server_root
+from helpers.runtimes.client import host_port, normalize_base_url, server_root
 from helpers.serving.metrics import Level
 from helpers.serving.readiness import Readiness
 from helpers.serving.server_metrics import scrape_metrics
@@ -48,10 +47,6 @@ class Checklist:
 
     def to_json(self) -> dict:
         return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> Checklist:
-        return cls(data["endpoint"], data["checked_at"], [CheckItem(**item) for item in data["items"]])
 
     def write(self) -> str:
         atomic_write_json(output("checklist"), self.to_json())
@@ -182,17 +177,9 @@ def check(
     return Checklist(host_port(base_url), clock.timestamp(), items)
 
 
-def read_checklist(path: Path | None = None) -> Checklist:
-    """The checklist notebook 04 wrote (``outputs/serving/checklist.json`` unless ``path``), typed."""
-    target = path or output("checklist")
-    if not target.is_file():
-        raise ServingError(_("No checklist at {path}: run notebook 04_rented_gpu_route first.").format(path=relative(target)))
-    return Checklist.from_json(json.loads(target.read_text(encoding="utf-8")))
-
-
 def model_max_len(model: str) -> int | None:
     """The model's own context limit, from the catalogue's config numbers; ``None`` for a model it lacks."""
     try:
-        return estimator.candidate_shape(model).context_length
-    except estimator.EstimateError:
+        return candidate_shape(model).context_length
+    except ModelError:
         return None

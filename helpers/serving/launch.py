@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers.catalogue.models import ModelError, candidate_shape
 from helpers.core.i18n import N_, Sentence, _
 from helpers.core.names import API_KEY_ENV
 from helpers.core.net import LOCALHOST
@@ -37,9 +38,7 @@ KEY_NOTE = Sentence(
 
 def tensor_parallel_size(model: str, *, dtype: str = "bf16", gpu_memory_gb: float, max_model_len: int) -> int:
     """GPUs one replica needs: 1, or the smallest power of two whose share of the weights fits (the estimator's)."""
-    return estimator.vllm_budget(
-        estimator.candidate_shape(model), dtype, gpu_memory_gb, max_model_len=max_model_len
-    ).tensor_parallel_size
+    return estimator.vllm_budget(candidate_shape(model), dtype, gpu_memory_gb, max_model_len=max_model_len).tensor_parallel_size
 
 
 def vllm_serve_command(model: str, *, max_model_len: int, gpu_memory_gb: float, dtype: str = "bf16", port: int = 8000) -> str:
@@ -49,8 +48,8 @@ def vllm_serve_command(model: str, *, max_model_len: int, gpu_memory_gb: float, 
     """
     parts = [f"vllm serve {model}", f"--host {LOCALHOST}", f"--port {port}", f"--max-model-len {max_model_len}"]
     try:
-        budget = estimator.vllm_budget(estimator.candidate_shape(model), dtype, gpu_memory_gb, max_model_len=max_model_len)
-    except estimator.EstimateError:
+        budget = estimator.vllm_budget(candidate_shape(model), dtype, gpu_memory_gb, max_model_len=max_model_len)
+    except ModelError:
         return " ".join(parts) + "   # not in data/model_catalogue.json: not sized by the estimator, check it fits one GPU"
     parts.append(f"--gpu-memory-utilization {budget.gpu_memory_utilization:.2f}")
     if budget.tensor_parallel_size > 1:
@@ -211,7 +210,7 @@ def deployment_files(
         )
     try:
         tp, sizing = tensor_parallel_size(model, dtype=dtype, gpu_memory_gb=gpu_memory_gb, max_model_len=max_model_len), ""
-    except estimator.EstimateError:
+    except ModelError:
         tp, sizing = (
             1,
             f"# {model} is not in data/model_catalogue.json, so the estimator could not size it: 1 GPU per replica assumed.\n",

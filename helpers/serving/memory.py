@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from helpers.catalogue.models import shape_from_config_file
 from helpers.fits import estimator
 from helpers.runtimes.client import make_client
 from helpers.serving.dtype import choose_dtype
@@ -48,7 +49,7 @@ class MemoryRow:
 
 def predicted_bytes(server: RehearsalServer) -> tuple[int, int]:
     """(the prediction, the ×1.2 rule of thumb) for ``server``'s model in its dtype."""
-    shape = estimator.shape_from_config_file(server.model_dir / "config.json")
+    shape = shape_from_config_file(server.model_dir / "config.json")
     weights = estimator.parameter_count(shape) * estimator.BYTES_PER_PARAM[estimator.normalize_dtype(server.dtype)]
     return int(weights + KV_CACHE_GIB * 2**30 + VLLM_CPU_OVERHEAD_MB * 1e6), int(weights * 1.2)
 

@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from helpers.catalogue.models import catalogue
 from helpers.core import names
 from helpers.decision import (
     CLAIMS_BY_ROUTE,
@@ -17,7 +18,6 @@ from helpers.decision import (
     parse_profile,
 )
 from helpers.decision.record import build_record
-from helpers.fits import estimator
 
 QWEN_05B, QWEN_7B = "Qwen/Qwen2.5-0.5B-Instruct", "Qwen/Qwen2.5-7B-Instruct"
 
@@ -156,4 +156,4 @@ def test_the_rule_never_contradicts_itself(route, memory, service, privacy, must
 def test_every_need_in_the_vocabulary_is_documented():
     assert all(NEEDS.values())
     assert {"private_docs", "zh_en_answers", "stable_json"} <= set(NEEDS)
-    assert all("capabilities" in entry for entry in estimator.catalogue()["models"])
+    assert all("capabilities" in entry for entry in catalogue()["models"])

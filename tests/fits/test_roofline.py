@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from helpers.catalogue.models import candidate_shape
 from helpers.fits import estimator, roofline
 from helpers.fits.roofline import Bandwidth, RooflineError, RooflineRow
 from helpers.machine.environment import machine_description
@@ -57,7 +58,7 @@ def test_gguf_bytes_read_come_from_the_tensor_table(tmp_path):
 
 
 def test_the_estimator_uses_this_machines_bandwidth_for_cpu_runtimes_only(isolated_outputs):
-    shape = estimator.candidate_shape("HuggingFaceTB/SmolLM2-135M-Instruct")
+    shape = candidate_shape("HuggingFaceTB/SmolLM2-135M-Instruct")
     assert estimator.estimate(shape, "fp32", runtime="transformers-cpu").decode_tokens_per_s_ceiling is None
     roofline.write_bandwidth(Bandwidth(20.0, {1: 12.0, 2: 20.0}, machine_description(), "test", "2026-11-23T12:00:00+00:00"))
     est = estimator.estimate(shape, "fp32", runtime="transformers-cpu", context_tokens=0)

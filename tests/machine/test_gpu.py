@@ -10,22 +10,30 @@ from pathlib import Path
 import pytest
 
 from helpers.core import names
-from helpers.evals import EvalSummary
-from helpers.machine import gpu
-from helpers.machine.environment import ReportFormatError, detect_platform
-from helpers.machine.gpu import DeviceError, GpuDevice, GpuReport, TorchFacts, advise, choose_device, parse_nvidia_smi_csv
 from helpers.decision import colab_plan
 from helpers.decision.profile import LESSON_EXAMPLE
 from helpers.decision.rule import choose
+from helpers.evals import EvalSummary
+from helpers.machine import gpu
+from helpers.machine.environment import detect_platform
+from helpers.machine.gpu import DeviceError, GpuDevice, GpuReport, TorchFacts, advise, choose_device, parse_nvidia_smi_csv
 from helpers.routes import free_colab as colab
 
 DATA = Path(__file__).parents[1] / "data"
+
+
+def recorded_nvml(path: Path) -> gpu.DriverFacts:
+    """A recorded NVML answer, in the shape :func:`helpers.machine.gpu.nvml_facts` returns, read from JSON."""
+    data = json.loads(path.read_text())
+    return gpu.DriverFacts(**{**data, "devices": tuple(GpuDevice(**d) for d in data["devices"])})
+
+
 NO_CUDA = TorchFacts("2.13.0+cpu", None, False)
 CUDA_WHEEL_NO_DEVICE = TorchFacts("2.5.1+cu121", "12.1", False)
 T4_DEVICE = GpuDevice(0, "Tesla T4", 14.7, 14.6, "7.5", bf16=False)
 T4 = TorchFacts("2.5.1+cu121", "12.1", True, (T4_DEVICE,), bf16_supported=False)
 H100 = TorchFacts("2.5.1+cu124", "12.4", True, (GpuDevice(0, "NVIDIA H100 80GB HBM3", 79.6, 79.1, "9.0", bf16=True),), True)
-NVML_H100 = gpu.driver_facts_from_json(json.loads((DATA / "nvml_h100.json").read_text()))
+NVML_H100 = recorded_nvml(DATA / "nvml_h100.json")
 SMI_T4 = parse_nvidia_smi_csv((DATA / "nvidia_smi_t4.csv").read_text())
 
 
@@ -50,20 +58,12 @@ def test_real_absence_on_this_machine():
     assert gpu.gpu_summary().reason == "this torch is a CPU-only build"
 
 
-def test_report_is_written_and_reads_back(isolated_outputs):
-    found = gpu.gpu_report()
+def test_report_is_written_with_its_format(isolated_outputs):
+    found = GpuReport("colab", T4, SMI_T4)
     assert gpu.write_gpu_report(found).endswith("gpu_report.json")
-    assert gpu.read_gpu_report() == found
-
-
-def test_a_report_with_a_gpu_survives_json():
-    assert GpuReport.from_json(json.loads(json.dumps(GpuReport("colab", T4, SMI_T4).to_json()))) == GpuReport("colab", T4, SMI_T4)
-
-
-def test_an_older_gpu_report_names_the_notebook_that_rewrites_it(isolated_outputs):
-    (isolated_outputs / "gpu_report.json").write_text(json.dumps({"platform": "local", "torch": {}, "driver": {}}))
-    with pytest.raises(ReportFormatError, match="rerun notebook 03_colab_gpu_route"):
-        gpu.read_gpu_report()
+    written = json.loads((isolated_outputs / "gpu_report.json").read_text())
+    assert written == json.loads(json.dumps(found.to_json())) and written["format"] == gpu.GPU_REPORT_FORMAT
+    assert written["driver"]["devices"][0]["name"] == "Tesla T4"
 
 
 @pytest.mark.parametrize(
