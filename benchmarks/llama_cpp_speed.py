@@ -7,8 +7,11 @@ both alike. Each run times:
 
 * **prefill tokens/s**: a prompt of about 230 tokens, prompt tokens over the
   time to the first generated token (arithmetic-bound, where wider vectors help);
-* **decode tokens/s**: 64 greedy tokens, timed from the first generated token to
-  the last (memory-bound: every token rereads the weights).
+* **decode tokens/s**: 64 greedy tokens after the first, timed from the first
+  generated token to the last (memory-bound: every token rereads the weights).
+
+Both are :mod:`helpers.machine.speed`'s definitions, timed by
+:func:`helpers.runtimes.llama_cpp.timing.time_greedy_decode` in the child.
 
 Medians of the repetitions are printed for llama-cpp-python's default thread count
 (half the cores: 1 on a 2-core machine); ``--threads N`` adds another count. On a
@@ -27,29 +30,29 @@ import statistics
 import subprocess
 import sys
 
+from helpers.core.paths import REPO_ROOT
 from helpers.machine.environment import machine_description
+from helpers.machine.speed import DECODE_LABEL, PREFILL_LABEL
 from helpers.runtimes.llama_cpp.build import LLAMA_VERSION, best_isa, unpacked, wheel_in, wheel_key, wheelhouse
 from helpers.shelf.models import gguf_file
 
+#: Tokens timed after the first one: the decode speed's numerator.
 DECODE_TOKENS = 64
 SPEED_CODE = """
-import json, sys, time
+import json, sys
 from llama_cpp import Llama
+from helpers.runtimes.llama_cpp.timing import time_greedy_decode
 llm = Llama(model_path=sys.argv[1], n_ctx=2048, n_threads=int(sys.argv[2]), seed=0, verbose=False)
 text = "Summarise the following standard operating procedure for a support engineer. " * 16
-prompt = llm.tokenize(("<|im_start|>user\\n" + text + "<|im_end|>\\n<|im_start|>assistant\\n").encode(), special=True)
-start, stamps = time.perf_counter(), []
-for _ in llm.generate(prompt, temp=0.0, top_k=1):
-    stamps.append(time.perf_counter())
-    if len(stamps) == int(sys.argv[3]) + 1:
-        break
-print(json.dumps({"prefill": len(prompt) / (stamps[0] - start), "decode": (len(stamps) - 1) / (stamps[-1] - stamps[0])}))
+timing = time_greedy_decode(llm, "<|im_start|>user\\n" + text + "<|im_end|>\\n<|im_start|>assistant\\n", int(sys.argv[3]) + 1)
+print(json.dumps({"prefill": timing.prefill_tokens_per_s, "decode": timing.decode_tokens_per_s}))
 """
 
 
 def run_once(env: dict[str, str], threads: int) -> dict[str, float]:
     command = [sys.executable, "-c", SPEED_CODE, str(gguf_file()), str(threads), str(DECODE_TOKENS)]
-    child = subprocess.run(command, capture_output=True, text=True, env=env)
+    env = {**env, "PYTHONPATH": os.pathsep.join([env["PYTHONPATH"], str(REPO_ROOT)])}  # the build first, then the kit
+    child = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO_ROOT)
     if child.returncode != 0:
         raise SystemExit(f"The build crashed (exit {child.returncode}): {child.stderr.strip()[-400:]}")
     return json.loads(child.stdout.strip().splitlines()[-1])
@@ -77,13 +80,12 @@ def main() -> int:
     print(f"llama-cpp-python {LLAMA_VERSION} on {machine_description()}: SmolLM2-135M-Instruct Q4_1, "
           f"median of {args.repeats} fresh processes, builds alternated, "
           f"1-minute load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after")  # fmt: skip
-    print(f"{'build':<46} {'threads':>7} {'prefill tok/s':>14} {'decode tok/s':>13}")
+    prefill_width, decode_width = len(PREFILL_LABEL), len(DECODE_LABEL)
+    print(f"{'build':<46} {'threads':>7} {PREFILL_LABEL} {DECODE_LABEL}")
     medians = {}
     for (build, threads), found in runs.items():
-        medians[(build, threads)] = {k: statistics.median(r[k] for r in found) for k in ("prefill", "decode")}
-        print(
-            f"{build:<46} {threads:>7} {medians[(build, threads)]['prefill']:>14.1f} {medians[(build, threads)]['decode']:>13.1f}"
-        )
+        median = medians[(build, threads)] = {k: statistics.median(r[k] for r in found) for k in ("prefill", "decode")}
+        print(f"{build:<46} {threads:>7} {median['prefill']:>{prefill_width}.1f} {median['decode']:>{decode_width}.1f}")
     for threads in thread_counts:
         fast, slow = medians[(f"best ({best})", threads)], medians[("portable (avx2)", threads)]
         print(f"speed-up at {threads} thread(s): prefill x{fast['prefill'] / slow['prefill']:.2f}, "

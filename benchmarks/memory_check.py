@@ -1,7 +1,7 @@
 """Predicted against measured peak memory for every shelf model, dtype and runtime that runs here.
 
 Each row loads one model in a fresh Python process, generates 16 greedy tokens,
-and reads the process's peak resident memory (``ru_maxrss``): what the machine
+and reads the process's peak resident memory (``helpers.machine.rss``): what the machine
 must really have. The prediction comes from ``helpers.fits.estimator.estimate``, made
 from ``config.json`` or the GGUF header alone. The seed's rule of thumb
 (parameters × bytes × 1.2) is shown on the same rows.
@@ -17,14 +17,16 @@ import csv
 import io
 import json
 import platform
-import resource
 import subprocess
 import sys
 
+from helpers.catalogue.models import shape_from_config_file, shape_from_gguf
 from helpers.core.names import SMOLLM2, TINY_GPT2
 from helpers.core.paths import atomic_write_text, output, relative
 from helpers.fits import estimator
 from helpers.machine.environment import machine_description
+from helpers.machine.rss import peak_rss_bytes
+from helpers.runtimes.llama_cpp.timing import time_greedy_decode
 from helpers.runtimes.transformers import generate, load
 from helpers.serving.memory import rehearsal_memory_row
 from helpers.shelf.models import SHELF_ENTRIES, gguf_file
@@ -48,20 +50,20 @@ def measure_in_this_process(model: str, runtime: str, dtype: str) -> dict:
         from llama_cpp import Llama
 
         llm = Llama(model_path=str(gguf_file()), n_ctx=LLAMA_CTX, seed=0, verbose=False)
-        llm.create_chat_completion(PROMPT, max_tokens=NEW_TOKENS, temperature=0.0)
+        time_greedy_decode(llm, PROMPT, NEW_TOKENS)
         context = LLAMA_CTX  # llama.cpp allocates the KV cache for all of n_ctx up front
     else:  # the shelf folder itself, online too: the prediction is made from its config.json
         loaded = load(str(SHELF_ENTRIES[model].path), dtype=TORCH_DTYPES[dtype])
         result = generate(loaded, PROMPT[0]["content"], NEW_TOKENS)
         context = len(loaded.tokenizer(PROMPT[0]["content"])["input_ids"]) + result.output_tokens
-    return {"peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "context": context}
+    return {"peak_bytes": peak_rss_bytes(), "context": context}
 
 
 def predict(model: str, runtime: str, dtype: str, context: int) -> estimator.Estimate:
     if runtime == "llama.cpp":
-        shape, weight_bytes = estimator.shape_from_gguf(gguf_file())
+        shape, weight_bytes = shape_from_gguf(gguf_file())
         return estimator.estimate(shape, dtype, runtime=runtime, context_tokens=context, weight_bytes=weight_bytes)
-    shape = estimator.shape_from_config_file(SHELF_ENTRIES[model].path / "config.json")
+    shape = shape_from_config_file(SHELF_ENTRIES[model].path / "config.json")
     return estimator.estimate(shape, dtype, runtime=runtime, context_tokens=context)
 
 

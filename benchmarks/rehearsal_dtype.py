@@ -68,11 +68,12 @@ def main() -> int:
         f"Rehearsal server by dtype on {report['hardware']} ({report['server']}), {REQUESTS} requests per level, "
         f"{TOKENS} output tokens, goodput at {report['slo']}"
     )
-    print(f"{'dtype':<9} {'conc':>4} {'TTFT ms':>8} {'TPOT ms':>8} {'tok/s':>7} {'goodput':>8} {'cases':>6} {'boot s':>7}")
+    header = f"{'dtype':<9} {'conc':>4} {'TTFT ms':>8} {'TPOT ms':>8} {'output tok/s':>12}"
+    print(f"{header} {'goodput':>8} {'cases':>6} {'boot s':>7}")
     for r in rows:
         print(
             f"{r['dtype']:<9} {r['concurrency']:>4} {r['median_ttft_ms']:>8.1f} {r['median_tpot_ms']:>8.1f} "
-            f"{r['output_tokens_per_s']:>7.1f} {r['goodput']:>8.2f} {r['cases_passed']:>6} {r['boot_s']:>7.0f}"
+            f"{r['output_tokens_per_s']:>12.1f} {r['goodput']:>8.2f} {r['cases_passed']:>6} {r['boot_s']:>7.0f}"
         )
     print(f"The kit's measured choice here: {choice.reason}. Wrote {relative(path)}")
     return 0

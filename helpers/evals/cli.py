@@ -20,6 +20,7 @@ from helpers.core.paths import EVAL_CASES, relative
 from helpers.evals.cases import CaseFileError, load_cases
 from helpers.evals.results import EvalSummary, run_cases, run_side_by_side, summarize, table_path, write_table
 from helpers.evals.runners import RUNTIMES, OpenAIRunner, make_runner
+from helpers.machine.speed import END_TO_END_LABEL
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
 def _line(summary: EvalSummary, path: Path) -> str:
     return (
         f"{summary.model} on {summary.runtime}, {summary.output_mode}: {summary.passed}/{summary.cases} passed, "
-        f"{summary.tokens_per_s} tokens/s. Wrote {relative(path)}"
+        f"{summary.tokens_per_s} {END_TO_END_LABEL}. Wrote {relative(path)}"
     )
 
 

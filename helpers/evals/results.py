@@ -23,7 +23,7 @@ from helpers.core.paths import atomic_write_text, output, relative
 from helpers.evals.cases import Case
 from helpers.evals.graders import grade
 from helpers.evals.runners import OpenAIRunner, Runner
-from helpers.runtimes.transformers import decode_tokens_per_s
+from helpers.machine.speed import end_to_end_tokens_per_s
 
 REWRITE = N_("Rewrite it with `python -m helpers.evals run ...` or by re-running the notebook that made it (02, 03 or 04).")
 
@@ -143,7 +143,7 @@ def run_cases(runner: Runner, cases: Iterable[Case]) -> list[EvalRow]:
 
 
 def summarize(rows: list[EvalRow]) -> EvalSummary:
-    """Pass count and decode speed (:func:`~helpers.runtimes.transformers.decode_tokens_per_s` over all cases) for one run."""
+    """Pass count and end-to-end speed (:func:`~helpers.machine.speed.end_to_end_tokens_per_s` over all cases) for one run."""
     if not rows:
         raise ValueError("No eval rows to summarize: a run with zero cases proves nothing. Load the cases with load_cases().")
     runs = {(r.model, r.runtime) for r in rows}
@@ -159,7 +159,7 @@ def summarize(rows: list[EvalRow]) -> EvalSummary:
         len(rows),
         len(passed),
         round(len(passed) / len(rows), 3),
-        round(decode_tokens_per_s(sum(r.output_tokens for r in rows), sum(r.latency_s for r in rows)), 1),
+        round(end_to_end_tokens_per_s(sum(r.output_tokens for r in rows), sum(r.latency_s for r in rows)), 1),
         tuple(passed),
         tuple(r.case_id for r in rows if not r.passed),
     )

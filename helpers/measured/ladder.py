@@ -8,8 +8,9 @@ level's alone:
 * **peak_rss_mb**: the process's peak resident memory while it loads the file
   with a 2048-token context and decodes; the peak is reset just before the
   load, so the imports' own start-up peak does not hide the level's memory;
-* **tokens_per_s**: greedy decode speed, 64 tokens after the prompt, timed
-  from the first generated token to the last (prompt processing excluded);
+* **tokens_per_s**: decode tokens/s (``helpers.machine.speed``): 64 greedy
+  tokens after the first, timed from the first generated token to the last, so
+  prompt processing is left out (the column keeps its short name for readers);
 * **cases_passed / cases**: the fixed eval cases through the eval gate's own
   llama.cpp runner;
 * **kl_divergence** and **top1_agreement**: over the fixed text below, the
@@ -24,31 +25,31 @@ files (``make ladder``), with the hardware and llama.cpp build it came from;
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib.util
-import io
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from helpers.catalogue.models import ModelShape, shape_from_config_file
 from helpers.core.clock import timestamp
 from helpers.core.i18n import _
 from helpers.core.names import SMOLLM2
 from helpers.core.paths import atomic_write_json, atomic_write_text, output
 from helpers.evals import LlamaCppRunner, load_cases, run_cases, summarize
 from helpers.fits import roofline
-from helpers.fits.estimator import ModelShape, estimate, kv_bytes_per_token, shape_from_config_file
+from helpers.fits.estimator import estimate, kv_bytes_per_token
+from helpers.machine import rss, speed
 from helpers.machine.environment import machine_description
+from helpers.measured.ladder_results import Ladder, LadderRow, rows_csv, rows_from_csv
 from helpers.runtimes.llama_cpp import quantize as quantization
+from helpers.runtimes.llama_cpp.timing import time_greedy_decode
 from helpers.shelf import models
 from helpers.shelf.models import ShelfEntry, problems
 
+#: Tokens timed after the first one: the decode speed's numerator.
 DECODE_TOKENS = 64
 N_CTX = 2048
 DECODE_PROMPT = "<|im_start|>user\nWrite a long story about the sea.<|im_end|>\n<|im_start|>assistant\n"
@@ -62,50 +63,6 @@ FIXED_TEXT = (
     '{"ticket_id": "SOP-1042", "priority": "high", "steps": ["restart the service", "check the logs"]}\n'
     "def tokens_per_second(tokens, seconds):\n    return tokens / seconds if seconds > 0 else 0.0\n"
 )
-
-
-@dataclass(frozen=True)
-class LadderRow:
-    """One level of the ladder; the columns of ``outputs/quantization/ladder.csv``."""
-
-    quant: str
-    file_mb: float
-    predicted_mb: float
-    peak_rss_mb: float
-    tokens_per_s: float
-    cases_passed: int
-    cases: int
-    kl_divergence: float
-    top1_agreement: float
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> LadderRow:
-        kinds = {f.name: f.type for f in fields(cls)}
-        return cls(**{k: {"float": float, "int": int}.get(kinds[k], str)(v) for k, v in data.items()})
-
-
-COLUMNS = [f.name for f in fields(LadderRow)]
-
-
-@dataclass(frozen=True)
-class Ladder:
-    """The measured ladder and where it was measured (the figures mean nothing without the hardware)."""
-
-    rows: list[LadderRow]
-    hardware: str
-    llama_cpp: str
-    source: str
-    measured_at: str
-    n_threads: int
-    context_tokens: int
-    #: The 1-minute load average while decoding, mean over levels: other work on the cores slows every figure.
-    load_average: float | None = None
-
-    def row(self, quant: str) -> LadderRow:
-        return next(r for r in self.rows if r.quant == quant)
 
 
 # --------------------------------------------------------------------------- quality arithmetic
@@ -131,39 +88,16 @@ def kl_and_top1(reference_logits, logits) -> tuple[float, float]:
 # --------------------------------------------------------------------------- one level, in a fresh process
 
 
-def reset_peak_rss() -> None:
-    """Start the kernel's peak-RSS count (``VmHWM``) afresh from the current RSS (Linux: ``clear_refs`` value 5)."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5", encoding="ascii")
-    except OSError:  # not Linux, or not allowed: the peak then includes start-up, and is an upper bound
-        pass
-
-
-def peak_rss_bytes() -> int:
-    """This process's peak resident memory since :func:`reset_peak_rss` (or since start, where it could not reset)."""
-    try:
-        status = Path("/proc/self/status").read_text(encoding="ascii")
-        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) * 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 def measure_in_this_process(path: Path, logits_out: Path) -> dict:
     """Decode speed and peak memory first (nothing else loaded yet), then the fixed text's logits, then the eval cases."""
     import numpy as np
     from llama_cpp import Llama
 
-    reset_peak_rss()
+    rss.reset_peak()  # the imports' start-up peak is not the level's memory
     llm = Llama(model_path=str(path), n_ctx=N_CTX, seed=0, verbose=False)
-    prompt = llm.tokenize(DECODE_PROMPT.encode(), special=True)
-    stamps = []
-    for __ in llm.generate(prompt, temp=0.0, top_k=1):
-        stamps.append(time.perf_counter())
-        if len(stamps) == DECODE_TOKENS + 1:
-            break
-    peak = peak_rss_bytes()
-    measured = {"tokens_per_s": DECODE_TOKENS / (stamps[-1] - stamps[0]), "peak_rss_bytes": peak, "n_threads": llm.n_threads,
-                "context_tokens": len(prompt) + DECODE_TOKENS // 2, "load_average": os.getloadavg()[0]}  # fmt: skip
+    timing = time_greedy_decode(llm, DECODE_PROMPT, DECODE_TOKENS + 1)
+    measured = {"tokens_per_s": timing.decode_tokens_per_s, "peak_rss_bytes": rss.peak_rss_bytes(), "n_threads": llm.n_threads,
+                "context_tokens": timing.prompt_tokens + DECODE_TOKENS // 2, "load_average": os.getloadavg()[0]}  # fmt: skip
     del llm
     scorer = Llama(model_path=str(path), n_ctx=512, seed=0, logits_all=True, verbose=False)
     tokens = scorer.tokenize(FIXED_TEXT.encode())
@@ -217,19 +151,11 @@ def measure(files: dict[str, Path]) -> tuple[list[LadderRow], dict]:
 # --------------------------------------------------------------------------- cached on the shelf
 
 
-def _rows_csv(rows: list[LadderRow]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(row.to_json() for row in rows)
-    return buffer.getvalue()
-
-
 def _build_measurements(staging: Path) -> None:
     import llama_cpp
 
     rows, settings = measure(quantization.ladder_files())
-    atomic_write_text(staging / "ladder.csv", _rows_csv(rows))
+    atomic_write_text(staging / "ladder.csv", rows_csv(rows))
     atomic_write_json(
         staging / "about.json",
         {
@@ -256,7 +182,7 @@ def ladder() -> Ladder:
     text = (folder / "ladder.csv").read_text(encoding="utf-8")
     atomic_write_text(output("ladder"), text)
     about = json.loads((folder / "about.json").read_text(encoding="utf-8"))
-    return Ladder([LadderRow.from_json(r) for r in csv.DictReader(io.StringIO(text))], **about)
+    return Ladder(rows_from_csv(text), **about)
 
 
 def unavailable() -> str | None:
@@ -273,15 +199,15 @@ def unavailable() -> str | None:
     )
 
 
+def ladder_here() -> Ladder | None:
+    """:func:`ladder` (measured here first if the shelf lacks it), or ``None`` where :func:`unavailable` says why not."""
+    return None if unavailable() else ladder()
+
+
 def smollm2_shape() -> ModelShape:
     """SmolLM2's shape for KV-cache arithmetic: from the shelf's folder where ``make`` built it, else the hub's config."""
     on_shelf = models.SHELF_ENTRIES[SMOLLM2].path / "config.json"
     return shape_from_config_file(on_shelf if on_shelf.is_file() else quantization.source_folder() / "config.json")
-
-
-def read_ladder_csv(path: Path | None = None) -> list[LadderRow]:
-    with (path or output("ladder")).open(encoding="utf-8") as handle:
-        return [LadderRow.from_json(r) for r in csv.DictReader(handle)]
 
 
 def roofline_rows(measured: Ladder, bandwidth_gb_s: float) -> list[roofline.RooflineRow]:
@@ -313,8 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(measure_in_this_process(args.path, args.logits_out)))
         return 0
     measured = ladder()
-    print(f"Quantization ladder of {SMOLLM2} on {measured.hardware}")
-    print(_rows_csv(measured.rows), end="")
+    print(f"Quantization ladder of {SMOLLM2} on {measured.hardware}; tokens_per_s is {speed.DECODE_LABEL}")
+    print(rows_csv(measured.rows), end="")
     return 0
 
 

@@ -10,9 +10,9 @@ the same way, each in a fresh process so that its peak memory is its own:
 * **vLLM**, the rehearsal server (its CPU build).
 
 For each: eval passes on the fixed cases, single-stream TTFT and decode tok/s
-(vLLM's definitions, ``helpers.serving.metrics``), output throughput at
+(vLLM's TPOT inverted, ``helpers.machine.speed``), output throughput at
 concurrency 1 and 4, peak resident memory (the whole server process tree,
-``VmHWM``), cold start (process start to first answer), and what the endpoint
+``helpers.machine.rss``), cold start (process start to first answer), and what the endpoint
 offers: ``/health``, ``/metrics``, usage in streams, ``json_schema``.
 
 Measuring takes about five minutes (vLLM boots once), so it runs at setup
@@ -28,11 +28,10 @@ import argparse
 import importlib.util
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.core.clock import timestamp
@@ -41,31 +40,21 @@ from helpers.core.names import SMOLLM2
 from helpers.core.paths import CACHE, atomic_write_json, atomic_write_text, relative
 from helpers.evals import LlamaCppRunner, OpenAIRunner, load_cases, run_cases, summarize
 from helpers.fits import roofline
-from helpers.fits.estimator import (
-    BYTES_PER_PARAM,
-    kv_bytes_per_token,
-    kv_dtype_for,
-    normalize_dtype,
-    parameter_count,
-)
+from helpers.fits.estimator import BYTES_PER_PARAM, kv_bytes_per_token, kv_dtype_for, normalize_dtype, parameter_count
+from helpers.machine import rss, speed
 from helpers.machine.environment import machine_description
 from helpers.measured import ladder
-from helpers.measured.endpoint_probe import Capabilities, probe
+from helpers.measured.endpoint_probe import probe
+from helpers.measured.runtime_results import LABELS, RUNTIMES, Landscape, RuntimeResult
 from helpers.routes.handoff import LlamaCppServer
 from helpers.runtimes.client import ServingError, make_client
+from helpers.runtimes.llama_cpp.timing import time_greedy_decode
 from helpers.serving import RehearsalServer, choose_dtype, run_benchmark, sglang_command, vllm_serve_command
 from helpers.serving.launch import tensor_parallel_size
 from helpers.serving.rehearsal import VLLM_PYTHON
 from helpers.shelf import models
 from helpers.shelf.models import ShelfEntry, gguf_file
 
-RUNTIMES = ("transformers", "llama.cpp", "llama.cpp-server", "vllm")
-LABELS = {
-    "transformers": "Transformers (local API skeleton)",
-    "llama.cpp": "llama.cpp in process",
-    "llama.cpp-server": "llama.cpp server (llama_cpp.server)",
-    "vllm": "vLLM (rehearsal server, CPU build)",
-}
 LEVELS = (1, 4)
 REQUESTS_PER_LEVEL = 4
 #: The quick runtimes first, so a failure in a slow one costs least (each result is kept until the set is complete).
@@ -87,56 +76,6 @@ NO_LLAMA_CPP = N_(
 )
 
 
-@dataclass(frozen=True)
-class RuntimeResult:
-    """One runtime measured here: quality on the fixed cases, speed, memory, start-up and endpoint."""
-
-    runtime: str
-    model: str
-    dtype: str
-    cases_passed: int
-    cases: int
-    constrained: bool
-    ttft_ms: float | None
-    decode_tokens_per_s: float
-    throughput_c1: float | None
-    throughput_c4: float | None
-    peak_rss_mb: float
-    cold_start_s: float
-    capabilities: Capabilities | None
-    notes: tuple[str, ...] = ()
-    failures_c4: int = 0
-    #: The 1-minute load average when the measurement ended: other work on the cores slows every figure.
-    load_average: float | None = None
-
-    @property
-    def label(self) -> str:
-        return LABELS[self.runtime]
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> RuntimeResult:
-        caps = data.get("capabilities")
-        return cls(**{**data, "capabilities": Capabilities(**caps) if caps else None, "notes": tuple(data.get("notes", ()))})
-
-
-def peak_rss_bytes(pid: int) -> int:
-    """Peak resident memory (``VmHWM``) of a process and all its children, summed."""
-    import psutil
-
-    total = 0
-    for process in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
-        status = Path(f"/proc/{process.pid}/status").read_text(encoding="utf-8")
-        total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) * 1024
-    return total
-
-
-def own_peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 def _endpoint_result(runtime: str, base_url: str, dtype: str, cold_start_s: float, rss_of) -> RuntimeResult:
     """Evals, then concurrency 1 and 4, then the capability probe, all through the same OpenAI client."""
     cases = load_cases()
@@ -148,10 +87,12 @@ def _endpoint_result(runtime: str, base_url: str, dtype: str, cold_start_s: floa
                           max_tokens=MAX_TOKENS, warmup=1)  # fmt: skip
     single, four = bench.levels
     caps = probe(base_url, SMOLLM2)
-    tpot = single.tpot_ms.median
+    if single.tpot_ms.median is None:
+        raise ServingError(f"{LABELS[runtime]} gave no request of 2 or more tokens, so it has no decode speed to report.")
+    decode = speed.decode_tokens_per_s_from_tpot(single.tpot_ms.median / 1000)
     return RuntimeResult(
         runtime, SMOLLM2, dtype, summary.passed, summary.cases, summary.constrained, single.ttft_ms.median,
-        round(1000 / tpot, 1) if tpot else 0.0, single.output_throughput, four.output_throughput,
+        round(decode, 1), single.output_throughput, four.output_throughput,
         round(rss_of() / 1e6, 1), round(cold_start_s, 1), caps,
         tuple(runner.notes) + tuple(f"concurrency 4: {n} x {why}" for why, n in four.failure_reasons.items()), four.failures,
     )  # fmt: skip
@@ -164,29 +105,21 @@ def measure_runtime(runtime: str) -> RuntimeResult:
         from helpers.runtimes.local_api import LocalAPIServer, load_served_model
 
         with LocalAPIServer(load_served_model(SMOLLM2, name=SMOLLM2)) as server:  # in this process, with its client
-            return _endpoint_result(runtime, server.base_url, "fp32", time.perf_counter() - began, own_peak_rss_bytes)
+            return _endpoint_result(runtime, server.base_url, "fp32", time.perf_counter() - began, rss.peak_rss_bytes)
     if runtime == "llama.cpp":
         runner = LlamaCppRunner(SMOLLM2)
         cold = time.perf_counter() - began
         summary = summarize(run_cases(runner, load_cases()))
-        stamps = [time.perf_counter()]
-        for chunk in runner.llm.create_chat_completion(
-            load_cases()[0].messages, max_tokens=MAX_TOKENS, temperature=0.0, stream=True
-        ):
-            if chunk["choices"][0]["delta"].get("content"):
-                stamps.append(time.perf_counter())
-        decode = (len(stamps) - 2) / (stamps[-1] - stamps[1]) if len(stamps) > 2 else 0.0
-        ttft_ms = round(1000 * (stamps[1] - stamps[0]), 1)
+        timing = time_greedy_decode(runner.llm, load_cases()[0].messages, MAX_TOKENS)
         return RuntimeResult(
-            runtime, SMOLLM2, "q4_1", summary.passed, summary.cases, summary.constrained, ttft_ms,
-            round(decode, 1), None, None, round(own_peak_rss_bytes() / 1e6, 1),
+            runtime, SMOLLM2, "q4_1", summary.passed, summary.cases, summary.constrained, round(timing.ttft_ms, 1),
+            round(timing.decode_tokens_per_s, 1), None, None, round(rss.peak_rss_bytes() / 1e6, 1),
             round(cold, 1), None, ("no endpoint: one call at a time in this process",),
         )  # fmt: skip
     if runtime == "llama.cpp-server":
         with LlamaCppServer() as server:
-            return _endpoint_result(
-                runtime, server.base_url, "q4_1", server.cold_start_s or 0.0, lambda: peak_rss_bytes(server.pid)
-            )
+            return _endpoint_result(runtime, server.base_url, "q4_1", server.cold_start_s or 0.0,
+                                    lambda: rss.peak_rss_bytes(server.pid, with_children=True))  # fmt: skip
     if runtime == "vllm":
         server = RehearsalServer(dtype=choose_dtype().dtype)
         began = time.perf_counter()
@@ -194,7 +127,7 @@ def measure_runtime(runtime: str) -> RuntimeResult:
         try:
             server.wait()
             return _endpoint_result(runtime, server.base_url, server.dtype, time.perf_counter() - began,
-                                    lambda: peak_rss_bytes(server.pid))  # fmt: skip
+                                    lambda: rss.peak_rss_bytes(server.pid, with_children=True))  # fmt: skip
         finally:
             server.stop()
     raise ServingError(f"Unknown runtime {runtime!r}; the landscape measures {', '.join(RUNTIMES)}.")
@@ -249,18 +182,6 @@ MEASURED = ShelfEntry("runtime landscape, measured", "runtime-landscape-measured
                       "four runtimes measured in fresh processes on this machine", _build)  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Landscape:
-    results: list[RuntimeResult]
-    hardware: str
-    measured_at: str
-    #: The runtimes not measured in this runtime, each with the sentence that says why and how to get it.
-    not_run: dict[str, str] = field(default_factory=dict)
-
-    def result(self, runtime: str) -> RuntimeResult:
-        return next(r for r in self.results if r.runtime == runtime)
-
-
 def landscape() -> Landscape:
     """The measured runtimes: the shelf's full set where ``make`` measured it (or can), else what runs here, measured here.
 
@@ -310,6 +231,16 @@ def measured_roofline() -> list[roofline.RooflineRow]:
     return rows
 
 
+def roofline_if_measured() -> list[roofline.RooflineRow] | None:
+    """:func:`measured_roofline` where this machine's ladder and runtimes are already measured, else ``None``.
+
+    Notebook 02 runs before notebook 05, and in Colab nothing is measured ahead, so it must not start measuring.
+    """
+    if models.problems(ladder.MEASURED) or models.problems(MEASURED):
+        return None
+    return measured_roofline()
+
+
 @dataclass(frozen=True)
 class LaunchCommands:
     """vLLM's and SGLang's launch lines for the record's service candidate, sized by the estimator, side by side."""
@@ -347,8 +278,10 @@ def main(argv: list[str] | None = None) -> int:
         os._exit(0)
     found = landscape()
     print(f"Runtime landscape on {found.hardware}, measured {found.measured_at}")
+    print(f"{'runtime':<40} passes  {speed.DECODE_LABEL}  peak RSS")
+    width = len(speed.DECODE_LABEL)
     for r in found.results:
-        print(f"{r.label:<40} {r.cases_passed}/{r.cases}  {r.decode_tokens_per_s:>6.1f} tok/s  {r.peak_rss_mb:>7.0f} MB")
+        print(f"{r.label:<40} {r.cases_passed:>2}/{r.cases:<3}  {r.decode_tokens_per_s:>{width}.1f}  {r.peak_rss_mb:>5.0f} MB")
     return 0
 
 

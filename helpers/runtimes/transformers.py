@@ -1,11 +1,12 @@
-"""One way to load a model, encode a chat, and decode greedily; and what "tokens per second" means here.
+"""One way to load a model, encode a chat, and decode greedily.
 
 The eval runners, the local API skeleton, the notebooks and the benchmarks all
 load models by hub name through :func:`helpers.shelf.models.resolve` (the offline
 shelf stands in for the hub), and all of them decode greedily so a run can be
 repeated and tested. Keeping those steps here means a change to loading or to
-greedy decoding happens once, and every speed figure the kit prints is the same
-quantity: :func:`decode_tokens_per_s`.
+greedy decoding happens once. A :class:`Generation` is timed as a whole request,
+so its speed is the end-to-end one of :mod:`helpers.machine.speed` (prefill
+included), never the decode speed.
 """
 
 from __future__ import annotations
@@ -16,19 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from helpers.core.quiet import quiet_libraries
+from helpers.machine import speed
 from helpers.shelf.models import resolve
-
-
-def decode_tokens_per_s(output_tokens: int, seconds: float) -> float:
-    """Decode speed as the kit quotes it: output tokens over the wall-clock seconds of the request(s).
-
-    Prompt processing is included, and requests run one at a time, so this is
-    what one user waits for. Summed over several requests it is total tokens
-    over total seconds, not a mean of per-request rates (short answers would
-    otherwise weigh as much as long ones). Serving throughput under concurrency
-    is a different quantity, defined with the benchmark in ``helpers.serving``.
-    """
-    return output_tokens / seconds if seconds > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -47,7 +37,8 @@ class Generation:
 
     @property
     def tokens_per_s(self) -> float:
-        return decode_tokens_per_s(self.output_tokens, self.seconds)
+        """End-to-end tokens/s (:data:`helpers.machine.speed.END_TO_END_LABEL`): ``seconds`` is the whole request."""
+        return speed.end_to_end_tokens_per_s(self.output_tokens, self.seconds)
 
 
 @dataclass(frozen=True)

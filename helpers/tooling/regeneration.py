@@ -8,7 +8,7 @@ verdict), never from notebook text:
 figure                      read from                    flagged when
 ==========================  ===========================  ===================================
 eval pass count             each eval table's summary    it changes at all
-decode tokens/s             each eval table's summary    it moves more than 25%
+end-to-end tokens/s         each eval table's summary    it moves more than 25%
 median TTFT and TPOT        the serving benchmark        it moves more than 25%
 estimator's worst error     ``memory_check.csv``         it is past ±15%
 decision model and runtime  the decision record          it changes at all
@@ -38,6 +38,7 @@ from helpers.decision.evidence import Evidence, gather
 from helpers.decision.record import RecordError, load_record, profile_of, selected
 from helpers.decision.verdict import judge
 from helpers.machine.environment import ReportFormatError
+from helpers.machine.speed import END_TO_END_LABEL
 
 Kind = Literal["count", "speed", "error", "label"]
 SPEED_TOLERANCE_PCT = 25.0
@@ -74,7 +75,7 @@ def _eval_figures(evidence: Evidence) -> dict[str, Figure]:
     for run in evidence.runs:
         s = run.summary
         figures[f"pass:{s.label}"] = Figure(f"eval passed · {s.label}", "count", f"{s.passed}/{s.cases}")
-        figures[f"tok/s:{s.label}"] = Figure(f"decode tok/s · {s.label}", "speed", s.tokens_per_s)
+        figures[f"tok/s:{s.label}"] = Figure(f"{END_TO_END_LABEL} · {s.label}", "speed", s.tokens_per_s)
     return figures
 
 

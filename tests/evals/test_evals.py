@@ -69,7 +69,7 @@ def test_side_by_side_on_llama_cpp_server(llama_server, isolated_outputs):
     cases = [c for c in load_cases() if c.case_id in ("en-fact-capital", "en-json-priority", "zh-json-refund-days")]
     pair = evals.run_side_by_side(make_client(base_url), SMOLLM2, cases, runtime="llama.cpp-server")
     assert not pair.unconstrained.constrained and pair.unconstrained.output_mode == "unconstrained"
-    # llama-cpp-python 0.3.36's server refuses json_schema: the "constrained" run says nothing was enforced
+    # the pinned llama-cpp-python's server refuses json_schema: the "constrained" run says nothing was enforced
     assert not pair.constrained.constrained and pair.constrained.constrained_cases == 0
     assert pair.notes == ("the server rejected response_format json_schema, so JSON cases ran without enforced structure",)
     assert [r.case_id for r in pair.constrained_rows] == [c.case_id for c in cases]

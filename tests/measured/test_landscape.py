@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from helpers.catalogue.models import shape_from_config_file
 from helpers.core.names import SMOLLM2
 from helpers.core.net import LOCALHOST, free_port, port_is_open
-from helpers.fits.estimator import kv_bytes_per_token, parameter_count, shape_from_config_file
+from helpers.fits.estimator import kv_bytes_per_token, parameter_count
 from helpers.lessons import landscape as views
 from helpers.measured import landscape
 from helpers.measured.endpoint_probe import Capabilities, probe
-from helpers.measured.landscape import Landscape, RuntimeResult
+from helpers.measured.runtime_results import Landscape, RuntimeResult
 from helpers.routes.handoff import STOP_TOKENS, HandOff, LlamaCppServer, require_running
 from helpers.runtimes.client import ServingError, make_client
 from helpers.shelf.models import SHELF_ENTRIES

@@ -10,7 +10,8 @@ from helpers.core.names import SMOLLM2
 from helpers.lessons import landscape as views
 from helpers.machine.environment import machine_description
 from helpers.measured import ladder, landscape
-from helpers.measured.landscape import LABELS, RuntimeResult
+from helpers.measured.handoff_rehearsal import rehearse_handoff
+from helpers.measured.runtime_results import LABELS, RuntimeResult
 from helpers.shelf.models import ShelfEntry
 
 NOT_ON_THE_SHELF = ShelfEntry("nothing measured yet", "never-built-by-this-test", "test", lambda staging: None)
@@ -57,7 +58,7 @@ def test_the_framework_table_says_vllm_was_not_run_here_and_why(colab_like):
 
 
 def test_the_runtime_cell_prints_where_it_measured_and_what_it_skipped(colab_like, capsys):
-    views.landscape_here()
+    views.landscape_note(landscape.landscape())
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].endswith(f"on {machine_description()} (this machine)")
     assert printed[1] == f"{LABELS['vllm']}: {landscape.NO_VLLM}"
@@ -68,8 +69,10 @@ def test_without_llama_cpp_its_runtimes_the_ladder_and_the_hand_off_are_skipped_
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real(name, *a))
     monkeypatch.setattr(ladder, "MEASURED", NOT_ON_THE_SHELF)
     assert landscape.unavailable("llama.cpp") == landscape.unavailable("llama.cpp-server") == landscape.NO_LLAMA_CPP
-    assert views.ladder_here() is None and views.ladder_table(None) is None and views.plot_ladder(None) is None
-    assert views.rehearse_handoff() is None
+    assert ladder.ladder_here() is None and views.ladder_table(None) is None and views.plot_ladder(None) is None
+    views.ladder_note(None)
+    assert rehearse_handoff() is None
+    views.show_rehearsal(None)
     views.cold_start_line(None)
     printed = capsys.readouterr().out.splitlines()
     assert printed == [ladder.unavailable(), landscape.NO_LLAMA_CPP]

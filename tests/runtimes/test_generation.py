@@ -1,4 +1,4 @@
-"""One loader, one chat encoding, one greedy decode, one tokens/s."""
+"""One loader, one chat encoding, one greedy decode, timed end to end."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from helpers.core.names import SMOLLM2, TINY_GPT2
+from helpers.machine.speed import SpeedError
 from helpers.runtimes import transformers as generation
-from helpers.runtimes.transformers import Generation, decode_tokens_per_s, plain_prompt
+from helpers.runtimes.transformers import Generation, plain_prompt
 from helpers.shelf.models import SHELF_ENTRIES
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello"}]
@@ -18,10 +19,10 @@ def test_plain_prompt_for_models_without_a_chat_template():
     assert plain_prompt(MESSAGES) == "System: Be brief.\nUser: Hello\nAssistant:"
 
 
-def test_tokens_per_second_is_one_definition():
-    assert decode_tokens_per_s(20, 0.5) == 40.0
-    assert decode_tokens_per_s(5, 0.0) == 0.0
-    assert Generation("x", 20, 0.5).tokens_per_s == 40.0
+def test_a_generations_speed_is_end_to_end_all_its_tokens_over_the_whole_request():
+    assert Generation("x", 20, 0.5).tokens_per_s == 40.0  # the decode speed would count 19 tokens, after the first
+    with pytest.raises(SpeedError, match="positive time"):
+        Generation("x", 5, 0.0).tokens_per_s  # noqa: B018 - the property is the code under test
 
 
 @pytest.mark.slow

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from helpers.evals import load_cases
-from helpers.measured import ladder
-from helpers.measured.ladder import LadderRow
+from helpers.measured import ladder, ladder_results
+from helpers.measured.ladder_results import LadderRow
 from helpers.runtimes.llama_cpp import build as llama_build
 from helpers.runtimes.llama_cpp import quantize as quantization
 from helpers.runtimes.llama_cpp.build import LlamaBuildError
@@ -108,9 +108,11 @@ def test_logits_of_different_shapes_are_not_compared():
 
 
 def test_the_ladder_table_has_the_issues_columns():
-    assert ",".join(ladder.COLUMNS) == ISSUE_COLUMNS
+    assert ",".join(ladder_results.COLUMNS) == ISSUE_COLUMNS
     row = LadderRow("Q4_K_M", 105.5, 81.6, 250.0, 120.0, 4, 14, 0.05, 0.9)
     assert LadderRow.from_json({k: str(v) for k, v in row.to_json().items()}) == row
+    text = ladder_results.rows_csv([row])
+    assert text.splitlines()[0] == ISSUE_COLUMNS and ladder_results.rows_from_csv(text) == [row]
 
 
 @pytest.mark.slow
@@ -138,4 +140,3 @@ def test_the_measured_ladder_has_all_seven_levels_and_the_reference_agrees_with_
     assert reference.kl_divergence == 0 and reference.top1_agreement == 1
     assert measured.row("Q2_K").kl_divergence > measured.row("Q8_0").kl_divergence
     assert all(r.cases == len(load_cases()) and r.peak_rss_mb > r.file_mb for r in measured.rows)
-    assert ladder.read_ladder_csv() == measured.rows

@@ -16,7 +16,8 @@ import pytest
 from helpers.core import net
 from helpers.core.paths import NOTEBOOKS
 from helpers.evals import EvalRow, write_table
-from helpers.tooling import notebook_runner, regeneration
+from helpers.machine.speed import END_TO_END_LABEL
+from helpers.tooling import notebook_regeneration, notebook_runner, regeneration
 from helpers.tooling.regeneration import Figure, compare
 
 
@@ -52,10 +53,17 @@ def test_a_changed_pass_count_is_flagged_from_the_typed_results(isolated_outputs
     assert (drift.old, drift.new, drift.flag) == ("3/4", "2/4", "any change is flagged")
 
 
+def test_the_eval_speed_is_named_end_to_end_because_its_time_includes_the_prompt(isolated_outputs):
+    write_table(rows(passed=3, seconds=0.5))  # 4 cases of 10 tokens in 0.5 s each
+    (figure,) = [f for key, f in regeneration.collect(isolated_outputs).items() if key.startswith("tok/s:")]
+    assert figure.label.startswith(END_TO_END_LABEL) and "decode" not in figure.label
+    assert figure.value == 20.0  # 40 tokens / 2 s, prefill included: not (n - 1) / (time after the first token)
+
+
 def test_speed_is_flagged_only_beyond_25_percent():
-    old = {"tok/s": Figure("decode tok/s", "speed", 40.0)}
-    (within,) = compare(old, {"tok/s": Figure("decode tok/s", "speed", 32.0)})
-    (beyond,) = compare(old, {"tok/s": Figure("decode tok/s", "speed", 29.0)})
+    old = {"tok/s": Figure(END_TO_END_LABEL, "speed", 40.0)}
+    (within,) = compare(old, {"tok/s": Figure(END_TO_END_LABEL, "speed", 32.0)})
+    (beyond,) = compare(old, {"tok/s": Figure(END_TO_END_LABEL, "speed", 29.0)})
     assert (within.change, within.flag) == ("-20.0%", "")
     assert beyond.flag == "moved more than 25%"
 
@@ -177,17 +185,17 @@ def test_regenerating_notebook_00_twice_differs_only_in_measurement_cells(course
 
 def test_ports_are_handed_out_in_order_under_regeneration_so_printed_ports_do_not_churn(tmp_path):
     code = "from helpers.core.net import free_port; print(free_port(), free_port())"
-    env = {**os.environ, notebook_runner.STABLE_PORTS_ENV: str(notebook_runner.REGENERATION_FIRST_PORT)}
+    env = {**os.environ, net.STABLE_PORTS_ENV: str(notebook_regeneration.REGENERATION_FIRST_PORT)}
     first, second = (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout for _ in "ab"
     )
     assert first == second
     one, two = map(int, first.split())
-    assert notebook_runner.REGENERATION_FIRST_PORT <= one < two
+    assert notebook_regeneration.REGENERATION_FIRST_PORT <= one < two
 
 
 def test_a_taken_port_is_skipped_in_stable_mode(monkeypatch):
-    monkeypatch.setenv(notebook_runner.STABLE_PORTS_ENV, "18500")
+    monkeypatch.setenv(net.STABLE_PORTS_ENV, "18500")
     monkeypatch.setattr(net, "_last_stable_port", 0)
     with socket.socket() as busy:
         busy.bind((net.LOCALHOST, net.free_port()))
@@ -200,7 +208,7 @@ def test_a_taken_port_is_skipped_in_stable_mode(monkeypatch):
 def test_a_port_whose_server_just_stopped_is_handed_out_again_in_stable_mode(monkeypatch):
     """The server side closes first, so its port sits in TIME_WAIT for a minute: a regeneration right after
     another must still get the same first port, as the servers themselves (SO_REUSEADDR) would."""
-    monkeypatch.setenv(notebook_runner.STABLE_PORTS_ENV, "18600")
+    monkeypatch.setenv(net.STABLE_PORTS_ENV, "18600")
     monkeypatch.setattr(net, "_last_stable_port", 0)
     port = net.free_port()
     with socket.socket() as server:
@@ -217,10 +225,10 @@ def test_a_port_whose_server_just_stopped_is_handed_out_again_in_stable_mode(mon
 
 def test_the_fixed_clock_and_ordered_ports_do_not_outlive_a_regeneration(course, monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    monkeypatch.delenv(notebook_runner.STABLE_PORTS_ENV, raising=False)
-    with notebook_runner._regeneration_environment():
-        assert os.environ["SOURCE_DATE_EPOCH"] == str(notebook_runner.REGENERATION_EPOCH)
-    assert "SOURCE_DATE_EPOCH" not in os.environ and notebook_runner.STABLE_PORTS_ENV not in os.environ
+    monkeypatch.delenv(net.STABLE_PORTS_ENV, raising=False)
+    with notebook_regeneration._regeneration_environment():
+        assert os.environ["SOURCE_DATE_EPOCH"] == str(notebook_regeneration.REGENERATION_EPOCH)
+    assert "SOURCE_DATE_EPOCH" not in os.environ and net.STABLE_PORTS_ENV not in os.environ
 
 
 def test_the_noise_check_reads_a_printed_text_cut_into_chunks_as_one(tmp_path):

@@ -188,7 +188,8 @@ def quantize(source: Path, out: Path, level: str) -> Path:
 
 def _build_ladder(staging: Path) -> None:
     """Convert once to F16, then quantize every lower level from that F16 file."""
-    from helpers.fits.estimator import parameter_count, shape_from_config_file
+    from helpers.catalogue.models import shape_from_config_file
+    from helpers.fits.estimator import parameter_count
 
     require_avx2()
     folder = source_folder()
