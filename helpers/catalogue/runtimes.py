@@ -82,6 +82,26 @@ NO_RUNTIME_FALLBACK = N_("llama.cpp with the smallest quantized model, once memo
 _BY_LABEL = {label: runtime for runtime in RUNTIMES.values() for label in runtime.eval_labels}
 
 
+#: The runtimes a learner's paragraph may name, as (the name shown back, the runtime it stands for). Ollama and
+#: LM Studio run the same GGUF files as llama.cpp, and SGLang serves like vLLM; "transformers" is the CPU or the
+#: GPU build by where the decision runs (:func:`runtime_for_word`).
+LEARNER_WORDS = {
+    "vllm": ("vLLM", "vllm"),
+    "sglang": ("SGLang", "vllm"),
+    "llama.cpp": ("llama.cpp", "llama.cpp"),
+    "llama-cpp": ("llama.cpp", "llama.cpp"),
+    "ollama": ("Ollama", "llama.cpp"),
+    "lm studio": ("LM Studio", "llama.cpp"),
+    "transformers": ("Transformers", None),
+}
+
+
+def runtime_for_word(word: str | None, *, on_gpu: bool) -> str:
+    """The runtime key a learner's word stands for; Transformers (on the decision's device) when none was named."""
+    key = LEARNER_WORDS[word][1] if word in LEARNER_WORDS else None
+    return key or ("transformers-cuda" if on_gpu else "transformers-cpu")
+
+
 def runtime_for_label(label: str) -> Runtime | None:
     """The runtime an eval table's ``runtime`` label names, or None when no runtime claims that label."""
     return _BY_LABEL.get(label)

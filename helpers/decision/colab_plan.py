@@ -21,8 +21,9 @@ from pathlib import Path
 from helpers.core import names
 from helpers.core.i18n import _
 from helpers.core.net import hub_reachable
+from helpers.decision.candidates import smallest_covering
 from helpers.decision.profile import LESSON_EXAMPLE, SMALL_INSTRUCT_MAX_PARAMS, Profile
-from helpers.decision.rule import COLAB_CONTEXT_TOKENS, choose, smallest_covering
+from helpers.decision.rule import COLAB_CONTEXT_TOKENS, choose
 from helpers.machine.gpu import GpuReport
 from helpers.routes.free_colab import RunPlan
 from helpers.shelf.models import SHELF_ENTRIES, in_hub_cache

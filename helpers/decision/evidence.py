@@ -24,7 +24,8 @@ from helpers.routes.free_colab import ColabRun, read_colab_run
 from helpers.runtimes.client import ServingError
 from helpers.serving.benchmark import Benchmark, read_benchmark
 from helpers.serving.shutdown import ShutdownProof
-from helpers.shelf.models import MANIFEST, SHELF_ENTRIES
+from helpers.shelf.manifest import MANIFEST
+from helpers.shelf.models import SHELF_ENTRIES
 
 PRESENT, MISSING, UNREADABLE = "present", "missing", "unreadable"
 

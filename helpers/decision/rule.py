@@ -12,17 +12,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from helpers.catalogue.models import catalogue
 from helpers.catalogue.runtimes import NO_RUNTIME_FALLBACK, RUNTIMES, plain_transformers
 from helpers.core import names
 from helpers.core.i18n import N_, _
-from helpers.decision.profile import (
-    LONG_CONTEXT_TOKENS,
-    MIN_SERVING_VRAM_GB,
-    RUNTIME_NEEDS,
-    SMALL_INSTRUCT_MAX_PARAMS,
-    Profile,
-)
-from helpers.fits import estimator
+from helpers.decision.candidates import Candidate, best_dtype, estimate_for, lacks, smallest_covering
+from helpers.decision.profile import MIN_SERVING_VRAM_GB, SMALL_INSTRUCT_MAX_PARAMS, Profile
 from helpers.routes.cards import ROUTE_CARDS
 
 #: The KV-cache length candidates are sized at, in tokens: tiny-gpt2's whole window, then each route card's own
@@ -57,111 +52,6 @@ FALLBACKS = {  # translated when the decision says them, like the record's other
         "the data may not leave machines you control ({why})"
     ),
 }
-# --------------------------------------------------------------------------- what a model covers and needs
-
-
-LACKS = {
-    "context": "its context is {context:,} tokens, below {needed:,}",
-    "licence": "its licence ({license}) does not plainly allow it: {note}",
-    "unlisted": "the catalogue does not list it",
-}
-
-
-def lacks(model: str, needs: tuple[str, ...]) -> list[tuple[str, str]]:
-    """The needs a catalogue model does not cover, each with the catalogue's reason."""
-    entry = estimator.candidate(model)
-    missing = []
-    for need in needs:
-        if need in RUNTIME_NEEDS:
-            continue
-        if need == "long_context":
-            context = estimator.candidate_shape(model).context_length
-            if context < LONG_CONTEXT_TOKENS:
-                missing.append((need, LACKS["context"].format(context=context, needed=LONG_CONTEXT_TOKENS)))
-        elif need == "commercial_use":
-            if entry.get("commercial_use") != "yes":
-                missing.append((need, LACKS["licence"].format(license=entry["license"], note=entry["license_note"])))
-        elif need not in entry.get("capabilities", []):
-            missing.append((need, entry.get("capability_note", LACKS["unlisted"])))
-    return missing
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One model on one runtime, with the estimator's numbers and the memory they were compared against."""
-
-    model: str
-    dtype: str
-    estimator_runtime: str
-    context_tokens: int
-    memory_kind: str
-    memory_available_gb: float
-    estimate: estimator.Estimate
-    lacks: tuple[tuple[str, str], ...]
-
-    @property
-    def runtime(self) -> str:
-        return RUNTIMES[self.estimator_runtime].name
-
-    @property
-    def need_gb(self) -> float:
-        return self.estimate.total_bytes / estimator.GB
-
-    @property
-    def fits(self) -> bool:
-        return self.estimate.total_bytes <= self.memory_available_gb * estimator.GB
-
-    @property
-    def workflow_only(self) -> bool:
-        return estimator.candidate(self.model).get("role") == "workflow"
-
-
-def estimate_for(
-    model: str, dtype: str, runtime: str, context_tokens: int, memory_gb: float, needs: tuple[str, ...]
-) -> Candidate:
-    shape = estimator.candidate_shape(model)
-    tokens = min(context_tokens, shape.context_length)
-    est = estimator.estimate(shape, dtype, runtime=runtime, context_tokens=tokens)
-    kind = RUNTIMES[runtime].memory_kind
-    return Candidate(model, dtype, runtime, tokens, kind, memory_gb, est, tuple(lacks(model, needs)))
-
-
-def best_dtype(model: str, runtime: str, context_tokens: int, memory_gb: float, needs: tuple[str, ...]) -> Candidate | None:
-    """The model at the first dtype its runtime loads; the first that fits, else the smallest need."""
-    offered = [d for d in RUNTIMES[runtime].dtypes if d in estimator.candidate(model)["dtypes"]]
-    options = [estimate_for(model, d, runtime, context_tokens, memory_gb, needs) for d in offered]
-    if not options:
-        return None
-    return next((c for c in options if c.fits), min(options, key=lambda c: c.need_gb))
-
-
-def instruct_models() -> list[str]:
-    """Catalogue instruct models, smallest first."""
-    models = [e["id"] for e in estimator.catalogue()["models"] if e.get("role") != "workflow"]
-    return sorted(models, key=lambda m: estimator.parameter_count(estimator.candidate_shape(m)))
-
-
-def smallest_covering(
-    profile: Profile,
-    runtime: str,
-    memory_gb: float,
-    context_tokens: int,
-    *,
-    larger_than: int = 0,
-    max_params: float = math.inf,
-    must_fit: bool = True,
-) -> Candidate | None:
-    """The smallest instruct model that covers every must-have (and fits, when ``must_fit``)."""
-    for model in instruct_models():
-        params = estimator.parameter_count(estimator.candidate_shape(model))
-        if params <= larger_than or params > max_params or lacks(model, profile.must_have):
-            continue
-        option = best_dtype(model, runtime, context_tokens, memory_gb, profile.must_have)
-        if option and (option.fits or not must_fit):
-            return option
-    return None
-
-
 # --------------------------------------------------------------------------- the rule
 
 
@@ -176,7 +66,13 @@ class Rejection:
 
 @dataclass(frozen=True)
 class Decision:
-    """The rule's answer: where to start, what comes next, what it may claim, and what is set aside."""
+    """The rule's answer: where to start, what comes next, what it may claim, and what is set aside.
+
+    It also carries what it was decided with: the runtime whose memory it sized
+    (``runtime``, a key of the runtime table), that memory and its kind, and the
+    context length. The fit table, the record, the lesson views and the exercise
+    read these instead of deciding them again.
+    """
 
     profile: Profile
     claim_key: str
@@ -184,6 +80,14 @@ class Decision:
     candidate_2: Candidate | None
     start_gpu_serving: bool
     rejected: tuple[Rejection, ...]
+    runtime: str
+    memory_gb: float
+    context_tokens: int
+
+    @property
+    def memory_kind(self) -> str:
+        """RAM or GPU memory: the memory every fit of this decision was compared against."""
+        return RUNTIMES[self.runtime].memory_kind
 
     @property
     def claim(self) -> str:
@@ -240,7 +144,7 @@ def _rejections(
     start_params = chosen[0].estimate.parameters if chosen[0] else 0
     plain = plain_transformers(runtime)
     found = []
-    for entry in estimator.catalogue()["models"]:
+    for entry in catalogue()["models"]:
         if entry["id"] in picked:
             continue
         option = best_dtype(entry["id"], runtime, context, memory_gb, profile.must_have) or best_dtype(
@@ -320,4 +224,5 @@ def choose(profile: Profile) -> Decision:
     else:
         first, second, key, runtime, memory, context = _rented(profile)
     serving = profile.route == "rented_gpu" and profile.service_needed and key == "serving"
-    return Decision(profile, key, first, second, serving, _rejections(profile, (first, second), runtime, memory, context))
+    rejected = _rejections(profile, (first, second), runtime, memory, context)
+    return Decision(profile, key, first, second, serving, rejected, runtime, memory, context)

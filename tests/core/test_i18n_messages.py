@@ -13,9 +13,9 @@ import pytest
 from helpers import serving
 from helpers.core.i18n import speaking
 from helpers.decision import DecisionError, Profile
+from helpers.decision.colab_plan import plan_route
 from helpers.machine import gpu
 from helpers.machine.gpu import GpuReport, TorchFacts
-from helpers.decision.colab_plan import plan_route
 from helpers.runtimes.client import ServingError
 from helpers.serving import capacity as cap
 from helpers.serving import cost

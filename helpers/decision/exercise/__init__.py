@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from helpers.catalogue.models import catalogue
+from helpers.catalogue.runtimes import GPU_MEMORY, LEARNER_WORDS, RUNTIMES, plain_transformers, runtime_for_word
 from helpers.core.i18n import SOURCE_LANGUAGE, _, current, sentences, speaking
 from helpers.decision import Decision, best_dtype
 from helpers.decision.exercise.languages import (
@@ -35,25 +37,7 @@ from helpers.decision.exercise.languages import (
     language_of,
 )
 from helpers.decision.verdict import MET, Gate, Verdict
-from helpers.fits import estimator
 
-#: The runtimes a paragraph can name, and the estimator runtime each one stands for.
-RUNTIME_WORDS = {
-    "vllm": "vllm",
-    "sglang": "vllm",
-    "llama.cpp": "llama.cpp",
-    "llama-cpp": "llama.cpp",
-    "ollama": "llama.cpp",
-    "lm studio": "llama.cpp",
-    "transformers": "transformers",
-}
-RUNTIME_DISPLAY = {
-    "vllm": "vLLM",
-    "sglang": "SGLang",
-    "ollama": "Ollama",
-    "lm studio": "LM Studio",
-    "transformers": "Transformers",
-}
 SERVERS = ("vllm", "sglang")
 
 #: Every sentence the checker says, in one place.
@@ -178,7 +162,7 @@ def parse(paragraph: str) -> Parts:
 def find_model(text: str) -> str | None:
     """The catalogue model a blank names, by id or by its name after the slash."""
     lowered = text.lower()
-    for entry in sorted(estimator.catalogue()["models"], key=lambda e: -len(e["id"])):
+    for entry in sorted(catalogue()["models"], key=lambda e: -len(e["id"])):
         if entry["id"].lower() in lowered or entry["id"].split("/")[-1].lower() in lowered:
             return entry["id"]
     return None
@@ -186,21 +170,21 @@ def find_model(text: str) -> str | None:
 
 def find_runtime(text: str) -> str | None:
     lowered = text.lower()
-    return next((word for word in RUNTIME_WORDS if word in lowered), None)
+    return next((word for word in LEARNER_WORDS if word in lowered), None)
 
 
 def _model_notes(parts: Parts, decision: Decision, runtime_word: str | None) -> list[Note]:
     profile = decision.profile
     model = find_model(parts.model)
     if model is None:
-        known = ", ".join(e["id"] for e in estimator.catalogue()["models"])
+        known = ", ".join(e["id"] for e in catalogue()["models"])
         return [Note(False, SAY["model_unknown"].format(text=parts.model, known=known))]
-    family = RUNTIME_WORDS.get(runtime_word or "", "transformers")
-    on_gpu = profile.route != "local_cpu" and profile.available_vram_gb > 0
-    if family == "transformers":
-        family = "transformers-cuda" if on_gpu else "transformers-cpu"
-    memory = profile.available_vram_gb if family in ("vllm", "transformers-cuda") else profile.ram_gb
-    option = best_dtype(model, family, 4096, memory, profile.must_have) or best_dtype(model, "transformers-cpu", 4096, memory, ())
+    runtime = runtime_for_word(runtime_word, on_gpu=decision.memory_kind == GPU_MEMORY)
+    memory = profile.ram_gb if RUNTIMES[runtime].on_cpu else profile.available_vram_gb
+    context = decision.context_tokens
+    option = best_dtype(model, runtime, context, memory, profile.must_have) or best_dtype(
+        model, plain_transformers(runtime), context, memory, ()
+    )
     notes = []
     if not option.fits:
         notes.append(
@@ -232,7 +216,7 @@ def _runtime_notes(runtime_word: str | None, decision: Decision) -> list[Note]:
     if runtime_word is None:
         return [Note(False, SAY["runtime_none"])]
     server = runtime_word in SERVERS
-    name = RUNTIME_DISPLAY.get(runtime_word, runtime_word)
+    name = LEARNER_WORDS[runtime_word][0]
     if server and not decision.profile.service_needed:
         return [Note(False, SAY["no_service"].format(runtime=name))]
     if decision.profile.service_needed and not server:

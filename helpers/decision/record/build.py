@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from helpers.catalogue.models import candidate, candidate_shape
+from helpers.catalogue.runtimes import GPU_MEMORY
 from helpers.core import clock, names
 from helpers.core.paths import EVAL_CASES, output, relative
-from helpers.decision import REJECTED_FOR_NOW, Candidate, Decision, Profile, fallback_runtime, instruct_models, lacks
+from helpers.decision import REJECTED_FOR_NOW, Candidate, Decision, fallback_runtime, instruct_models, lacks
 from helpers.decision.evidence import Evidence, model_version, runs_of
 from helpers.decision.record.text import EVIDENCE_FIT, PAID_HOURS_BUDGET, SCHEMA_VERSION, TEXT, WHY_NOW
 from helpers.decision.verdict import CANNOT_TELL, MET, Verdict, judge
@@ -94,7 +95,7 @@ def first_run_command(decision: Decision, chosen: Candidate | None = None) -> st
 
 def expected_stop_time(decision: Decision, chosen: Candidate | None = None) -> str:
     first = chosen or decision.candidate_1
-    paid = decision.profile.route == "rented_gpu" and first is not None and first.memory_kind == "GPU memory"
+    paid = decision.profile.route == "rented_gpu" and first is not None and first.memory_kind == GPU_MEMORY
     return TEXT["stop_paid"].format(hours=PAID_HOURS_BUDGET) if paid else TEXT["stop_free"]
 
 
@@ -111,13 +112,6 @@ def _switch(c: Candidate, other: Candidate | None, verdict: Verdict) -> str:
     )
 
 
-def memory_of(profile: Profile) -> tuple[float, str]:
-    """The memory a first run would use when no candidate fits: RAM on the CPU, GPU memory when there is some."""
-    if profile.route == "local_cpu" or profile.available_vram_gb == 0:
-        return profile.ram_gb, "RAM"
-    return profile.available_vram_gb, "GPU memory"
-
-
 def _clause(sentence: str) -> str:
     """A sentence used inside another: lower-case first letter, no final full stop."""
     return sentence[:1].lower() + sentence[1:].rstrip(".")
@@ -127,7 +121,7 @@ def paragraph(decision: Decision, verdict: Verdict) -> str:
     """The lesson's three sentences, written from the verdict of the profile's route card."""
     first, second, card = decision.candidate_1, decision.candidate_2, verdict.mine
     if first is None:
-        avail, kind = memory_of(decision.profile)
+        avail, kind = decision.memory_gb, decision.memory_kind
         covered = any(not lacks(model, decision.profile.must_have) for model in instruct_models())
         why = (
             TEXT["nothing_fits"].format(avail=avail, kind=kind)
@@ -216,10 +210,9 @@ def _model_decision(decision: Decision, first: Candidate | None) -> dict[str, An
 
 
 def _hardware_note(decision: Decision, first: Candidate | None) -> dict[str, Any]:
-    profile = decision.profile
     return {
-        "memory_kind": first.memory_kind if first else memory_of(profile)[1],
-        "memory_available_gb": first.memory_available_gb if first else memory_of(profile)[0],
+        "memory_kind": first.memory_kind if first else decision.memory_kind,
+        "memory_available_gb": first.memory_available_gb if first else decision.memory_gb,
         "memory_estimate_gb": round(first.need_gb, 2) if first else None,
         "disk_estimate_gb": round(first.estimate.disk_bytes / estimator.GB, 2) if first else None,
         "expected_stop_time": expected_stop_time(decision, first),

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from helpers.core.paths import output
 from helpers.core.i18n import _
+from helpers.core.paths import output
 from helpers.decision import LESSON_EXAMPLE, Profile, choose
 from helpers.decision.evidence import Evidence, gather
 from helpers.decision.record.build import build_record
