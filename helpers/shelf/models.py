@@ -150,10 +150,10 @@ def build_all(*, deep: bool = True) -> list[tuple[ShelfEntry, str]]:
             continue
         try:
             _build(entry)
-        except ShelfError as error:
+        except Exception as error:  # an optional entry's build may fail in any library; the kit runs without it
             if not entry.optional:
                 raise
-            report.append((entry, f"missing, and the kit runs without it: {error}"))
+            report.append((entry, f"missing, and the kit runs without it ({type(error).__name__}: {error})"))
             continue
         report.append((entry, f"built ({'; '.join(found)})"))
     return report
