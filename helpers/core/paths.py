@@ -8,10 +8,13 @@ previous file intact rather than half a file.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +82,15 @@ def relative(path: Path | str) -> str:
         return path.relative_to(REPO_ROOT.resolve()).as_posix()
     except ValueError:
         return str(path)
+
+
+def csv_text(records: Iterable[dict[str, Any]], columns: list[str]) -> str:
+    """Rows as CSV text, header first, ``\n`` line ends: the one CSV writer of the kit's measurement tables."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+    return buffer.getvalue()
 
 
 def atomic_write_text(path: Path | str, text: str) -> Path:

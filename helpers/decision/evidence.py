@@ -23,7 +23,7 @@ from helpers.machine.environment import ReportFormatError
 from helpers.routes.free_colab import ColabRun, read_colab_run
 from helpers.runtimes.client import ServingError
 from helpers.serving.benchmark import Benchmark, read_benchmark
-from helpers.serving.shutdown import ShutdownProof
+from helpers.serving.shutdown import ShutdownProof, read_shutdown_proof
 from helpers.shelf.manifest import MANIFEST
 from helpers.shelf.models import SHELF_ENTRIES
 
@@ -141,10 +141,6 @@ def _read(name: str, path: Path, reader):
         return Source(name, shown, UNREADABLE, PRODUCERS[name], text), None
 
 
-def _shutdown(path: Path) -> ShutdownProof:
-    return ShutdownProof.from_json(json.loads(path.read_text(encoding="utf-8")))
-
-
 def _runs(outputs: Path) -> tuple[tuple[EvalRun, ...], tuple[str, ...]]:
     runs, problems = [], []
     for path in table_files(outputs):
@@ -165,7 +161,7 @@ def gather(outputs: Path | None = None) -> Evidence:
         ("memory_check", _memory_check),
         ("colab_run", read_colab_run),
         ("benchmark", read_benchmark),
-        ("shutdown_proof", _shutdown),
+        ("shutdown_proof", read_shutdown_proof),
     ):
         sources[name], found[name] = _read(name, outputs / ARTEFACTS[name], reader)
     runs, problems = _runs(outputs)

@@ -22,7 +22,6 @@ five. ``benchmarks/bandwidth.py`` runs it and writes ``outputs/bandwidth.json``.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import threading
@@ -32,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from helpers.core.clock import timestamp
-from helpers.core.paths import atomic_write_json, atomic_write_text, output
+from helpers.core.paths import atomic_write_json, atomic_write_text, csv_text, output
 from helpers.machine.environment import machine_description
 
 GB = 1e9
@@ -229,11 +228,7 @@ COLUMNS = [f.name for f in fields(RooflineRow)]
 
 
 def write_roofline(rows: list[RooflineRow]) -> Path:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(row.to_json() for row in rows)
-    return atomic_write_text(output("roofline"), buffer.getvalue())
+    return atomic_write_text(output("roofline"), csv_text((row.to_json() for row in rows), COLUMNS))
 
 
 def read_roofline() -> list[RooflineRow]:

@@ -11,6 +11,8 @@ import csv
 import io
 from dataclasses import asdict, dataclass, fields
 
+from helpers.core.paths import csv_text
+
 
 @dataclass(frozen=True)
 class LadderRow:
@@ -41,11 +43,7 @@ COLUMNS = [f.name for f in fields(LadderRow)]
 
 def rows_csv(rows: list[LadderRow]) -> str:
     """The rows as ``ladder.csv``'s text, header first."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(row.to_json() for row in rows)
-    return buffer.getvalue()
+    return csv_text((row.to_json() for row in rows), COLUMNS)
 
 
 def rows_from_csv(text: str) -> list[LadderRow]:

@@ -252,15 +252,15 @@ class LaunchCommands:
     sglang: str
 
 
-def launch_commands(record: dict, *, max_model_len: int = 8192, default_gpu_gb: float = 24.0) -> LaunchCommands:
-    """The route-3 candidate of a decision record (candidate_2, else candidate_1), launched both ways."""
-    candidate = record.get("candidate_2") or record.get("candidate_1") or {}
-    model = candidate.get("model") or SMOLLM2
-    vram = float(record.get("profile", {}).get("available_vram_gb") or 0)
-    gpu_gb = vram or default_gpu_gb
+def launch_commands(
+    model: str | None, vram_gb: float, *, max_model_len: int = 8192, default_gpu_gb: float = 24.0
+) -> LaunchCommands:
+    """Route 3's service candidate (the decision's candidate_2, else candidate_1), launched both ways on the profile's GPU."""
+    model = model or SMOLLM2
+    gpu_gb = vram_gb or default_gpu_gb
     tp = tensor_parallel_size(model, gpu_memory_gb=gpu_gb, max_model_len=max_model_len)
     return LaunchCommands(
-        model, gpu_gb, bool(vram), vllm_serve_command(model, max_model_len=max_model_len, gpu_memory_gb=gpu_gb),
+        model, gpu_gb, bool(vram_gb), vllm_serve_command(model, max_model_len=max_model_len, gpu_memory_gb=gpu_gb),
         sglang_command(model, max_model_len=max_model_len, tensor_parallel=tp),
     )  # fmt: skip
 

@@ -12,17 +12,17 @@ and says so.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from helpers.core.i18n import _
 from helpers.core.names import SMOLLM2
 from helpers.core.net import LOCALHOST, LoopbackServer, free_port, port_is_open
-from helpers.core.paths import CACHE, atomic_write_text, output, relative
+from helpers.core.paths import CACHE, atomic_write_text, output
 from helpers.runtimes.client import ServingError, host_port, normalize_base_url, server_root
 from helpers.shelf.models import gguf_file
 
@@ -117,10 +117,10 @@ class HandOff:
         return asdict(self)
 
     @classmethod
-    def from_record(cls, record: dict, gguf: Path | None = None) -> HandOff:
-        """From a decision record: the project goal and must-haves become the system prompt; greedy like the gate."""
-        needs = [str(need).replace("_", " ") for need in record.get("must_have", [])]
-        prompt = f"You are a {record['project_goal']}." + (f" Requirements: {'; '.join(needs)}." if needs else "")
+    def for_project(cls, goal: str, must_have: Sequence[str], gguf: Path | None = None) -> HandOff:
+        """From the project's goal and must-haves (the decision record's), the system prompt; greedy like the gate."""
+        needs = [str(need).replace("_", " ") for need in must_have]
+        prompt = f"You are a {goal}." + (f" Requirements: {'; '.join(needs)}." if needs else "")
         return cls("openllm-routes-smollm2", str(gguf or gguf_file()), prompt, 0.0, STOP_TOKENS)
 
     def modelfile(self) -> str:
@@ -137,13 +137,3 @@ class HandOff:
         """The commands to run on a machine that has Ollama (not run here: Ollama cannot be installed on this one)."""
         return [f"ollama create {self.name} -f {modelfile_path}", f"ollama run {self.name}",
                 f"# then, from Python: make_client('{LOCAL_SERVERS['Ollama'][0]}') and model='{self.name}'"]  # fmt: skip
-
-
-def read_record(path: Path | None = None) -> dict:
-    """The decision record notebook 01 drafted (or notebook 05 completed)."""
-    target = path or output("decision_json")
-    if not target.is_file():
-        raise ServingError(
-            _("No decision record at {path}: run notebook 01_decision_profile first.").format(path=relative(target))
-        )
-    return json.loads(target.read_text(encoding="utf-8"))

@@ -2,7 +2,7 @@
 
 The lesson's command works as written (``choose_openllm_runtime.py`` calls :func:`main` with ``lesson=True``)::
 
-    ROUTE=rented_gpu VRAM_GB=24 NEEDS_SERVICE=yes PRIVACY=private_docs python choose_openllm_runtime.py
+    ROUTE=rented_gpu VRAM_GB=24 NEEDS_SERVICE=yes python choose_openllm_runtime.py
 
 Environment variables TASK, ROUTE, PRIVACY, VRAM_GB, NEEDS_SERVICE, RAM_GB,
 MUST_HAVE and NICE_TO_HAVE set the profile (the lesson's defaults: local_cpu,

@@ -59,6 +59,16 @@ def test_an_empty_or_half_written_file_is_reported_and_left_alone(isolated_outpu
     assert path.read_text(encoding="utf-8") == content
 
 
+def test_a_shutdown_proof_from_an_older_kit_is_refused_with_the_format_check_route_3_uses(isolated_outputs):
+    """Evidence reads the proof through helpers.serving.shutdown's reader, so a proof with no kind is not evidence."""
+    path = isolated_outputs / "serving" / "shutdown_proof.json"
+    path.parent.mkdir(parents=True)
+    path.write_text('{"base_url": "http://127.0.0.1:8000/v1", "stopped": true}', encoding="utf-8")
+    found = gather(isolated_outputs)
+    assert found.sources["shutdown_proof"].status == UNREADABLE and found.shutdown is None
+    assert "older kit (no proof kind)" in found.sources["shutdown_proof"].message
+
+
 def test_a_corrupt_eval_table_is_reported_with_the_command_that_rewrites_it(isolated_outputs):
     path = eval_table(isolated_outputs, names.SMOLLM2, "llama.cpp", 3)
     path.write_text("case_id,model\n", encoding="utf-8")

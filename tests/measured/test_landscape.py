@@ -49,7 +49,7 @@ def test_a_local_server_that_is_not_running_is_named_with_how_to_start_it():
 
 
 def test_the_modelfile_carries_the_gguf_template_prompt_temperature_and_stop_tokens():
-    handoff = HandOff.from_record(RECORD)
+    handoff = HandOff.for_project(RECORD["project_goal"], RECORD["must_have"])
     text = handoff.modelfile()
     assert text.startswith("FROM ./SmolLM2-135M-Instruct.Q4_1.gguf\n")
     assert "<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>" in text
@@ -60,20 +60,17 @@ def test_the_modelfile_carries_the_gguf_template_prompt_temperature_and_stop_tok
 
 
 def test_the_modelfile_is_written_atomically_into_outputs(isolated_outputs):
-    path = HandOff.from_record(RECORD).write()
+    path = HandOff.for_project(RECORD["project_goal"], RECORD["must_have"]).write()
     assert path == isolated_outputs / "handoff" / "Modelfile" and path.read_text().startswith("FROM ./")
 
 
 def test_launch_lines_for_the_records_service_candidate_side_by_side():
-    record = {"candidate_2": {"model": "Qwen/Qwen2.5-7B-Instruct"}, "profile": {"available_vram_gb": 80}}
-    launch = landscape.launch_commands(record)
+    launch = landscape.launch_commands("Qwen/Qwen2.5-7B-Instruct", 80)
     assert launch.gpu_from_record and launch.gpu_memory_gb == 80
     assert launch.vllm.startswith("vllm serve Qwen/Qwen2.5-7B-Instruct --host 127.0.0.1")
     assert launch.sglang.startswith("python -m sglang.launch_server --model-path Qwen/Qwen2.5-7B-Instruct --host 127.0.0.1")
     assert "--tp" not in launch.sglang
-    assumed = landscape.launch_commands(
-        {"candidate_2": {"model": "Qwen/Qwen2.5-72B-Instruct"}, "profile": {"available_vram_gb": 0}}
-    )
+    assumed = landscape.launch_commands("Qwen/Qwen2.5-72B-Instruct", 0)
     assert not assumed.gpu_from_record and assumed.gpu_memory_gb == 24 and "--tp 8" in assumed.sglang
 
 
