@@ -102,6 +102,16 @@ def runtime_for_word(word: str | None, *, on_gpu: bool) -> str:
     return key or ("transformers-cuda" if on_gpu else "transformers-cpu")
 
 
+def runtime_loading(runtime: str, dtype: str) -> str | None:
+    """The runtime that loads ``dtype`` for a decision sized on ``runtime``: itself when it loads it, llama.cpp for a
+    GGUF quantization on a CPU route; None when nothing on that device does (a GGUF file on a GPU runtime, say)."""
+    if dtype in RUNTIMES[runtime].dtypes:
+        return runtime
+    if RUNTIMES[runtime].on_cpu and dtype in RUNTIMES["llama.cpp"].dtypes:
+        return "llama.cpp"
+    return None
+
+
 def runtime_for_label(label: str) -> Runtime | None:
     """The runtime an eval table's ``runtime`` label names, or None when no runtime claims that label."""
     return _BY_LABEL.get(label)

@@ -23,7 +23,7 @@ from helpers.core.i18n import _
 from helpers.core.net import hub_reachable
 from helpers.decision.candidates import smallest_covering
 from helpers.decision.profile import LESSON_EXAMPLE, SMALL_INSTRUCT_MAX_PARAMS, Profile
-from helpers.decision.rule import COLAB_CONTEXT_TOKENS, choose
+from helpers.decision.rule import COLAB_CONTEXT_TOKENS, Decision, choose
 from helpers.machine.gpu import GpuReport
 from helpers.routes.free_colab import RunPlan
 from helpers.shelf.models import SHELF_ENTRIES, in_hub_cache
@@ -82,10 +82,16 @@ def _tiny(device: str, reason: str) -> RunPlan:
     )
 
 
+def colab_decision(report: GpuReport, profile: Profile) -> Decision:
+    """The rule on route 2 for this session: the project's profile with the free memory of the GPU torch sees (0 without one)."""
+    gpu = report.first_gpu
+    return choose(replace(profile, route="free_colab", available_vram_gb=gpu.free_gb if gpu else 0.0))
+
+
 def _small_instruct(report: GpuReport, profile: Profile) -> tuple[RunPlan | None, str]:
     """Step 2 on the first GPU: the decision rule's candidate_1 for this GPU, or None and the one sentence that says why not."""
     gpu = report.first_gpu
-    decision = choose(replace(profile, route="free_colab", available_vram_gb=gpu.free_gb))
+    decision = colab_decision(report, profile)
     pick = decision.candidate_1
     if pick is None:
         smallest = smallest_covering(
@@ -103,9 +109,9 @@ def _small_instruct(report: GpuReport, profile: Profile) -> tuple[RunPlan | None
         ).format(gpu=gpu.name, free=gpu.free_gb, need=smallest.need_gb, tokens=smallest.context_tokens)
     if needs_token(pick.model) and not has_hub_token():
         return None, _(
-            "every small instruct model that fits is gated on the hub: accept its licence on its model page, "
-            "then add an HF_TOKEN in Colab Secrets and run again ({models})"
-        ).format(models=pick.model)
+            "{model}, the rule's candidate for this GPU, is gated on the hub: accept its licence on its model page, "
+            "then add an HF_TOKEN in Colab Secrets and run again"
+        ).format(model=pick.model)
     model = pick.model
     torch_dtype = "bfloat16" if gpu.bf16 else "float16"
     reason = _(

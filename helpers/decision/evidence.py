@@ -20,6 +20,7 @@ from helpers.core.paths import ARTEFACTS, outputs_dir, relative
 from helpers.evals import EvalRow, EvalSummary, EvalTableError, load_cases, read_table, summarize
 from helpers.evals.results import table_files
 from helpers.machine.environment import ReportFormatError
+from helpers.machine.speed import SpeedError
 from helpers.routes.free_colab import ColabRun, read_colab_run
 from helpers.runtimes.client import ServingError
 from helpers.serving.benchmark import Benchmark, read_benchmark
@@ -146,10 +147,14 @@ def _runs(outputs: Path) -> tuple[tuple[EvalRun, ...], tuple[str, ...]]:
     for path in table_files(outputs):
         try:
             rows: list[EvalRow] = read_table(path)
+            summary = summarize(rows)
         except EvalTableError as error:
             problems.append(str(error))
             continue
-        runs.append(EvalRun(summarize(rows), relative(path), rows[0].case_id, rows[0].output))
+        except SpeedError as error:  # every latency 0: a table cut off or written by hand, not a run
+            problems.append(f"{relative(path)} has no usable latencies ({error}); rerun the eval that writes it.")
+            continue
+        runs.append(EvalRun(summary, relative(path), rows[0].case_id, rows[0].output))
     return tuple(runs), tuple(problems)
 
 

@@ -20,9 +20,8 @@ from helpers.decision.candidates import Candidate, best_dtype, estimate_for, lac
 from helpers.decision.profile import MIN_SERVING_VRAM_GB, SMALL_INSTRUCT_MAX_PARAMS, Profile
 from helpers.routes.cards import ROUTE_CARDS
 
-#: The KV-cache length candidates are sized at, in tokens: tiny-gpt2's whole window, then each route card's own
-#: (``helpers.routes.cards``). Rejections are sized at the same length as the choice.
-TINY_CONTEXT_TOKENS = 1024
+#: The KV-cache length candidates are sized at, in tokens: each route card's own (``helpers.routes.cards``), capped
+#: at a model's own window (tiny-gpt2's is 1,024). Rejections are sized at the same length as the choice.
 CPU_CONTEXT_TOKENS = ROUTE_CARDS["local_cpu"].context_tokens
 COLAB_CONTEXT_TOKENS = ROUTE_CARDS["free_colab"].context_tokens
 SERVING_CONTEXT_TOKENS = ROUTE_CARDS["rented_gpu"].context_tokens
@@ -68,9 +67,10 @@ class Rejection:
 class Decision:
     """The rule's answer: where to start, what comes next, what it may claim, and what is set aside.
 
-    It also carries what it was decided with: the runtime whose memory it sized
-    (``runtime``, a key of the runtime table), that memory and its kind, and the
-    context length. The fit table, the record, the lesson views and the exercise
+    It also carries what it was decided with: the route's runtime (``runtime``, a
+    key of the runtime table: llama.cpp on the CPU routes, whose first proof may
+    still be tiny-gpt2 on Transformers), the memory every candidate was compared
+    against and its kind, and the context length. The fit table, the record, the lesson views and the exercise
     read these instead of deciding them again.
     """
 
@@ -121,10 +121,13 @@ REASONS = {
     "larger": "fits ({need:.2f} GB of {avail:g} GB of {kind}), but it is larger than needed until the fixed eval set shows a "
     "failure it would fix",
     "smaller": "smaller than the first candidate, which the must-haves and the route already justify",
+    "no_dtype": "the catalogue offers it in no dtype {runtime} loads",
 }
 
 
-def _reason(entry: dict, missing: list[tuple[str, str]], option: Candidate, start_params: int) -> str:
+def _reason(entry: dict, missing: list[tuple[str, str]], option: Candidate | None, start_params: int, runtime: str) -> str:
+    if option is None:
+        return REASONS["no_dtype"].format(runtime=RUNTIMES[runtime].name)
     numbers = {"need": option.need_gb, "dtype": option.dtype, "runtime": option.runtime, "avail": option.memory_available_gb,
                "kind": option.memory_kind}  # fmt: skip
     if entry.get("role") == "workflow":
@@ -150,7 +153,8 @@ def _rejections(
         option = best_dtype(entry["id"], runtime, context, memory_gb, profile.must_have) or best_dtype(
             entry["id"], plain, context, memory_gb, profile.must_have
         )
-        found.append(Rejection(entry["id"], _reason(entry, lacks(entry["id"], profile.must_have), option, start_params), option))
+        reason = _reason(entry, lacks(entry["id"], profile.must_have), option, start_params, runtime)
+        found.append(Rejection(entry["id"], reason, option))
     return tuple(found)
 
 
@@ -160,7 +164,7 @@ Choice = tuple[Candidate | None, Candidate | None, str, str, float, int]  # firs
 def _on_cpu(profile: Profile) -> Choice:
     """Local CPU (and Colab with no GPU): tiny-gpt2 proves the workflow; a small quantized model is next."""
     ram = profile.ram_gb
-    tiny = estimate_for(names.TINY_GPT2, "fp32", "transformers-cpu", TINY_CONTEXT_TOKENS, ram, ())
+    tiny = estimate_for(names.TINY_GPT2, "fp32", "transformers-cpu", CPU_CONTEXT_TOKENS, ram, ())
     task_model = smallest_covering(profile, "llama.cpp", ram, CPU_CONTEXT_TOKENS)
     if profile.route == "free_colab":
         later = smallest_covering(

@@ -22,11 +22,11 @@ memory and writes ``outputs/memory_check.csv``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from helpers.catalogue.models import FLOAT_DTYPES, ModelShape, catalogue, shape_from_config, short_dtype
+from helpers.catalogue.runtimes import RUNTIMES, runtime_loading
 from helpers.core.i18n import _
 from helpers.fits import roofline
 
@@ -51,7 +51,6 @@ BYTES_PER_PARAM = {
     "q2_k": 3.1593 / 8,
     "int4": 4.25 / 8,
 }
-GGUF_DTYPES = ("q8_0", "q4_1", "q4_k_m")
 
 #: Memory a runtime needs before the first weight, in MB. CPU figures were measured
 #: on the course machine (2 cores, Python 3.11, torch 2.13.0+cpu, transformers 5.23, and
@@ -67,8 +66,13 @@ RUNTIME_OVERHEAD_MB = {
 }
 
 
-#: Runtimes whose decode ceiling comes from this machine's measured bandwidth when no figure is given.
-CPU_RUNTIMES = ("transformers-cpu", "llama.cpp")
+#: The guide's rule of thumb: weights × 1.2, the 0.2 standing for the KV cache and the runtime's overhead together.
+RULE_OF_THUMB_FACTOR = 1.2
+
+
+def rule_of_thumb(weight_bytes: int) -> int:
+    """Memory by the ×1.2 rule: the weights, plus a fixed 20% for the KV cache and runtime (whatever the context)."""
+    return int(weight_bytes * RULE_OF_THUMB_FACTOR)
 
 
 class EstimateError(ValueError):
@@ -153,7 +157,7 @@ def estimate(
     converting = dtype != shape.file_dtype and dtype in FLOAT_DTYPES and shape.file_dtype in FLOAT_DTYPES
     if runtime == "transformers-cpu" and converting:
         transient = int(params * BYTES_PER_PARAM[shape.file_dtype])  # the mapped checkpoint, while converting
-    if bandwidth_gb_s is None and runtime in CPU_RUNTIMES and (measured := roofline.measured_bandwidth()):
+    if bandwidth_gb_s is None and RUNTIMES[runtime].on_cpu and (measured := roofline.measured_bandwidth()):
         bandwidth_gb_s = measured.gb_s  # this machine's own figure, never a GPU's
     ceiling = None
     if bandwidth_gb_s:
@@ -170,7 +174,7 @@ def estimate(
         load_transient_bytes=transient,
         total_bytes=int(weights + kv + overhead + transient),
         disk_bytes=int(weights * 1.02 + 5 * MB),  # tokenizer and config files
-        rule_of_thumb_bytes=int(params * BYTES_PER_PARAM[dtype] * 1.2),
+        rule_of_thumb_bytes=rule_of_thumb(int(params * BYTES_PER_PARAM[dtype])),
         decode_tokens_per_s_ceiling=ceiling,
     )
 
@@ -218,16 +222,19 @@ def vllm_budget(
 
 
 def fit_table(memory_gb: float, *, context_tokens: int = 4096, runtime: str = "transformers-cuda") -> list[dict[str, Any]]:
-    """Every catalogue model at every dtype it is offered in: predicted memory against what is available.
+    """Every catalogue model at every dtype a runtime on that device loads: predicted memory against what is available.
 
-    On the CPU, GGUF quantizations are estimated for llama.cpp, the runtime that loads them.
+    The dtypes are the runtime table's, as the rule tries them: on the CPU, GGUF quantizations are estimated for
+    llama.cpp, the runtime that loads them; on a GPU runtime a GGUF row would be a fit nothing loads, so it is left out.
     """
     rows = []
     for entry in catalogue()["models"]:
         shape = shape_from_config(entry["config"])
         tokens = min(context_tokens, shape.context_length)
         for dtype in entry["dtypes"]:
-            used = "llama.cpp" if runtime == "transformers-cpu" and dtype in GGUF_DTYPES else runtime
+            used = runtime_loading(runtime, dtype)
+            if used is None:
+                continue
             est = estimate(shape, dtype, runtime=used, context_tokens=tokens)
             rows.append(
                 {
@@ -244,12 +251,3 @@ def fit_table(memory_gb: float, *, context_tokens: int = 4096, runtime: str = "t
                 }
             )
     return rows
-
-
-def instruct_estimates(*, context_tokens: int, runtime: str, dtype: str) -> Iterator[tuple[str, Estimate]]:
-    """Every instruct candidate offered in ``dtype``, estimated at the context (capped at its own limit)."""
-    for entry in catalogue()["models"]:
-        if dtype not in entry["dtypes"] or entry.get("role") == "workflow":
-            continue
-        shape = shape_from_config(entry["config"])
-        yield entry["id"], estimate(shape, dtype, runtime=runtime, context_tokens=min(context_tokens, shape.context_length))

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from helpers.core.i18n import _
-from helpers.decision import Profile, choose
-from helpers.decision.colab_plan import RoutePlan
+from helpers.decision import Profile
+from helpers.decision.colab_plan import RoutePlan, colab_decision
 from helpers.decision.evidence import gather
 from helpers.decision.verdict import judge
 from helpers.evals import EvalRow
@@ -74,6 +72,4 @@ def show_upgrade_verdict(report: GpuReport, profile: Profile) -> None:
     session sees (none: 0 GB), so the verdict speaks for this runtime, not for an
     imagined one, and for the same must-haves as the plan.
     """
-    gpu = report.first_gpu
-    decision = choose(replace(profile, route="free_colab", available_vram_gb=gpu.free_gb if gpu else 0.0))
-    show_card(judge(decision, gather()).mine)
+    show_card(judge(colab_decision(report, profile), gather()).mine)

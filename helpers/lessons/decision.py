@@ -25,8 +25,7 @@ from helpers.decision.record import DecisionRecord, RecordError, build_record, r
 from helpers.decision.verdict import CardVerdict, Verdict, judge, load_gate
 from helpers.evals import load_cases
 from helpers.fits import estimator
-
-#: The estimator runtime each route's fit table uses, and the memory it compares against.
+from helpers.routes.cards import ROUTE_CARDS
 
 
 def summary(decision: Decision) -> None:
@@ -60,18 +59,14 @@ def summary(decision: Decision) -> None:
     print(_("Claim: {claim}").format(claim=_(decision.claim)))
 
 
-#: The GPU memory the comparison assumes when the profile has none: a free Colab T4, and a common rented 24 GB card.
-TYPICAL_VRAM_GB = {"local_cpu": 0.0, "free_colab": 15.0, "rented_gpu": 24.0}
-
-
 def compare_routes(profile: Profile) -> pd.DataFrame:
     """The same project on each route: where it starts, against which memory, and what it may claim.
 
-    With no GPU memory in the profile, each GPU route is shown with a typical card (:data:`TYPICAL_VRAM_GB`), said in a column.
+    With no GPU memory in the profile, each GPU route is shown with its card's typical GPU, said in a column.
     """
     rows = []
     for route in ROUTES:
-        vram = profile.available_vram_gb or TYPICAL_VRAM_GB[route]
+        vram = profile.available_vram_gb or ROUTE_CARDS[route].typical_vram_gb
         d = choose(Profile.from_json({**profile.to_json(), "route": route, "available_vram_gb": vram}))
         first = d.candidate_1
         rows.append(

@@ -13,7 +13,10 @@ the operating system, and this module is the only place that knows:
   Windows has no ``resource`` module, so it is imported only where it exists.
 
 A process tree's peak is the sum of each process's own peak: an upper bound,
-since they need not peak at the same moment.
+since they need not peak at the same moment. The one other memory figure in the
+kit is a server's *current* RSS (``helpers.serving.memory.server_rss``), which
+vLLM's overhead constant was calibrated against; it is not a peak, so it is read
+there, on purpose.
 """
 
 from __future__ import annotations

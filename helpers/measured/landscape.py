@@ -46,6 +46,7 @@ from helpers.machine.environment import machine_description
 from helpers.measured import ladder
 from helpers.measured.endpoint_probe import probe
 from helpers.measured.runtime_results import LABELS, RUNTIMES, Landscape, RuntimeResult
+from helpers.routes.cards import ROUTE_CARDS
 from helpers.routes.handoff import LlamaCppServer
 from helpers.runtimes.client import ServingError, make_client
 from helpers.runtimes.llama_cpp.timing import time_greedy_decode
@@ -252,12 +253,12 @@ class LaunchCommands:
     sglang: str
 
 
-def launch_commands(
-    model: str | None, vram_gb: float, *, max_model_len: int = 8192, default_gpu_gb: float = 24.0
-) -> LaunchCommands:
-    """Route 3's service candidate (the decision's candidate_2, else candidate_1), launched both ways on the profile's GPU."""
-    model = model or SMOLLM2
-    gpu_gb = vram_gb or default_gpu_gb
+def launch_commands(model: str | None, vram_gb: float) -> LaunchCommands:
+    """Route 3's service candidate (the decision's candidate_2, else candidate_1), launched both ways on the profile's GPU,
+    at route 3's context length; a profile with no GPU is shown on route 3's typical card (``helpers.routes.cards``)."""
+    card = ROUTE_CARDS["rented_gpu"]
+    model, max_model_len = model or SMOLLM2, card.context_tokens
+    gpu_gb = vram_gb or card.typical_vram_gb
     tp = tensor_parallel_size(model, gpu_memory_gb=gpu_gb, max_model_len=max_model_len)
     return LaunchCommands(
         model, gpu_gb, bool(vram_gb), vllm_serve_command(model, max_model_len=max_model_len, gpu_memory_gb=gpu_gb),

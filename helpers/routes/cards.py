@@ -29,6 +29,8 @@ class RouteCard:
     context_tokens: int
     evidence: tuple[str, ...]
     run_to_fix: Sentence
+    #: The GPU memory a route is shown with when a profile names none: a free Colab T4, a common rented 24 GB card.
+    typical_vram_gb: float = 0.0
 
 
 ROUTE_CARDS = {
@@ -59,6 +61,7 @@ ROUTE_CARDS = {
             run_to_fix=Sentence(
                 N_("notebook 03_colab_gpu_route on Colab with a GPU runtime (Runtime → Change runtime type → GPU)")
             ),
+            typical_vram_gb=15.0,
         ),
         RouteCard(
             "rented_gpu",
@@ -71,6 +74,7 @@ ROUTE_CARDS = {
             context_tokens=8192,
             evidence=("benchmark",),
             run_to_fix=Sentence(N_("notebook 04_rented_gpu_route (its eval table, benchmark and shutdown proof)")),
+            typical_vram_gb=24.0,
         ),
     )
 }

@@ -51,7 +51,7 @@ def predicted_bytes(server: RehearsalServer) -> tuple[int, int]:
     """(the prediction, the ×1.2 rule of thumb) for ``server``'s model in its dtype."""
     shape = shape_from_config_file(server.model_dir / "config.json")
     weights = estimator.parameter_count(shape) * estimator.BYTES_PER_PARAM[estimator.normalize_dtype(server.dtype)]
-    return int(weights + KV_CACHE_GIB * 2**30 + VLLM_CPU_OVERHEAD_MB * 1e6), int(weights * 1.2)
+    return int(weights + KV_CACHE_GIB * 2**30 + VLLM_CPU_OVERHEAD_MB * 1e6), estimator.rule_of_thumb(int(weights))
 
 
 def server_rss(pid: int) -> tuple[int, int]:

@@ -69,6 +69,17 @@ def test_a_shutdown_proof_from_an_older_kit_is_refused_with_the_format_check_rou
     assert "older kit (no proof kind)" in found.sources["shutdown_proof"].message
 
 
+def test_an_eval_table_with_no_usable_latency_is_reported_not_a_crash(isolated_outputs):
+    path = eval_table(isolated_outputs, "HuggingFaceTB/SmolLM2-135M-Instruct", "llama.cpp", 3)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    column = lines[0].split(",").index("latency_s")
+    zeroed = [lines[0]] + [",".join("0" if i == column else v for i, v in enumerate(row.split(","))) for row in lines[1:]]
+    path.write_text("\n".join(zeroed) + "\n", encoding="utf-8")
+    found = gather(isolated_outputs)
+    assert found.runs == () and found.sources["evals"].status == UNREADABLE
+    assert "has no usable latencies" in found.sources["evals"].message
+
+
 def test_a_corrupt_eval_table_is_reported_with_the_command_that_rewrites_it(isolated_outputs):
     path = eval_table(isolated_outputs, names.SMOLLM2, "llama.cpp", 3)
     path.write_text("case_id,model\n", encoding="utf-8")

@@ -73,6 +73,10 @@ def test_every_reader_names_what_the_rule_decided(profile, evidence, capsys):
     table = fit_table(decision)
     assert f"{decision.memory_gb:g} GB of {decision.memory_kind}" in capsys.readouterr().out
     assert f"context {decision.context_tokens} tokens" in _printed(decision)
+    for rejected in decision.rejected:  # a model the rule found too big fits at no dtype the table offers on its runtime
+        if rejected.estimate is not None and not rejected.estimate.fits:
+            same = table[(table["model"] == rejected.model) & (table["runtime"] == rejected.estimate.estimator_runtime)]
+            assert not same["fits"].any(), f"the fit table fits {rejected.model} where the rule says: {rejected.reason}"
     if first is not None and first.context_tokens == decision.context_tokens:
         (row,) = table[(table["model"] == first.model) & (table["dtype"] == first.dtype)].to_dict("records")
         assert row["fits"] == first.fits and row["total_gb"] == pytest.approx(first.need_gb, abs=0.01)

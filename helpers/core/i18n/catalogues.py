@@ -51,7 +51,6 @@ from helpers.core.paths import REPO_ROOT, relative
 
 #: The languages that have a catalogue (English is the source text).
 TRANSLATED = tuple(code for code in LANGUAGES if code != SOURCE_LANGUAGE)
-BABEL_CFG = REPO_ROOT / "babel.cfg"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
 BUGS = "https://github.com/openllm-routes/openllm-routes/issues"
 _HEADER = (

@@ -38,8 +38,6 @@ from helpers.decision.exercise.languages import (
 )
 from helpers.decision.verdict import MET, Gate, Verdict
 
-SERVERS = ("vllm", "sglang")
-
 #: Every sentence the checker says, in one place.
 SAY = {
     "empty": "Your paragraph is empty. Copy the template below into `paragraph` and fill in each _____:\n{template}",
@@ -55,9 +53,10 @@ SAY = {
     "no_service": "You chose {runtime}, but nothing in the profile needs a service (NEEDS_SERVICE=no). Transformers or llama.cpp "
     "proves the same behaviour with less to run.",
     "needs_server": (
-        "The profile needs a service, but {runtime} alone gives no endpoint: name vLLM or SGLang (or llama.cpp's server)."
+        "The profile needs a service, but {runtime} alone gives no endpoint: name a serving runtime, vLLM or SGLang."
     ),
     "runtime_ok": "Your runtime ({runtime}) matches the profile's service need.",
+    "no_dtype": "You start with {model}, but the catalogue offers it in no dtype {runtime} loads: name another model or runtime.",
     "because_weak": "Your reason gives no evidence. Name the estimator's number (GB against your memory) or an eval result.",
     "because_ok": "Your reason cites evidence.",
     "not_larger_weak": "Say what a larger model is waiting for: a failure on the fixed eval set, memory, or cost.",
@@ -180,11 +179,16 @@ def _model_notes(parts: Parts, decision: Decision, runtime_word: str | None) -> 
         known = ", ".join(e["id"] for e in catalogue()["models"])
         return [Note(False, SAY["model_unknown"].format(text=parts.model, known=known))]
     runtime = runtime_for_word(runtime_word, on_gpu=decision.memory_kind == GPU_MEMORY)
-    memory = profile.ram_gb if RUNTIMES[runtime].on_cpu else profile.available_vram_gb
+    if RUNTIMES[runtime].memory_kind == decision.memory_kind:
+        memory = decision.memory_gb
+    else:  # the learner named a runtime on the other device: its memory is the profile's other one
+        memory = profile.ram_gb if RUNTIMES[runtime].on_cpu else profile.available_vram_gb
     context = decision.context_tokens
     option = best_dtype(model, runtime, context, memory, profile.must_have) or best_dtype(
         model, plain_transformers(runtime), context, memory, ()
     )
+    if option is None:
+        return [Note(False, SAY["no_dtype"].format(model=model, runtime=_(RUNTIMES[runtime].name)))]
     notes = []
     if not option.fits:
         notes.append(
@@ -215,7 +219,8 @@ def _model_notes(parts: Parts, decision: Decision, runtime_word: str | None) -> 
 def _runtime_notes(runtime_word: str | None, decision: Decision) -> list[Note]:
     if runtime_word is None:
         return [Note(False, SAY["runtime_none"])]
-    server = runtime_word in SERVERS
+    key = LEARNER_WORDS[runtime_word][1]
+    server = key is not None and RUNTIMES[key].serves
     name = LEARNER_WORDS[runtime_word][0]
     if server and not decision.profile.service_needed:
         return [Note(False, SAY["no_service"].format(runtime=name))]
