@@ -241,7 +241,7 @@ def stand_in(name: str) -> ShelfEntry | None:
 def gguf_file(name: str = SMOLLM2_GGUF) -> Path:
     """The shelf's GGUF for llama.cpp (built from PyPI, so it is the same file online and offline)."""
     entry = SHELF_ENTRIES[name]
-    return ensure(entry) / SMOLLM2_GGUF
+    return ensure(entry) / entry.name  # a GGUF entry is named for its file
 
 
 def converted_from(source: str | Path) -> ShelfEntry | None:

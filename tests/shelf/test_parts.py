@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.core.names import QWEN_LESSON, QWEN_SIBLING
+from helpers.core.names import QWEN_LESSON, QWEN_SIBLING, QWEN_SIBLING_GGUF
 from helpers.shelf import models
 from helpers.shelf.builds import ShelfError
 from helpers.shelf.parts import QWEN_CODER_GGUF, PartedFile, assemble
@@ -110,3 +110,10 @@ def test_offline_the_lessons_qwen_resolves_to_its_sibling_and_says_so(monkeypatc
     assert (
         f"{QWEN_LESSON} cannot be downloaded here, so its offline sibling {QWEN_SIBLING} runs instead" in capsys.readouterr().out
     )
+
+
+def test_a_gguf_entry_hands_out_its_own_file():
+    entry = models.SHELF_ENTRIES[QWEN_SIBLING_GGUF]
+    if models.problems(entry):
+        pytest.skip("the optional Qwen GGUF is not on this machine's shelf (make run builds it)")
+    assert models.gguf_file(QWEN_SIBLING_GGUF) == entry.path / QWEN_SIBLING_GGUF
