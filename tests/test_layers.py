@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import tomllib
 import pytest
 
 from helpers.core.paths import REPO_ROOT
+from helpers.core.quiet import QUIET_ENV
 
 HELPERS = REPO_ROOT / "helpers"
 CONTRACTS = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]["contracts"]
@@ -91,7 +93,8 @@ for info in pkgutil.walk_packages(helpers.__path__, "helpers."):
 after = dict(os.environ)
 print(json.dumps({k: [before.get(k), after.get(k)] for k in set(before) | set(after) if before.get(k) != after.get(k)}))
 """
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    clean = {name: value for name, value in os.environ.items() if name not in QUIET_ENV}  # earlier tests may have set them
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, env=clean, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {}
 
