@@ -13,8 +13,6 @@ from ``config.json`` or the GGUF header alone. The seed's rule of thumb
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import platform
 import subprocess
@@ -22,7 +20,7 @@ import sys
 
 from helpers.catalogue.models import shape_from_config_file, shape_from_gguf
 from helpers.core.names import SMOLLM2, TINY_GPT2
-from helpers.core.paths import atomic_write_text, output, relative
+from helpers.core.paths import atomic_write_text, csv_text, output, relative
 from helpers.fits import estimator
 from helpers.machine.environment import machine_description
 from helpers.machine.rss import peak_rss_bytes
@@ -91,11 +89,7 @@ def main() -> int:
             }
         )
     rows.append(rehearsal_memory_row())  # route 3's vLLM server: RSS of its three processes (helpers/serving/memory.py)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    path = atomic_write_text(output("memory_check"), buffer.getvalue())
+    path = atomic_write_text(output("memory_check"), csv_text(rows, list(rows[0])))
     print(f"Memory check on {machine_description()}, Python {platform.python_version()}")
     header = f"{'model':<38} {'runtime':<17} {'dtype':<5} {'predicted':>10} {'measured':>10} {'error':>7} {'x1.2 rule':>10}"
     print(f"{header} {'error':>8}")

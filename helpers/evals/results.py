@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers.core.i18n import N_, _
-from helpers.core.paths import atomic_write_text, output, relative
+from helpers.core.paths import atomic_write_text, csv_text, output, relative
 from helpers.evals.cases import Case
 from helpers.evals.graders import grade
 from helpers.evals.runners import OpenAIRunner, Runner
@@ -174,11 +174,8 @@ def table_path(model: str, runtime: str, constrained: bool = False, outputs: Pat
 def write_table(rows: list[EvalRow], outputs: Path | None = None) -> Path:
     """Write one run's rows as CSV, atomically, so a reader never sees half a table."""
     summary = summarize(rows)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(r.to_csv() for r in rows)
-    return atomic_write_text(table_path(summary.model, summary.runtime, summary.constrained, outputs), buffer.getvalue())
+    text = csv_text((r.to_csv() for r in rows), CSV_COLUMNS)
+    return atomic_write_text(table_path(summary.model, summary.runtime, summary.constrained, outputs), text)
 
 
 def read_table(path: Path) -> list[EvalRow]:

@@ -1,7 +1,8 @@
 """The route table: the lesson's three route cards, each once, with what the rule and the verdict read from it.
 
-A route changes what the first proof can claim, so each card keeps the model,
-the runtime, the evidence and the upgrade signal apart. The rule
+A route changes what the first proof can claim. Each card's first model and
+runtime are the rule's code (``helpers.decision.rule``); this table holds what
+the rule and the verdict read. The rule
 (``helpers.decision.rule``) sizes a route's candidates at its ``context_tokens``;
 the verdict (``helpers.decision.verdict``) reads the eval tables of its
 ``runtimes``, the extra ``evidence`` files it names, and says ``run_to_fix``
@@ -17,14 +18,10 @@ from helpers.core.i18n import N_, Sentence
 
 @dataclass(frozen=True)
 class RouteCard:
-    """One route card: the lesson's four lines (in the lesson's English), and the kit's facts for judging it."""
+    """One route card: its upgrade signal (the lesson's words), and the facts the rule and the verdict read for it."""
 
     route: str
-    first_model: str
-    runtime: str
-    first_proof: str
     upgrade_signal: Sentence
-    proves: str
     runtimes: tuple[str, ...]
     context_tokens: int
     evidence: tuple[str, ...]
@@ -38,11 +35,7 @@ ROUTE_CARDS = {
     for card in (
         RouteCard(
             "local_cpu",
-            first_model="sshleifer/tiny-gpt2 or a small quantized model.",
-            runtime="Transformers for inspection; llama.cpp or Ollama for quantized local tests.",
-            first_proof="Environment, download, one prompt, eval script, and local API skeleton.",
             upgrade_signal=Sentence(N_("The loop is reproducible, but quality is too weak for the target task.")),
-            proves="the workflow",
             runtimes=("transformers-cpu", "llama.cpp"),
             context_tokens=4096,
             evidence=(),
@@ -50,11 +43,7 @@ ROUTE_CARDS = {
         ),
         RouteCard(
             "free_colab",
-            first_model="Tiny model first, then a small instruct model only if GPU is visible.",
-            runtime="Transformers notebook with saved files that can be copied back locally.",
-            first_proof="The notebook can rerun, outputs are saved, and GPU use is optional.",
             upgrade_signal=Sentence(N_("GPU is visible and fixed eval cases justify trying a larger model.")),
-            proves="a portable notebook path",
             runtimes=("transformers-cuda",),
             context_tokens=4096,
             evidence=("colab_run",),
@@ -65,11 +54,7 @@ ROUTE_CARDS = {
         ),
         RouteCard(
             "rented_gpu",
-            first_model="Small instruct model before trying a 7B-class model.",
-            runtime="vLLM or SGLang behind localhost or an SSH tunnel.",
-            first_proof="Known VRAM, endpoint, eval table, latency note, and shutdown proof.",
             upgrade_signal=Sentence(N_("Fixed eval cases pass and service behavior, not only one-off generation, matters.")),
-            proves="controlled serving and cost discipline",
             runtimes=("vllm",),
             context_tokens=8192,
             evidence=("benchmark",),
