@@ -4,12 +4,14 @@ Cases live in ``data/eval_cases/*.jsonl`` (:mod:`~helpers.evals.cases`). The sam
 cases run on every route: Transformers and llama.cpp in process, and any
 OpenAI-compatible endpoint (:mod:`~helpers.evals.runners`). Only generation
 differs between runtimes; the graders see text and nothing else
-(:mod:`~helpers.evals.graders`). Each run is a table of :class:`EvalRow` and one
+(:mod:`~helpers.evals.graders`), and each case's examples of answers a person
+would accept and reject check its graders before any model is scored
+(:func:`~helpers.evals.cases.check_examples`). Each run is a table of :class:`EvalRow` and one
 :class:`EvalSummary` (:mod:`~helpers.evals.results`), which says whether the
 output was constrained. ``python -m helpers.evals`` is the command line.
 """
 
-from helpers.evals.cases import Case, CaseFileError, load_cases
+from helpers.evals.cases import Case, CaseFileError, check_examples, load_cases
 from helpers.evals.graders import GRADERS, GraderError, grade, parse_json_answer
 from helpers.evals.results import (
     EvalRow,
@@ -41,6 +43,7 @@ __all__ = [
     "Runner",
     "SideBySide",
     "TransformersRunner",
+    "check_examples",
     "grade",
     "load_cases",
     "make_runner",

@@ -5,11 +5,18 @@ One JSON object per line, each checked against
 with a message naming the file, the line and what to do, never a traceback, and
 never a run that "passes" zero cases: an empty file, a file that is not UTF-8
 and a file cut off mid-line (a copy or download that did not finish) are errors.
+
+Each case carries examples: answers a person would accept and answers a person
+would reject. :func:`check_examples` grades them with the case's own graders,
+and a file in which a rejected answer passes (or an accepted one fails) is
+refused, by ``python -m helpers.evals validate`` and by every run alike, so no
+pass count is ever scored by graders that pass nonsense.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +24,7 @@ from typing import Any
 from helpers.core.i18n import N_, _
 from helpers.core.paths import EVAL_CASES, relative
 from helpers.core.schemas import first_schema_error
-from helpers.evals.graders import GRADERS
+from helpers.evals.graders import GRADERS, grade
 
 CASE_SCHEMA = "eval_case.schema.json"
 RESTORE = N_("Restore it from git (`git checkout -- {name}`) or fix it by hand, then run again.")
@@ -36,6 +43,8 @@ class Case:
     messages: list[dict[str, str]]
     max_tokens: int
     graders: list[dict[str, Any]]
+    #: ``{"pass": [...], "fail": [...]}``: answers a person would accept and reject, checked by :func:`check_examples`.
+    examples: dict[str, list[str]]
     source: str
 
     @property
@@ -106,16 +115,11 @@ def _cases_in_file(file: Path, seen: dict[str, str]) -> list[Case]:
     cases = []
     for number, line in numbered:
         data = _parse_line(line, number, name, last_line_cut=cut and number == len(lines))
-        for grader in data.get("graders", []) if isinstance(data, dict) else []:
-            if isinstance(grader, dict) and grader.get("type") not in GRADERS:
-                raise CaseFileError(
-                    _("{name}, line {line}: unknown grader {grader}; known graders: {known}.").format(
-                        name=name, line=number, grader=repr(grader.get("type")), known=", ".join(GRADERS)
-                    )
-                )
+        _check_grader_types(data, name, number)
         problem = first_schema_error(CASE_SCHEMA, data, root="(the case)")
         if problem:
             raise CaseFileError(f"{name}, line {number}, field {problem.where}: {problem.message}.")
+        _check_patterns(data, name, number)
         if data["case_id"] in seen:
             raise CaseFileError(
                 _("{name}, line {line}: duplicate case_id {case} (first at {first}); give each case its own id.").format(
@@ -124,7 +128,70 @@ def _cases_in_file(file: Path, seen: dict[str, str]) -> list[Case]:
             )
         seen[data["case_id"]] = f"{name}, line {number}"
         cases.append(Case(source=f"{name}:{number}", **data))
+    problems = [problem for case in cases for problem in check_examples(case)]
+    if problems:
+        raise CaseFileError("\n".join(problems))
     return cases
+
+
+def _check_grader_types(data: Any, name: str, number: int) -> None:
+    """An unknown grader is named with the known ones (before the schema, whose enum message lists no fix)."""
+    for grader in data.get("graders", []) if isinstance(data, dict) else []:
+        if isinstance(grader, dict) and grader.get("type") not in GRADERS:
+            raise CaseFileError(
+                _("{name}, line {line}: unknown grader {grader}; known graders: {known}.").format(
+                    name=name, line=number, grader=repr(grader.get("type")), known=", ".join(GRADERS)
+                )
+            )
+
+
+def _check_patterns(data: dict, name: str, number: int) -> None:
+    """Every regular expression in the graders compiles; a broken one is named here, not as a traceback mid-run."""
+    for index, grader in enumerate(data["graders"]):
+        for pattern in grader.get("patterns", []) + ([grader["pattern"]] if "pattern" in grader else []):
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise CaseFileError(
+                    _(
+                        "{name}, line {line}, field graders/{index}: the pattern {pattern} is not a valid regular expression "
+                        "({error}); fix it, then run again."
+                    ).format(name=name, line=number, index=index, pattern=repr(pattern), error=error)
+                ) from None
+
+
+def check_examples(case: Case) -> list[str]:
+    """What is wrong with a case's graders, judged by its own examples: one line per example graded the wrong way.
+
+    A fail example that passes means the graders would pass an answer a person
+    rejects; a pass example that fails means they would fail one a person accepts.
+    Empty means every example grades as a person would.
+    """
+    problems = []
+    for example in case.examples["fail"]:
+        if not grade(example, case.graders):
+            problems.append(
+                _(
+                    "{source}: case {case}: the fail example {example} passes every grader ({graders}), so these graders "
+                    "would pass an answer a person rejects. Tighten the case's graders (helpers/evals/graders.py lists "
+                    "them), raise its version, then run again."
+                ).format(source=case.source, case=case.case_id, example=repr(example), graders=_grader_names(case))
+            )
+    for example in case.examples["pass"]:
+        failed = grade(example, case.graders)
+        if failed:
+            problems.append(
+                _(
+                    "{source}: case {case}: the pass example {example} fails {failed}, so these graders would fail an "
+                    "answer a person accepts. Loosen that grader or correct the example, raise the case's version, "
+                    "then run again."
+                ).format(source=case.source, case=case.case_id, example=repr(example), failed=", ".join(failed))
+            )
+    return problems
+
+
+def _grader_names(case: Case) -> str:
+    return ", ".join(g["type"] for g in case.graders)
 
 
 def case_files(path: Path | str = EVAL_CASES) -> list[Path]:

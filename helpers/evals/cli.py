@@ -6,7 +6,9 @@
     python -m helpers.evals run --runtime openai --base-url http://127.0.0.1:8000/v1 --label vllm --output-mode both
     python -m helpers.evals run --runtime openai --base-url http://localhost:11434/v1 --label ollama  # any endpoint
 
-A bad case file exits 2 with a message naming the file and line; nothing runs.
+A bad case file exits 2 with a message naming the file and line; nothing runs. ``validate`` also grades
+every case's examples (answers a person would accept and reject) with the case's own graders, and a case
+whose graders pass a rejected answer or fail an accepted one is refused the same way, by ``run`` too.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from helpers.core.i18n import _
 from helpers.core.names import API_KEY_ENV
 from helpers.core.paths import EVAL_CASES, relative
 from helpers.evals.cases import CaseFileError, load_cases
@@ -26,7 +29,7 @@ from helpers.machine.speed import END_TO_END_LABEL
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m helpers.evals", description="The fixed eval gate: check or run the cases.")
     sub = parser.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("validate", help="check every case file; nothing runs")
+    check = sub.add_parser("validate", help="check every case file and grade its examples; no model runs")
     check.add_argument("path", nargs="?", default=str(EVAL_CASES))
     run = sub.add_parser("run", help="run the cases and write outputs/evals/<model>__<runtime>[__constrained].csv")
     run.add_argument("path", nargs="?", default=str(EVAL_CASES))
@@ -62,7 +65,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.command == "validate":
-        print(f"OK: {len(cases)} cases in {relative(Path(args.path))}")
+        accepted = sum(len(c.examples["pass"]) for c in cases)
+        rejected = sum(len(c.examples["fail"]) for c in cases)
+        print(
+            _(
+                "OK: {cases} cases in {path}; their graders pass all {accepted} answers a person would accept and fail "
+                "all {rejected} a person would reject."
+            ).format(cases=len(cases), path=relative(Path(args.path)), accepted=accepted, rejected=rejected)
+        )
         return 0
     mode = {"default": None, "constrained": True, "unconstrained": False, "both": True}[args.output_mode]
     try:

@@ -1,10 +1,17 @@
 """Graders: each takes an answer's text and one grader spec from a case, and says pass or fail.
 
 Graders see text and nothing else, so the same case scores Transformers,
-llama.cpp and any OpenAI-compatible server the same way. The JSON graders check
-values as well as shape: ``json_schema`` says the answer is well-formed JSON of
-the right shape, ``json_fields`` says the fields hold what the passage says
-(a payroll lockout is ``urgent``, not ``low``).
+llama.cpp and any OpenAI-compatible server the same way. A grader must fail what
+a person would fail, so none of them looks for a word anywhere in the answer:
+``answer`` takes the whole answer, ``regex`` can anchor where the answer starts,
+``absent`` names what a right answer never says, ``max_chars`` rejects rambling
+and repetition, and ``language`` rejects an answer in another script. Each case
+carries examples a person would accept and reject, and
+:func:`helpers.evals.cases.check_examples` runs them through these graders.
+
+The JSON graders check values as well as shape: ``json_schema`` says the answer
+is well-formed JSON of the right shape, ``json_fields`` says the fields hold
+what the passage says (a payroll lockout is ``urgent``, not ``low``).
 """
 
 from __future__ import annotations
@@ -22,23 +29,50 @@ CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 KANA = re.compile(r"[\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 LATIN = re.compile(r"[A-Za-z]")
 JSON_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.S)
+#: What :func:`whole_answer` takes off the ends: spaces, wrapping quotes or bold, and one closing punctuation mark.
+WRAPPING = "\"'“”‘’「」*` \t\n"
+CLOSING = ".!。！"
 
 
 class GraderError(ValueError):
     """A grader spec the kit does not know; the message lists the known graders."""
 
 
-def _exact(output: str, spec: dict) -> bool:
-    text, value = output.strip().rstrip(".!。"), spec["value"]
-    return text.lower() == value.lower() if spec.get("ignore_case") else text == value
+def whole_answer(output: str) -> str:
+    """The answer as a person reads it: outer spaces, quotes or bold, and one final full stop removed; runs of spaces as one.
+
+    "**Paris.**" and " Paris " are the answer "Paris"; "Paris, France" is not.
+    """
+    text = output.strip(WRAPPING)
+    if text[-1:] and text[-1] in CLOSING:
+        text = text[:-1].strip(WRAPPING)
+    return re.sub(r"\s+", " ", text)
 
 
-def _contains(output: str, spec: dict) -> bool:
-    return spec["value"].lower() in output.lower() if spec.get("ignore_case", True) else spec["value"] in output
+def _answer(output: str, spec: dict) -> bool:
+    """The whole answer is one of ``patterns`` (each a full match, ignoring case unless ``ignore_case`` is false).
+
+    For questions with one short right answer, and for "reply exactly: ..."
+    instructions: nothing may come before or after it.
+    """
+    flags = re.IGNORECASE if spec.get("ignore_case", True) else 0
+    text = whole_answer(output)
+    return any(re.fullmatch(pattern, text, flags) for pattern in spec["patterns"])
 
 
 def _regex(output: str, spec: dict) -> bool:
-    return re.search(spec["pattern"], output) is not None
+    """The pattern is found in the answer (``^`` anchors it at the answer's first character: "starts with")."""
+    return re.search(spec["pattern"], output.strip()) is not None
+
+
+def _absent(output: str, spec: dict) -> bool:
+    """The pattern is nowhere in the answer: what a right answer never says (another tier, the passage's heading)."""
+    return re.search(spec["pattern"], output) is None
+
+
+def _max_chars(output: str, spec: dict) -> bool:
+    """The answer, without its outer spaces, is at most ``chars`` characters: an answer asked to be brief, that is."""
+    return len(output.strip()) <= spec["chars"]
 
 
 def parse_json_answer(output: str) -> Any:
@@ -114,9 +148,10 @@ def _language(output: str, spec: dict) -> bool:
 
 
 GRADERS: dict[str, Callable[[str, dict], bool]] = {
-    "exact": _exact,
-    "contains": _contains,
+    "answer": _answer,
     "regex": _regex,
+    "absent": _absent,
+    "max_chars": _max_chars,
     "json_schema": _json_schema,
     "json_fields": _json_fields,
     "language": _language,

@@ -21,7 +21,7 @@ from helpers.core.names import API_KEY_ENV, SMOLLM2, TINY_GPT2
 from helpers.evals.cases import Case
 from helpers.runtimes.client import make_client
 from helpers.runtimes.transformers import Generation, LoadedModel, generate, load
-from helpers.shelf.models import gguf_file
+from helpers.shelf.models import gguf_for
 
 RUNTIMES = ("transformers", "llama.cpp", "openai")
 
@@ -48,6 +48,9 @@ class TransformersRunner:
 class LlamaCppRunner:
     """Greedy generation with llama.cpp on a quantized GGUF, in this process.
 
+    Without ``gguf_path`` it runs the shelf's GGUF for ``model_id`` and is named for the model in that file
+    (the lesson's Qwen runs as its offline sibling).
+
     With ``structured_output=True`` the JSON cases are constrained by a grammar
     that llama.cpp builds from the case's schema, the in-process counterpart of
     ``response_format``.
@@ -64,8 +67,9 @@ class LlamaCppRunner:
     ):
         from llama_cpp import Llama
 
-        self.model, self.runtime, self.structured_output, self.notes = model_id, runtime, structured_output, []
-        self.gguf_path = Path(gguf_path or gguf_file())
+        ran, shelf_gguf = (model_id, Path(gguf_path)) if gguf_path else gguf_for(model_id)
+        self.model, self.runtime, self.structured_output, self.notes = ran, runtime, structured_output, []
+        self.gguf_path = shelf_gguf
         self.llm = Llama(model_path=str(self.gguf_path), n_ctx=n_ctx, seed=0, verbose=False)
 
     def generate(self, case: Case) -> Generation:

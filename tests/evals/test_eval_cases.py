@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers.core.paths import EVAL_CASES, REPO_ROOT
-from helpers.evals import GRADERS, CaseFileError, load_cases
+from helpers.evals import GRADERS, CaseFileError, grade, load_cases
 
 GOOD = json.loads((EVAL_CASES / "sop_assistant.v1.jsonl").read_text(encoding="utf-8").splitlines()[0])
 
@@ -120,7 +120,7 @@ def test_duplicate_case_id_is_rejected(tmp_path):
 def test_unknown_grader_is_a_clear_error(tmp_path):
     write_cases(tmp_path, json.dumps({**GOOD, "graders": [{"type": "vibes"}]}))
     with pytest.raises(
-        CaseFileError, match=r"unknown grader 'vibes'; known graders: exact, contains, regex, json_schema, json_fields"
+        CaseFileError, match=r"unknown grader 'vibes'; known graders: answer, regex, absent, max_chars, json_schema, json_fields"
     ):
         load_cases(tmp_path)
 
@@ -150,7 +150,49 @@ def test_cli_says_what_is_wrong_and_runs_nothing(tmp_path, content, message):
 
 def test_cli_validates_the_fixed_set():
     ok = _cli("validate", "data/eval_cases/")
-    assert ok.returncode == 0 and ok.stdout.startswith("OK: 16 cases")
+    assert ok.returncode == 0 and ok.stdout.startswith("OK: 16 cases"), ok.stderr
+    assert "fail all" in ok.stdout
+
+
+NONSENSE = "Le Grand Paris, le Grand-Bien-Souffrac, la France, la France. I'm a"
+
+
+def test_the_nonsense_that_passed_the_old_grader_is_a_fail_example_and_fails():
+    """SmolLM2's answer passed when the grader only looked for "Paris"; the case now rejects it by its own example."""
+    case = next(c for c in load_cases() if c.case_id == "en-fact-capital")
+    assert NONSENSE in case.examples["fail"]
+    assert grade(NONSENSE, case.graders), "a must-fail example passes the case's graders"
+
+
+@pytest.mark.parametrize(
+    ("graders", "examples", "words"),
+    [
+        ([{"type": "regex", "pattern": "Paris"}], {"pass": ["Paris"], "fail": [NONSENSE]}, "the fail example"),
+        ([{"type": "answer", "patterns": ["paris"]}], {"pass": ["Paris", "It is Paris, of course."], "fail": [NONSENSE]},
+         "the pass example 'It is Paris, of course.' fails answer"),
+    ],
+    ids=["a-must-fail-passes", "a-must-pass-fails"],
+)  # fmt: skip
+def test_a_case_whose_examples_grade_the_wrong_way_is_refused(tmp_path, graders, examples, words):
+    write_cases(tmp_path, json.dumps({**GOOD, "graders": graders, "examples": examples}))
+    with pytest.raises(CaseFileError, match="en-fact-capital") as refused:
+        load_cases(tmp_path)
+    assert words in str(refused.value)
+    result = _cli("validate", str(tmp_path))
+    assert result.returncode == 2 and "en-fact-capital" in result.stderr and words in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_case_needs_a_pass_and_a_fail_example(tmp_path):
+    write_cases(tmp_path, json.dumps({**GOOD, "examples": {"pass": ["Paris"], "fail": []}}))
+    with pytest.raises(CaseFileError, match="examples"):
+        load_cases(tmp_path)
+
+
+def test_a_pattern_that_does_not_compile_is_named(tmp_path):
+    write_cases(tmp_path, json.dumps({**GOOD, "graders": [{"type": "regex", "pattern": "(unclosed"}]}))
+    with pytest.raises(CaseFileError, match="not a valid regular expression"):
+        load_cases(tmp_path)
 
 
 def test_cli_refuses_a_constrained_run_that_cannot_be_constrained():

@@ -13,9 +13,16 @@ PRIORITY = {"type": "json_fields", "fields": {"priority": "urgent"}}
 @pytest.mark.parametrize(
     ("output", "spec", "passes"),
     [
-        ("OK.", {"type": "exact", "value": "OK"}, True),
-        ("OK then", {"type": "exact", "value": "OK"}, False),
-        ("The capital is paris", {"type": "contains", "value": "Paris"}, True),
+        ("OK.", {"type": "answer", "patterns": ["OK"], "ignore_case": False}, True),
+        ("OK then", {"type": "answer", "patterns": ["OK"], "ignore_case": False}, False),
+        ("ok", {"type": "answer", "patterns": ["OK"], "ignore_case": False}, False),
+        ("**Paris.**", {"type": "answer", "patterns": ["paris"]}, True),
+        ("Le Grand Paris, la France, la France.", {"type": "answer", "patterns": ["paris"]}, False),  # "Paris" is in it
+        ("Tier 2 handles it", {"type": "absent", "pattern": "(?i)tier\\s*1"}, True),
+        ("Tier 1, then Tier 2", {"type": "absent", "pattern": "(?i)tier\\s*1"}, False),
+        ("Settings.", {"type": "max_chars", "chars": 10}, True),
+        ("Settings. Settings. Settings.", {"type": "max_chars", "chars": 10}, False),
+        ("  Open Settings", {"type": "regex", "pattern": "^Open"}, True),  # ^ anchors at the answer's first character
         ("Tier 2 handles it", {"type": "regex", "pattern": "(?i)tier\\s*2"}, True),
         ('{"priority": "high"}', {"type": "json_schema", "schema": {"required": ["priority"]}}, True),
         ('```json\n{"priority": "high"}\n```', {"type": "json_schema", "schema": {"required": ["priority"]}}, True),
@@ -67,5 +74,5 @@ def test_grade_names_each_failed_grader():
 
 
 def test_unknown_grader_lists_the_known_ones():
-    with pytest.raises(GraderError, match="unknown grader 'vibes'; known graders: exact, contains"):
+    with pytest.raises(GraderError, match="unknown grader 'vibes'; known graders: answer, regex, absent, max_chars"):
         grade("text", [{"type": "vibes"}])
