@@ -8,6 +8,7 @@ from pathlib import Path
 from helpers.evals import EvalRow, load_cases, summarize, write_table
 from helpers.routes.free_colab import ColabRun, RunPlan, StepResult, write_colab_run
 from helpers.serving.benchmark import Benchmark
+from helpers.serving.metrics import Level, Percentiles
 from helpers.serving.shutdown import ShutdownProof
 
 CASES = load_cases()
@@ -55,10 +56,15 @@ def shutdown_proof(outputs: Path, *, stopped: bool = True) -> None:
     target.write_text(json.dumps(proof.to_json()), encoding="utf-8")
 
 
-def benchmark(outputs: Path) -> None:
-    Benchmark("2026-11-23T12:00:00+00:00", "m", ["http://127.0.0.1:8000/v1"], {}, "test CPU", 1, 8, 0, {}, {}, []).write(
-        outputs / "serving" / "benchmark.json"
-    )
+def benchmark(outputs: Path, model: str = "m", completed: int | None = None, requests: int = 8) -> None:
+    """A benchmark of ``model`` with one concurrency level of ``requests`` requests, ``completed`` of them (all by default)."""
+    done = requests if completed is None else completed
+    failed = {"HTTP 500": requests - done} if done < requests else {}
+    latency = Percentiles(10.0, 10.0, 10.0, 10.0) if done else Percentiles()
+    level = Level(requests, done, requests - done, failed, 1.0, float(done), 8.0 * done, float(done), 100.0 * done / requests,
+                  latency, latency, latency, latency, ["usage"] * done, concurrency=1)  # fmt: skip
+    Benchmark("2026-11-23T12:00:00+00:00", model, ["http://127.0.0.1:8000/v1"], {}, "test CPU", requests, 8, 0, {}, {},
+              [level]).write(outputs / "serving" / "benchmark.json")  # fmt: skip
 
 
 def colab_run(outputs: Path, device: str, model: str, passing: int) -> None:

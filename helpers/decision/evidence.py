@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpers.catalogue.runtimes import runtime_for_label
-from helpers.core import names
+from helpers.core.i18n import sentences
 from helpers.core.paths import ARTEFACTS, outputs_dir, relative
+from helpers.decision.candidates import sibling_name
 from helpers.evals import EvalRow, EvalSummary, EvalTableError, load_cases, read_table, summarize
 from helpers.evals.results import table_files
 from helpers.machine.environment import ReportFormatError
@@ -24,9 +26,9 @@ from helpers.machine.speed import SpeedError
 from helpers.routes.free_colab import ColabRun, read_colab_run
 from helpers.runtimes.client import ServingError
 from helpers.serving.benchmark import Benchmark, read_benchmark
+from helpers.serving.checklist import MAX_ERROR_RATE_PCT
 from helpers.serving.shutdown import ShutdownProof, read_shutdown_proof
-from helpers.shelf.manifest import MANIFEST
-from helpers.shelf.models import SHELF_ENTRIES
+from helpers.shelf.models import stand_in
 
 PRESENT, MISSING, UNREADABLE = "present", "missing", "unreadable"
 
@@ -49,6 +51,17 @@ SAYS = {
     "no_error_pct": "a row has no readable error_pct; the file looks cut off or comes from an older kit.",
     "bad_json": "it is empty or not valid JSON (cut off while being written?).",
 }
+
+
+#: Why a run scored on another case set than the current one is not counted.
+CASE_SET = sentences(
+    {
+        "stale": "{runs} ({path}) was scored on {cases} cases, but the case files now hold {now}: it is cut off or comes "
+        "from an older case set; rerun it on the current cases.",
+        "other": "{runs} ({path}) was scored on cases the case files no longer hold ({cases}): it comes from another case "
+        "set; rerun it on the current cases.",
+    }
+)
 
 
 class EvidenceError(ValueError):
@@ -84,6 +97,47 @@ class EvalRun:
         s = self.summary
         mode = ", constrained" if s.constrained else ""
         return f"{s.model.split('/')[-1]} on {s.runtime} {s.passed}/{s.cases}{mode}"
+
+
+def other_case_set(run: EvalRun, case_ids: tuple[str, ...]) -> str | None:
+    """Why ``run`` cannot count against the current cases (``case_ids``); ``None`` when it was scored on exactly them."""
+    s = run.summary
+    scored = set(s.passed_cases) | set(s.failed_cases)
+    if not case_ids or scored == set(case_ids):
+        return None
+    if s.cases != len(case_ids):
+        return CASE_SET["stale"].format(runs=run.label, path=run.path, cases=s.cases, now=len(case_ids))
+    return CASE_SET["other"].format(runs=run.label, path=run.path, cases=", ".join(sorted(scored - set(case_ids))))
+
+
+@dataclass(frozen=True)
+class Completion:
+    """How a benchmark's requests ended, over every level it reports: completed, failed and why."""
+
+    model: str
+    requests: int
+    completed: int
+    loads: tuple[str, ...]
+    reasons: dict[str, int]
+    every_level: bool
+
+    @property
+    def share(self) -> float:
+        return self.completed / self.requests if self.requests else 0.0
+
+    @property
+    def holds(self) -> bool:
+        """Every level completed requests, and failures stay under the production checklist's error-rate limit."""
+        return self.every_level and self.requests > 0 and 100 * (1 - self.share) < MAX_ERROR_RATE_PCT
+
+    @classmethod
+    def of(cls, bench: Benchmark) -> Completion:
+        levels = bench.levels + bench.rate_levels
+        reasons: Counter[str] = Counter()
+        for level in levels:
+            reasons.update(level.failure_reasons)
+        return cls(bench.model, sum(v.requests for v in levels), sum(v.completed for v in levels),
+                   tuple(v.load for v in levels), dict(reasons), all(v.completed for v in levels))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -185,20 +239,34 @@ def gather(outputs: Path | None = None) -> Evidence:
     )
 
 
-def model_version(model: str, runtime: str) -> tuple[str, str] | None:
-    """The SHA-256 of the weights file this machine ran for ``model`` (from the shelf manifest), and that file.
+@dataclass(frozen=True)
+class SpeaksFor:
+    """Whose evidence speaks for a candidate on one runtime: the candidate itself, or the shelf sibling run in its place.
 
-    llama.cpp runs the GGUF; the other runtimes the converted folder. ``None``
-    when the model is not on the shelf: online, record the hub revision instead.
+    Evidence counts for the model that ran: a sibling's eval tables are its own, named as its own, never the candidate's.
     """
-    quantized = {names.SMOLLM2: names.SMOLLM2_GGUF}
-    entry = SHELF_ENTRIES.get(quantized.get(model, "") if runtime == "llama.cpp" else model)
-    manifest = entry.path / MANIFEST if entry else None
-    if manifest is None or not manifest.is_file():
-        return None
-    files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
-    weights = next((n for n in files if n.endswith((".safetensors", ".gguf")) and "vocab" not in n), None)
-    return (files[weights]["sha256"], relative(entry.path / weights)) if weights else None
+
+    candidate: str
+    model: str
+    runtime: str
+    runs: tuple[EvalRun, ...]
+
+    @property
+    def sibling(self) -> bool:
+        return self.model != self.candidate
+
+    @property
+    def name(self) -> str:
+        return sibling_name(self.model, self.runtime) or self.model
+
+
+def speaks_for(evidence: Evidence, candidate: str, runtime: str) -> SpeaksFor:
+    """The candidate's own runs on ``runtime``; with none, those of the shelf sibling that runs in its place offline."""
+    own = runs_of(evidence, candidate, runtime)
+    sibling = stand_in(candidate)
+    if own or sibling is None:
+        return SpeaksFor(candidate, candidate, runtime, tuple(own))
+    return SpeaksFor(candidate, sibling.name, runtime, tuple(runs_of(evidence, sibling.name, runtime)))
 
 
 def runtime_key(label: str) -> str | None:

@@ -4,21 +4,28 @@
 upgrade only on evidence.* :func:`choose` never recommends a model the estimator
 says does not fit, says which memory it compared against (RAM when the model
 runs on a CPU, GPU memory otherwise), and rejects every catalogue model that
-lacks a must-have, giving that reason.
+lacks a must-have, giving that reason. *Upgrade only on evidence* needs a bar: :class:`Gate` reads it from
+``data/eval_cases/gate.json`` (the pass share and the cases each must-have requires), beside the cases.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from helpers.catalogue.models import catalogue
 from helpers.catalogue.runtimes import NO_RUNTIME_FALLBACK, RUNTIMES, plain_transformers
 from helpers.core import names
 from helpers.core.i18n import N_, _
+from helpers.core.paths import EVAL_CASES, relative
 from helpers.decision.candidates import Candidate, best_dtype, estimate_for, lacks, smallest_covering
 from helpers.decision.profile import MIN_SERVING_VRAM_GB, SMALL_INSTRUCT_MAX_PARAMS, Profile
+from helpers.evals import EvalSummary
 from helpers.routes.cards import ROUTE_CARDS
+
+GATE_FILE = EVAL_CASES / "gate.json"
 
 #: The KV-cache length candidates are sized at, in tokens: each route card's own (``helpers.routes.cards``), capped
 #: at a model's own window (tiny-gpt2's is 1,024). Rejections are sized at the same length as the choice.
@@ -51,6 +58,52 @@ FALLBACKS = {  # translated when the decision says them, like the record's other
         "the data may not leave machines you control ({why})"
     ),
 }
+# --------------------------------------------------------------------------- the evidence bar (gate.json)
+
+
+class GateError(ValueError):
+    """A gate file that cannot be used; names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The thresholds of ``gate.json``: the pass share and the cases each must-have requires."""
+
+    pass_share: float
+    required_cases: dict[str, tuple[str, ...]]
+
+    def required_for(self, must_have: tuple[str, ...]) -> tuple[str, ...]:
+        """The cases a run must pass for these must-haves, language and JSON cases first."""
+        listed = [
+            need for need in ("zh_en_answers", "stable_json", *must_have) if need in must_have and need in self.required_cases
+        ]
+        groups = listed or ["default"]
+        return tuple(dict.fromkeys(case for need in groups for case in self.required_cases[need]))
+
+    def passes(self, s: EvalSummary, required: tuple[str, ...]) -> bool:
+        return s.cases > 0 and s.passed / s.cases >= self.pass_share and all(case in s.passed_cases for case in required)
+
+
+def load_gate(path: Path | None = None, case_ids: tuple[str, ...] = ()) -> Gate:
+    """Read the gate; a missing file, bad JSON or a case id no case file holds is a :class:`GateError`."""
+    path = path or GATE_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        gate = Gate(float(data["pass_share"]), {k: tuple(v) for k, v in data["required_cases"].items()})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise GateError(
+            f"{relative(path)} cannot be used ({error}); restore it from git (git checkout -- {relative(path)})."
+        ) from None
+    if not 0 < gate.pass_share <= 1 or "default" not in gate.required_cases:
+        raise GateError(f"{relative(path)}: pass_share must be in (0, 1] and required_cases must have a 'default' list.")
+    unknown = sorted({c for cases in gate.required_cases.values() for c in cases} - set(case_ids)) if case_ids else []
+    if unknown:
+        raise GateError(
+            f"{relative(path)} requires cases no case file holds: {', '.join(unknown)}. Fix the ids or add the cases."
+        )
+    return gate
+
+
 # --------------------------------------------------------------------------- the rule
 
 

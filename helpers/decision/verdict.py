@@ -1,28 +1,24 @@
 """The upgrade verdict: each route card's upgrade signal, judged from the evidence alone.
 
-The lesson's three route cards each end in an upgrade signal. :func:`judge`
-reads a decision and the evidence in ``outputs/`` and says, per card, one of
-*upgrade signal met*, *not met* or *cannot tell yet* (with what to run), citing
-the eval rows it used. The thresholds (what counts as "quality too weak", which
-cases must pass) live in ``data/eval_cases/gate.json``, beside the cases.
-
-The decision paragraph is written from the verdict (``helpers.decision.record``), so it
-cannot say one thing while the evidence beside it says another.
+:func:`judge` reads a decision and the evidence in ``outputs/`` and says, per card, *upgrade signal met*, *not met* or
+*cannot tell yet* (with what to run), citing the eval rows it used against the gate (``data/eval_cases/gate.json``).
+Evidence of another model or another case set is named and not counted: route 3 is met only when its benchmark
+measured the model whose eval passed, with its requests completing. The paragraph (``helpers.decision.record``) is
+written from the verdict, so the two cannot disagree.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass, replace
 
 from helpers.core.i18n import _, sentences
-from helpers.core.paths import EVAL_CASES, relative
 from helpers.decision import Decision
-from helpers.decision.evidence import UNREADABLE, EvalRun, Evidence, runtime_key
+from helpers.decision.candidates import absent, counts_for, short, sibling_name
+from helpers.decision.evidence import UNREADABLE, Completion, EvalRun, Evidence, other_case_set, runtime_key
+from helpers.decision.rule import Gate, load_gate
 from helpers.routes.cards import ROUTE_CARDS
+from helpers.shelf.models import stand_in
 
-GATE_FILE = EVAL_CASES / "gate.json"
 MET, NOT_MET, CANNOT_TELL = "met", "not_met", "cannot_tell"
 
 #: Every sentence the verdict says, in one place.
@@ -30,8 +26,7 @@ SAYS = {
     "unreadable": "An evidence file cannot be used: {problem}",
     "no_runs": "No eval table speaks for this route yet.",
     "disagree": "Runs of the same model and runtime disagree: {runs}. Rerun so each has one current table.",
-    "stale": "{runs} ({path}) was scored on {cases} cases, but the case files now hold {now}: it is cut off or comes from "
-    "an older case set; rerun it on the current cases.",
+    "not_counted": "not counted: {why}",
     "local_met": "The loop ran end to end, and quality is too weak for the target task: no local run passes the gate.",
     "local_not_met": "{run} passes the gate, so quality is not too weak on this route yet.",
     "colab_missing": "No Colab run has been recorded.",
@@ -41,59 +36,33 @@ SAYS = {
     "rented_fail": "The fixed eval cases do not pass on the served model yet.",
     "rented_no_service": "The served model passes the gate, but this profile needs no service, so one-off generation is enough.",
     "rented_no_bench": "The served model passes the gate, but no benchmark shows how the service behaves under load.",
-    "rented_met": "The fixed eval cases pass on the served model, and the profile needs a service measured under load.",
+    "bench_other_model": "The served model passes the gate ({run}), but {path} measured {measured}, another model, so it is "
+    "not counted.",
+    "bench_no_levels": "The served model passes the gate ({run}), but {path} reports no load levels, so nothing was measured "
+    "under load.",
+    "bench_failed": "The served model passes the gate ({run}), but at the levels {path} reports ({levels}) only {completed} of "
+    "{requests} requests completed ({share:.0%}; {reasons}), so it does not show the service holding under load and is not "
+    "counted.",
+    "rented_met": "The fixed eval cases pass on {run}, and {path} measured the same model under load: {completed} of "
+    "{requests} requests completed ({share:.0%}) at {levels}; the profile needs a service measured under load.",
+    "rerun_model": "notebook 04_rented_gpu_route with model = {model}, so its benchmark measures the model whose eval passed",
+    "rerun_failed": "notebook 04_rented_gpu_route once its server completes its requests (read the failure reasons in its "
+    "benchmark table)",
+    "rehearsal": "These rows are the CPU rehearsal: {model} on {runtime}, served by this machine's CPU ({hardware}) according "
+    "to {path}, not by a rented GPU.",
+    "no_reason": "no reason recorded",
+    "brief": "{runtime}, {mode}: {scores}",
+    "free": "unconstrained",
+    "constrained": "constrained",
     "memory": "memory check: the estimator within {error:.1f}% of measured peak memory on {rows} model/runtime/dtype rows",
     "not_gathered": "No evidence has been read for this record yet.",
     "move": "move to candidate_2 ({model} on {runtime})",
-    "move_none": "no catalogue model covers the must-haves beyond the first candidate: use the fallback",
+    "move_sibling": "move to candidate_2 ({model} on {runtime}; offline, {sibling} runs in its place)",
+    "move_none": "{why}: use the fallback",
 }
 SAYS = sentences(SAYS)  # read in the current language (helpers.core.i18n)
 HEADLINES = {MET: "upgrade signal met", NOT_MET: "not met", CANNOT_TELL: "cannot tell yet"}
 HEADLINES = sentences(HEADLINES)  # read in the current language (helpers.core.i18n)
-
-
-class GateError(ValueError):
-    """A gate file that cannot be used; names the file and the problem."""
-
-
-@dataclass(frozen=True)
-class Gate:
-    """The thresholds of ``gate.json``: the pass share and the cases each must-have requires."""
-
-    pass_share: float
-    required_cases: dict[str, tuple[str, ...]]
-
-    def required_for(self, must_have: tuple[str, ...]) -> tuple[str, ...]:
-        """The cases a run must pass for these must-haves, language and JSON cases first."""
-        listed = [
-            need for need in ("zh_en_answers", "stable_json", *must_have) if need in must_have and need in self.required_cases
-        ]
-        groups = listed or ["default"]
-        return tuple(dict.fromkeys(case for need in groups for case in self.required_cases[need]))
-
-    def passes(self, run: EvalRun, required: tuple[str, ...]) -> bool:
-        s = run.summary
-        return s.cases > 0 and s.passed / s.cases >= self.pass_share and all(case in s.passed_cases for case in required)
-
-
-def load_gate(path: Path | None = None, case_ids: tuple[str, ...] = ()) -> Gate:
-    """Read the gate; a missing file, bad JSON or a case id no case file holds is a :class:`GateError`."""
-    path = path or GATE_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        gate = Gate(float(data["pass_share"]), {k: tuple(v) for k, v in data["required_cases"].items()})
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-        raise GateError(
-            f"{relative(path)} cannot be used ({error}); restore it from git (git checkout -- {relative(path)})."
-        ) from None
-    if not 0 < gate.pass_share <= 1 or "default" not in gate.required_cases:
-        raise GateError(f"{relative(path)}: pass_share must be in (0, 1] and required_cases must have a 'default' list.")
-    unknown = sorted({c for cases in gate.required_cases.values() for c in cases} - set(case_ids)) if case_ids else []
-    if unknown:
-        raise GateError(
-            f"{relative(path)} requires cases no case file holds: {', '.join(unknown)}. Fix the ids or add the cases."
-        )
-    return gate
 
 
 @dataclass(frozen=True)
@@ -142,14 +111,22 @@ class Verdict:
         """The verdict on ``route``'s card (every route's card is judged, whatever the profile's route)."""
         return next(card for card in self.cards if card.route == route)
 
+    def passes(self, run: EvalRun) -> bool:
+        """Whether ``run`` passes the gate this verdict was judged against."""
+        return Gate(self.pass_share, {}).passes(run.summary, self.required_cases)
+
+    def row(self, run: EvalRun) -> str:
+        """``run`` as the verdict cites it: its label and the required cases it fails."""
+        return _row(run, self.required_cases)
+
 
 def _card(route: str, status: str, says: str, rows: tuple[str, ...], next_step: str = "", **extra: str) -> CardVerdict:
     """A verdict on ``route``'s card, its upgrade signal read from the route table."""
     return CardVerdict(route, str(ROUTE_CARDS[route].upgrade_signal), status, says, rows, next_step, **extra)
 
 
-def _cannot(route: str, says: str, rows: tuple[str, ...] = ()) -> CardVerdict:
-    return _card(route, CANNOT_TELL, says, rows, run=str(ROUTE_CARDS[route].run_to_fix))
+def _cannot(route: str, says: str, rows: tuple[str, ...] = (), run: str = "") -> CardVerdict:
+    return _card(route, CANNOT_TELL, says, rows, run=run or str(ROUTE_CARDS[route].run_to_fix))
 
 
 def _row(run: EvalRun, required: tuple[str, ...]) -> str:
@@ -160,16 +137,23 @@ def _row(run: EvalRun, required: tuple[str, ...]) -> str:
 
 
 def _brief(runs: list[EvalRun]) -> str:
-    """The rows a paragraph cites: each model's best run, weakest model first."""
-    best: dict[str, EvalRun] = {}
+    """The rows a paragraph cites, like with like: per runtime and output mode, each model's best run, weakest first."""
+    groups: dict[tuple[str, bool], dict[str, EvalRun]] = {}
     for run in runs:
-        if run.summary.model not in best or run.summary.passed > best[run.summary.model].summary.passed:
-            best[run.summary.model] = run
-    return "; ".join(r.label for r in sorted(best.values(), key=lambda r: r.summary.passed))
+        s = run.summary
+        best = groups.setdefault((runtime_key(s.runtime) or s.runtime, s.constrained), {})
+        if s.model not in best or s.passed > best[s.model].summary.passed:
+            best[s.model] = run
+    parts = []
+    for (runtime, constrained), best in sorted(groups.items()):
+        ordered = sorted(best.values(), key=lambda r: r.summary.passed)
+        scores = ", ".join(f"{short(r.summary.model)} {r.summary.passed}/{r.summary.cases}" for r in ordered)
+        parts.append(SAYS["brief"].format(runtime=runtime, mode=SAYS["constrained" if constrained else "free"], scores=scores))
+    return "; ".join(parts)
 
 
-def _doubts(route: str, runs: list[EvalRun], case_count: int) -> CardVerdict | None:
-    """Runs that cannot be compared: the same model and runtime disagreeing, or scored on another case set."""
+def _disagree(route: str, runs: list[EvalRun]) -> CardVerdict | None:
+    """Runs that cannot be compared: the same model, runtime and output mode with different cases passing."""
     seen: dict[tuple, EvalRun] = {}
     for run in runs:
         s = run.summary
@@ -178,32 +162,35 @@ def _doubts(route: str, runs: list[EvalRun], case_count: int) -> CardVerdict | N
             pair = f"{seen[key].label} ({seen[key].path}) against {run.label} ({run.path})"
             return _cannot(route, SAYS["disagree"].format(runs=pair), (seen[key].label, run.label))
         seen[key] = run
-    stale = next((r for r in runs if case_count and r.summary.cases != case_count), None)
-    if stale:
-        return _cannot(
-            route,
-            SAYS["stale"].format(runs=stale.label, path=stale.path, cases=stale.summary.cases, now=case_count),
-            (stale.label,),
-        )
     return None
+
+
+def _stand_ins(runs: list[EvalRun]) -> str:
+    """A sentence per shelf sibling among the runs: its evidence counts for it, not for the lesson's model it stands in for."""
+    return "".join(f" {note}" for note in dict.fromkeys(counts_for(r.summary.model) for r in runs) if note)
 
 
 def _move(decision: Decision) -> str:
     second = decision.candidate_2
-    return SAYS["move"].format(model=second.model, runtime=second.runtime) if second else SAYS["move_none"]
+    if second is None:
+        p = decision.profile
+        why = absent("candidate_2", p.must_have, decision.memory_gb, decision.memory_kind, decision.candidate_1 is not None)
+        return SAYS["move_none"].format(why=why[:1].upper() + why[1:])
+    if (sibling := stand_in(second.model)) is None:
+        return SAYS["move"].format(model=second.model, runtime=second.runtime)
+    named = sibling_name(sibling.name, second.estimator_runtime)
+    return SAYS["move_sibling"].format(model=second.model, runtime=second.runtime, sibling=named)
 
 
 def _upgrade_signal(
     route: str, says: str, decision: Decision, gate: Gate, required: tuple[str, ...], runs: list[EvalRun], rows: tuple[str, ...]
 ) -> CardVerdict:
     """A route that is enough keeps its place: the upgrade signal is met only when no run passes the gate."""
-    passing = [r for r in runs if gate.passes(r, required)]
+    passing = [r for r in runs if gate.passes(r.summary, required)]
     if passing:
-        not_met = SAYS[f"{says}_not_met"].format(run=passing[0].label)
+        not_met = SAYS[f"{says}_not_met"].format(run=passing[0].label) + _stand_ins(runs)
         return _card(route, NOT_MET, not_met, rows, brief=_brief(runs))
-    return CardVerdict(
-        route, str(ROUTE_CARDS[route].upgrade_signal), MET, SAYS[f"{says}_met"], rows, _move(decision), brief=_brief(runs)
-    )
+    return _card(route, MET, SAYS[f"{says}_met"] + _stand_ins(runs), rows, _move(decision), brief=_brief(runs))
 
 
 def _local(decision: Decision, evidence: Evidence, gate: Gate, required: tuple[str, ...], runs: list[EvalRun]) -> CardVerdict:
@@ -220,44 +207,71 @@ def _colab(decision: Decision, evidence: Evidence, gate: Gate, required: tuple[s
         return _cannot(route, SAYS["colab_missing"])
     on_gpu = [step for step in evidence.colab.steps if step.plan.device == "cuda"]
     if not on_gpu:
-        devices = (
-            ", ".join(f"{step.plan.model.split('/')[-1]} on {step.plan.device}" for step in evidence.colab.steps) or "no steps"
-        )
-        return CardVerdict(
-            route,
-            str(ROUTE_CARDS[route].upgrade_signal),
-            NOT_MET,
-            SAYS["colab_no_gpu"].format(device=devices),
-            (devices,),
-            brief=devices,
-        )
-    scored = [EvalRun(step.eval, "outputs/colab_run.json", "", "") for step in on_gpu] + runs
-    rows = tuple(_row(r, required) for r in scored)
-    return _upgrade_signal(route, "colab", decision, gate, required, scored, rows)
+        devices = ", ".join(f"{short(step.plan.model)} on {step.plan.device}" for step in evidence.colab.steps) or "no steps"
+        return _card(route, NOT_MET, SAYS["colab_no_gpu"].format(device=devices), (devices,), brief=devices)
+    steps = [EvalRun(step.eval, "outputs/colab_run.json", "", "") for step in on_gpu]
+    aside = tuple(SAYS["not_counted"].format(why=why) for r in steps if (why := other_case_set(r, evidence.case_ids)))
+    scored = [r for r in steps if not other_case_set(r, evidence.case_ids)] + runs
+    if not scored:
+        return _cannot(route, " ".join(aside), aside)
+    card = _upgrade_signal(route, "colab", decision, gate, required, scored, tuple(_row(r, required) for r in scored))
+    return replace(card, rows=card.rows + aside)
+
+
+def _rehearsal(evidence: Evidence, runs: list[EvalRun]) -> str:
+    """The sentence that says the rows are the CPU rehearsal, when the same model's benchmark was served by this CPU."""
+    bench = evidence.benchmark
+    origin = bench.origin if bench else None
+    served = ", ".join(dict.fromkeys(r.summary.runtime for r in runs if bench and r.summary.model == bench.model))
+    if origin is None or (origin.kind, origin.device) != ("this_machine", "cpu") or not served:
+        return ""
+    where = evidence.sources["benchmark"].path
+    return " " + SAYS["rehearsal"].format(model=short(bench.model), runtime=served, hardware=origin.hardware, path=where)
+
+
+def _benchmark(evidence: Evidence, passing: list[EvalRun]) -> tuple[str, str, str]:
+    """The benchmark read against the runs that pass the gate: (status, what it says, what to rerun)."""
+    served, path = Completion.of(evidence.benchmark), evidence.sources["benchmark"].path
+    run = next((r for r in passing if r.summary.model == served.model), None)
+    if run is None:
+        says = SAYS["bench_other_model"].format(run=passing[0].label, path=path, measured=served.model)
+        return CANNOT_TELL, says, SAYS["rerun_model"].format(model=passing[0].summary.model)
+    if not served.requests:
+        return CANNOT_TELL, SAYS["bench_no_levels"].format(run=run.label, path=path), ""
+    numbers = {"run": run.label, "path": path, "levels": ", ".join(served.loads), "completed": served.completed,
+               "requests": served.requests, "share": served.share}  # fmt: skip
+    if not served.holds:
+        listed = ", ".join(f"{reason}: {count}" for reason, count in served.reasons.items()) or SAYS["no_reason"]
+        return CANNOT_TELL, SAYS["bench_failed"].format(**numbers, reasons=listed), SAYS["rerun_failed"]
+    return MET, SAYS["rented_met"].format(**numbers), ""
 
 
 def _rented(decision: Decision, evidence: Evidence, gate: Gate, required: tuple[str, ...], runs: list[EvalRun]) -> CardVerdict:
+    """Met only when a served run passes the gate and the benchmark measured that model with its requests completing."""
     route = "rented_gpu"
     rows = tuple(_row(r, required) for r in runs)
-    passing = [r for r in runs if gate.passes(r, required)]
+    where = _stand_ins(runs) + _rehearsal(evidence, runs)
+    passing = [r for r in runs if gate.passes(r.summary, required)]
     if not passing:
-        return _card(route, NOT_MET, SAYS["rented_fail"], rows, brief=_brief(runs))
+        return _card(route, NOT_MET, SAYS["rented_fail"] + where, rows, brief=_brief(runs))
     if not decision.profile.service_needed:
-        return CardVerdict(
-            route, str(ROUTE_CARDS[route].upgrade_signal), NOT_MET, SAYS["rented_no_service"], rows, brief=_brief(runs)
-        )
+        return _card(route, NOT_MET, SAYS["rented_no_service"] + where, rows, brief=_brief(runs))
     if evidence.benchmark is None:
-        return _cannot(route, SAYS["rented_no_bench"], rows)
-    return CardVerdict(
-        route, str(ROUTE_CARDS[route].upgrade_signal), MET, SAYS["rented_met"], rows, _move(decision), brief=_brief(runs)
-    )
+        return _cannot(route, SAYS["rented_no_bench"] + where, rows)
+    status, says, run = _benchmark(evidence, passing)
+    if status == CANNOT_TELL:
+        return _cannot(route, says + where, rows, run)
+    return _card(route, MET, says + where, rows, _move(decision), brief=_brief(runs))
 
 
 JUDGES = {"local_cpu": _local, "free_colab": _colab, "rented_gpu": _rented}
 
 
 def judge(decision: Decision, evidence: Evidence | None, gate: Gate | None = None) -> Verdict:
-    """Each route card's verdict from the evidence. ``evidence=None`` (a draft) cannot tell anything yet."""
+    """Each route card's verdict from the evidence. ``evidence=None`` (a draft) cannot tell anything yet.
+
+    Runs scored on another case set are named on the card ("not counted") and left out of its judgement.
+    """
     gate = gate or load_gate(case_ids=evidence.case_ids if evidence else ())
     required = gate.required_for(decision.profile.must_have)
     cards = []
@@ -275,11 +289,11 @@ def judge(decision: Decision, evidence: Evidence | None, gate: Gate | None = Non
             cards.append(_cannot(route, SAYS["unreadable"].format(problem=problem)))
             continue
         runs = [r for r in evidence.runs if runtime_key(r.summary.runtime) in ROUTE_CARDS[route].runtimes]
-        doubt = _doubts(route, runs, len(evidence.case_ids))
-        if doubt:
-            cards.append(doubt)
-        elif not runs and route != "free_colab":
-            cards.append(_cannot(route, SAYS["no_runs"]))
-        else:
-            cards.append(judge_card(decision, evidence, gate, required, runs))
+        aside = {r.path: why for r in runs if (why := other_case_set(r, evidence.case_ids))}
+        runs = [r for r in runs if r.path not in aside]
+        card = _disagree(route, runs)
+        if card is None and not runs and route != "free_colab":
+            card = _cannot(route, " ".join(aside.values()) or SAYS["no_runs"])
+        card = card or judge_card(decision, evidence, gate, required, runs)
+        cards.append(replace(card, rows=card.rows + tuple(SAYS["not_counted"].format(why=w) for w in aside.values())))
     return Verdict(decision.profile.route, tuple(cards), required, gate.pass_share)

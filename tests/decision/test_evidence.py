@@ -6,7 +6,8 @@ import pytest
 from evidence_sets import benchmark, colab_run, eval_table, shutdown_proof
 
 from helpers.core import names
-from helpers.decision.evidence import MISSING, PRESENT, UNREADABLE, EvidenceError, gather, model_version, runs_of, runtime_key
+from helpers.decision.candidates import model_version
+from helpers.decision.evidence import MISSING, PRESENT, UNREADABLE, EvidenceError, gather, runs_of, runtime_key
 from helpers.shelf.models import SHELF_ENTRIES, problems
 
 

@@ -66,7 +66,8 @@ def test_every_reader_names_what_the_rule_decided(profile, evidence, capsys):
         assert record["decision"] == {**record["decision"], "model": stands_behind.model, "runtime": stands_behind.runtime}
         assert hardware["memory_kind"] == stands_behind.memory_kind
         if stands_behind is decision.candidate_2:
-            assert verdict.mine.next_step.endswith(f"({stands_behind.model} on {stands_behind.runtime})")
+            # the step names candidate_2 as the rule does (offline, the sibling that runs in its place follows it)
+            assert verdict.mine.next_step.startswith(f"move to candidate_2 ({stands_behind.model} on {stands_behind.runtime}")
     summaries = [summarize(rows) for rows in _rows(found)]
     assert f"{verdict.card('local_cpu').headline}." in upgrade_verdict(summaries, verdict)
 

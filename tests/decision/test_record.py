@@ -51,7 +51,7 @@ def test_the_record_has_the_lessons_shape_and_its_five_deliverables():
     assert [i["name"] for i in built["evidence_fit"]["items"]] == list(record.EVIDENCE_FIT)
     assert built["evidence_fit"]["complete"] is False
     page = render_markdown(built)
-    assert page.startswith("# Model Runtime Decision\n\nproject_goal: support-operations SOP assistant\n")
+    assert page.startswith("# Model Runtime Decision\n\nproject_goal: support-operations SOP assistant  \n")
     for heading in (
         "## Verdict",
         "## Model Decision",
@@ -64,6 +64,24 @@ def test_the_record_has_the_lessons_shape_and_its_five_deliverables():
         assert heading in page
     for field in LESSON_FIELDS + CANDIDATE_FIELDS:
         assert f"\n{field}: " in page
+
+
+def test_the_lessons_block_renders_one_line_per_field():
+    """JupyterLab, Colab and GitHub join single-newline text into one paragraph; each field must stay on its own line."""
+    from markdown_it import MarkdownIt
+
+    page = render_markdown(build_record(choose(LESSON_EXAMPLE)))
+    html = MarkdownIt("commonmark").render(page)
+    first = html.split("</p>")[0]  # the paragraph under the title: the lesson's block
+    assert first.count("<br />") == first.count("\n") - 1 > len(LESSON_FIELDS), first[:300]
+
+
+def test_a_profile_with_no_candidate_says_so_without_none_or_must_haves_it_was_not_given():
+    nothing = build_record(choose(Profile(route="rented_gpu", available_vram_gb=1, must_have=())))
+    assert nothing["candidate_1"] is None
+    page = render_markdown(nothing)
+    assert "None GB" not in page and "covers the must-haves" not in page
+    assert "candidate_1: none that fits this profile" in page and "no candidate, so no peak or disk is predicted" in page
 
 
 def test_evidence_fit_is_complete_only_when_all_five_are_present(isolated_outputs):

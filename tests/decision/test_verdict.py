@@ -11,7 +11,8 @@ from helpers.core import names
 from helpers.decision import LESSON_EXAMPLE, Profile, choose
 from helpers.decision.evidence import gather
 from helpers.decision.record import build_record, paragraph, validate_record
-from helpers.decision.verdict import CANNOT_TELL, MET, NOT_MET, GateError, judge, load_gate
+from helpers.decision.rule import GateError
+from helpers.decision.verdict import CANNOT_TELL, MET, NOT_MET, judge, load_gate
 
 N = len(CASES)
 
@@ -33,7 +34,8 @@ def test_local_signal_met_moves_to_candidate_2_and_the_paragraph_says_so(isolate
     assert card.status == MET
     assert (
         card.headline
-        == "upgrade signal met: move to candidate_2 (Qwen/Qwen2.5-0.5B-Instruct on llama.cpp (quantized, on the CPU))"
+        == "upgrade signal met: move to candidate_2 (Qwen/Qwen2.5-0.5B-Instruct on llama.cpp (quantized, on the CPU); offline, "
+        "Qwen2.5-Coder-0.5B-Instruct (Q4_K_M GGUF, offline sibling of the lesson's Qwen2.5-0.5B-Instruct) runs in its place)"
     )
     assert f"tiny-gpt2 on transformers 0/{N}" in card.rows[0] or f"tiny-gpt2 on transformers 0/{N}" in card.rows[1]
     assert any(f"SmolLM2-135M-Instruct on llama.cpp 3/{N}" in row for row in card.rows)
@@ -123,11 +125,36 @@ def test_colab_without_a_gpu_is_not_met_and_with_a_weak_gpu_run_is_met(isolated_
 def test_rented_gpu_card(isolated_outputs, passing, service, bench, status, words):
     eval_table(isolated_outputs, names.SMOLLM2, "vllm", passing, constrained=True)
     if bench:
-        benchmark(isolated_outputs)
+        benchmark(isolated_outputs, names.SMOLLM2)
     _, text, cards = verdict_for(Profile(route="rented_gpu", available_vram_gb=24, needs_service=service), isolated_outputs)
     assert cards["rented_gpu"].status == status and words in cards["rented_gpu"].says
     assert f"SmolLM2-135M-Instruct on vllm {passing}/{N}, constrained" in cards["rented_gpu"].rows[0]
     assert ("already shows the upgrade signal" in text) == (status == MET)
+
+
+@pytest.mark.parametrize(
+    ("model", "completed", "words"),
+    [
+        (names.TINY_GPT2, 8, "another model, so it is not counted"),
+        (names.SMOLLM2, 0, "only 0 of 8 requests completed (0%; HTTP 500: 8)"),
+        (names.SMOLLM2, 6, "only 6 of 8 requests completed (75%; HTTP 500: 2)"),
+    ],
+)
+def test_route_3_cannot_tell_from_a_benchmark_of_another_model_or_of_failed_requests(isolated_outputs, model, completed, words):
+    eval_table(isolated_outputs, names.SMOLLM2, "vllm", N, constrained=True)
+    benchmark(isolated_outputs, model, completed)
+    _, text, cards = verdict_for(Profile(route="rented_gpu", available_vram_gb=24, needs_service=True), isolated_outputs)
+    card = cards["rented_gpu"]
+    assert card.status == CANNOT_TELL and words in card.says, card.says
+    assert card.run, "it names what to rerun"
+    assert "already shows the upgrade signal" not in text
+
+
+def test_route_3_met_names_the_share_of_requests_that_completed(isolated_outputs):
+    eval_table(isolated_outputs, names.SMOLLM2, "vllm", N, constrained=True)
+    benchmark(isolated_outputs, names.SMOLLM2, 8)
+    _, _, cards = verdict_for(Profile(route="rented_gpu", available_vram_gb=24, needs_service=True), isolated_outputs)
+    assert cards["rented_gpu"].status == MET and "8 of 8 requests completed (100%) at concurrency 1" in cards["rented_gpu"].says
 
 
 def test_the_paragraph_never_contradicts_its_verdict(isolated_outputs):

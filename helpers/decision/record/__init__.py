@@ -11,16 +11,10 @@ written record under ``outputs/decisions/``. :func:`attach_evidence` is the one
 way evidence gets into a record.
 """
 
-from helpers.decision.record.build import (
-    build_record,
-    candidate_json,
-    evidence_fit,
-    expected_stop_time,
-    first_run_command,
-    paragraph,
-    selected,
-)
+from helpers.decision.record.build import build_record, candidate_json, selected
+from helpers.decision.record.fit import evidence_fit, expected_stop_time, first_run_command
 from helpers.decision.record.markdown import render_markdown
+from helpers.decision.record.paragraph import paragraph
 from helpers.decision.record.store import RecordError, Written, load_record, profile_of, validate_record, write_record
 from helpers.decision.record.text import EVIDENCE_FIT, SCHEMA_VERSION, TEXT, WHY_NOW
 from helpers.decision.record.typed import (

@@ -6,9 +6,17 @@ from typing import Any
 
 from helpers.core.i18n import _, sentences
 
+#: Markdown's hard line break. Without it, JupyterLab, Colab and GitHub join the lesson's ``key: value`` lines into one
+#: paragraph; two trailing spaces break the line in every renderer and stay invisible in the file itself.
+LINE_BREAK = "  "
+
 
 def _lesson_block(record: dict[str, Any]) -> list[str]:
-    """The lesson's ``model_runtime_decision.md``, field for field."""
+    """The lesson's ``model_runtime_decision.md``, field for field, one line each however the page is rendered."""
+    return [line + LINE_BREAK for line in _lesson_lines(record)[:-1]] + _lesson_lines(record)[-1:]
+
+
+def _lesson_lines(record: dict[str, Any]) -> list[str]:
     none_given = _("none given")
     lines = [
         f"project_goal: {record['project_goal']}",
@@ -18,7 +26,7 @@ def _lesson_block(record: dict[str, Any]) -> list[str]:
     for key in ("candidate_1", "candidate_2"):
         c = record[key]
         if c is None:
-            lines.append(f"{key}: " + _("none in the catalogue covers the must-haves"))
+            lines.append(f"{key}: " + _("none that fits this profile (the Decision section says why)"))
             continue
         lines += [
             f"{key}: {c['model']} ({c['dtype']})",
@@ -57,6 +65,7 @@ LABELS = sentences(
         "hardware_reason": "- Hardware reason: {reason}",
         "hardware_note": "## Hardware Note",
         "memory": "- Memory compared: {kind}, {available:g} GB available; predicted peak {estimate} GB; disk {disk} GB",
+        "memory_none": "- Memory compared: {kind}, {available:g} GB available; no candidate, so no peak or disk is predicted",
         "serving_now": "- GPU serving now: {answer}",
         "stop": "- Expected stop: {stop}",
         "eval_gate": "## Eval Gate",
@@ -122,8 +131,9 @@ def _runtime_decision(r: dict[str, Any]) -> list[str]:
 
 
 def _hardware_note(h: dict[str, Any]) -> list[str]:
+    memory = LABELS["memory" if h["memory_estimate_gb"] is not None else "memory_none"]
     return [
-        LABELS["memory"].format(
+        memory.format(
             kind=h["memory_kind"],
             available=h["memory_available_gb"],
             estimate=h["memory_estimate_gb"],

@@ -21,15 +21,22 @@ TEXT = {
     "not_larger_not_met": "the fixed eval set does not show the upgrade signal of the {route} card: {says} ({rows})",
     "not_larger_unknown": "nothing shows yet that one is needed ({says}); run {run} first",
     "not_larger_met": ("{model} has no eval table of its own yet, and a larger model waits until it fails the required cases"),
+    "not_larger_passes": "its own rows already pass the gate ({rows})",
+    "not_larger_larger": "its own rows ({rows}) do not pass the gate yet while {larger} does: read these failures before "
+    "paying for the larger model",
+    "not_larger_scored": "its own rows ({rows}) are the evidence so far, and no larger model's table passes the gate either",
+    "version_pinned": "{model}: SHA-256 {digest}, the digest setup pins and checks before the file goes on the shelf",
+    "version": "{model}: SHA-256 {digest}, as the shelf manifest records it",
+    "version_shelf": "run `make shelf` (it builds {folder} and records its SHA-256)",
+    "version_hub": "record the hub revision of {model} (no shelf entry on this machine holds it)",
+    "tables_of": "{model}: {tables}",
     "switch": "{model} failing {required}, or passing fewer than {share:.0%} of the fixed cases, while {other} passes them",
-    "switch_none": "a catalogue model that covers the must-haves passing {required}",
+    "switch_none": "a catalogue model that fits this profile passing {required}",
     "nothing": (
         "For this project, I will start with no model yet using the fallback ({fallback}) because {why}. "
         "I will not use a larger model yet because none fits. "
         "I will switch only if the fixed eval set shows a catalogue model that fits passing {required}."
     ),
-    "nothing_covers": "no catalogue model covers {needs}",
-    "nothing_fits": "nothing in the catalogue that covers the must-haves fits {avail:g} GB of {kind}",
     "paragraph": (
         "For this project, I will start with {model} using {runtime} because {because}. "
         "I will not use a larger model yet because {not_larger}. "
@@ -57,6 +64,6 @@ WHY_NOW = {
     ),
     "gpu_first": "prove the model answers on the GPU before paying for a service",
     "not_ready": "the GPU is below the 16 GB this course asks for serving, so prove the task on what fits first",
-    "nothing_fits": "no catalogue model that covers the must-haves fits, so the fallback is the honest start",
+    "nothing_fits": "no catalogue model fits this profile (its memory and its must-haves), so the fallback is the honest start",
 }
 WHY_NOW = sentences(WHY_NOW)  # read in the current language (helpers.core.i18n)
