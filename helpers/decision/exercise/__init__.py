@@ -4,9 +4,13 @@ The lesson ends with one paragraph to write ("For this project, I will start
 with _ using _ because _. I will not use a larger model yet because _. I will
 switch only if the fixed eval set shows _."). :func:`check` reads it against the
 learner's decision (the rule and the estimator), the gate's fixed cases and,
-when given, the evidence's verdict. Each finding is a specific sentence, and the
-lesson's pass criterion comes back as a checklist. It is deterministic: rules
-and the estimator, no model.
+when given, the evidence in ``outputs/``, its verdict and the five evidence items
+of the learner's own record. A figure the paragraph cites (a pass count, a GB
+figure, a tok/s, a case id) must match a row the kit wrote, or the note names
+the row it should have cited (:mod:`helpers.decision.exercise.claims`); a
+keyword without its claim earns nothing. Each finding is a specific sentence,
+and the lesson's pass criterion comes back as a checklist. It is deterministic:
+rules, the estimator and the files, no model.
 
 The paragraph may be written in English, Chinese or Japanese: each language has
 its own shape of the three sentences and the word lists in :mod:`helpers.decision.exercise.languages`
@@ -17,68 +21,39 @@ English paragraph gets it in the notebook's language (:func:`helpers.core.i18n.c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from helpers.catalogue.models import catalogue
 from helpers.catalogue.runtimes import GPU_MEMORY, LEARNER_WORDS, RUNTIMES, plain_transformers, runtime_for_word
-from helpers.core.i18n import SOURCE_LANGUAGE, _, current, sentences, speaking
+from helpers.core.i18n import SOURCE_LANGUAGE, _, current, speaking
 from helpers.decision import Decision, best_dtype
+from helpers.decision.evidence import Evidence
+from helpers.decision.exercise.claims import (
+    RecordItem,
+    because_notes,
+    not_larger_notes,
+    record_notes,
+    states_a_stop,
+    switch_notes,
+)
+from helpers.decision.exercise.feedback import Feedback, Note
 from helpers.decision.exercise.languages import (
     CASE_WORDS,
-    EVIDENCE_WORDS,
-    MEASURE_WORDS,
-    REASON_WORDS,
     SHAPES,
-    STOP_WORDS,
     STRONG_ANSWERS,
+    STUFFED_ANSWERS,
     TEMPLATES,
     WEAK_ANSWERS,
     WORKFLOW_WORDS,
     language_of,
 )
+from helpers.decision.exercise.rows import evidence_rows
+from helpers.decision.exercise.text import CHECKLIST, SAY
 from helpers.decision.verdict import MET, Gate, Verdict
 
-#: Every sentence the checker says, in one place.
-SAY = {
-    "empty": "Your paragraph is empty. Copy the template below into `paragraph` and fill in each _____:\n{template}",
-    "template": "Your paragraph is still the template. Replace each _____ with your own words, then run this cell again.",
-    "shape": "Keep the lesson's three sentences, in order, with your words in place of each _____:\n{template}",
-    "model_unknown": 'I cannot find a catalogue model in "{text}". Name one of: {known}.',
-    "model_ok": "You start with {model}, which the estimator puts at {need:.2f} GB of {kind} against {avail:g} GB: it fits.",
-    "no_fit": "You start with {model}, but the estimator says {model} does not fit {avail:g} GB of {kind}: it needs about "
-    "{need:.1f} GB even as {dtype} on {runtime}.",
-    "lacks": "You start with {model}, but it lacks the must-have {need}: {why}",
-    "workflow": "{model} has random weights: say that it proves the workflow only, and what model the answers will come from.",
-    "runtime_none": "Name the runtime you start with (Transformers, llama.cpp, Ollama, vLLM or SGLang).",
-    "no_service": "You chose {runtime}, but nothing in the profile needs a service (NEEDS_SERVICE=no). Transformers or llama.cpp "
-    "proves the same behaviour with less to run.",
-    "needs_server": (
-        "The profile needs a service, but {runtime} alone gives no endpoint: name a serving runtime, vLLM or SGLang."
-    ),
-    "runtime_ok": "Your runtime ({runtime}) matches the profile's service need.",
-    "no_dtype": "You start with {model}, but the catalogue offers it in no dtype {runtime} loads: name another model or runtime.",
-    "because_weak": "Your reason gives no evidence. Name the estimator's number (GB against your memory) or an eval result.",
-    "because_ok": "Your reason cites evidence.",
-    "not_larger_weak": "Say what a larger model is waiting for: a failure on the fixed eval set, memory, or cost.",
-    "not_larger_ok": "You say what a larger model is waiting for.",
-    "no_case": (
-        "Your switch condition names no fixed eval case. Name one (for example {example}) or a category of them (JSON, Chinese)."
-    ),
-    "case_ok": "Your switch condition names fixed eval cases ({cases}).",
-    "not_measurable": "Make the switch condition measurable: a pass count, a share, or named cases that fail.",
-    "no_stop": "On a rented GPU, say when it stops: a stop time, a budget, or the shutdown proof.",
-    "contradicts": "The evidence already shows the upgrade signal of the {route} card ({rows}). Your paragraph still starts with "
-    "{model}: move to {next} or say why not.",
-    "pass": "You pass the lesson's criterion.",
-    "not_yet": "Not yet: fix the unchecked items above and run the cell again.",
-}
-SAY = sentences(SAY)  # read in the current language (helpers.core.i18n)
-CHECKLIST = (
-    "Why your model/runtime pair is enough for the current project",
-    "What would make you upgrade",
-    "What evidence keeps a random model demo from becoming an uncontrolled deployment",
-)
-CHECKLIST = sentences(CHECKLIST)  # read in the current language (helpers.core.i18n)
+__all__ = ["SAY", "CHECKLIST", "ExerciseError", "Feedback", "Note", "Parts", "RecordItem", "check", "parse", "reply_language"]
 
 #: The worked example: the lesson's project on a rented GPU with 8 GB and no service, answered well and badly.
 WORKED_PROFILE = {
@@ -90,8 +65,9 @@ WORKED_PROFILE = {
 
 
 def __getattr__(name: str) -> str:
-    """``STRONG_ANSWER``/``WEAK_ANSWER`` in the current language, so notebook 07's one code cell shows each edition's own."""
-    answers = {"STRONG_ANSWER": STRONG_ANSWERS, "WEAK_ANSWER": WEAK_ANSWERS}.get(name)
+    """``STRONG_ANSWER``/``WEAK_ANSWER``/``STUFFED_ANSWER`` in the current language, so notebook 07's code cells show each
+    edition's own."""
+    answers = {"STRONG_ANSWER": STRONG_ANSWERS, "WEAK_ANSWER": WEAK_ANSWERS, "STUFFED_ANSWER": STUFFED_ANSWERS}.get(name)
     if answers is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return answers[current()]
@@ -115,32 +91,6 @@ class Parts:
     not_larger: str
     switch: str
     lang: str = SOURCE_LANGUAGE
-
-
-@dataclass(frozen=True)
-class Note:
-    ok: bool
-    text: str
-
-
-@dataclass(frozen=True)
-class Feedback:
-    """The notes, each checked or not, and the lesson's pass criterion as a checklist."""
-
-    notes: tuple[Note, ...]
-    checklist: tuple[Note, ...]
-    lang: str = SOURCE_LANGUAGE  # the language the notes were written in, and text() speaks
-
-    @property
-    def passed(self) -> bool:
-        return all(item.ok for item in self.checklist)
-
-    def text(self) -> str:
-        lines = [f"[{'x' if n.ok else ' '}] {n.text}" for n in self.notes]
-        with speaking(self.lang):
-            lines += ["", _("The lesson's pass criterion: you can explain")]
-            lines += [f"[{'x' if item.ok else ' '}] {item.text}" for item in self.checklist]
-            return "\n".join(lines + ["", SAY["pass"] if self.passed else SAY["not_yet"]])
 
 
 def parse(paragraph: str) -> Parts:
@@ -236,53 +186,59 @@ def _switch_notes(parts: Parts, gate: Gate, case_ids: tuple[str, ...], decision:
     notes = [
         Note(bool(named), SAY["case_ok"].format(cases=", ".join(named)) if named else SAY["no_case"].format(example=required[0]))
     ]
-    if not MEASURE_WORDS.search(parts.switch):
-        notes.append(Note(False, SAY["not_measurable"]))
-    return notes
+    return notes + switch_notes(parts.switch, named, case_ids)
 
 
-def check(paragraph: str, decision: Decision, gate: Gate, case_ids: tuple[str, ...], verdict: Verdict | None = None) -> Feedback:
+def _runtimes(decision: Decision, runtime_word: str | None) -> tuple[str, ...]:
+    """The estimator runtimes whose fit table a GB figure may come from: the decision's and the one the paragraph names."""
+    named = runtime_for_word(runtime_word, on_gpu=decision.memory_kind == GPU_MEMORY) if runtime_word else decision.runtime
+    return tuple(dict.fromkeys(r for k in (decision.runtime, named) for r in (k, plain_transformers(k))))
+
+
+def check(
+    paragraph: str,
+    decision: Decision,
+    gate: Gate,
+    case_ids: tuple[str, ...],
+    verdict: Verdict | None = None,
+    *,
+    evidence: Evidence | None = None,
+    record_items: Sequence[RecordItem] | None = None,
+    record_model: str | None = None,
+    outputs: Path | None = None,
+) -> Feedback:
     """Specific feedback on a learner's paragraph, and the lesson's pass criterion as a checklist.
 
-    The same rules in every language; the notes are written in :func:`reply_language`.
+    Figures are read against the estimator and the profile always, and against
+    the rows in ``outputs/`` when ``evidence`` is given; ``record_items`` are the
+    five evidence items of the learner's own record (criterion 3), about
+    ``record_model``. The same rules in every language; the notes are written in
+    :func:`reply_language`.
     """
     parts = parse(paragraph)
     lang = current() if parts.lang == SOURCE_LANGUAGE else parts.lang
-    with speaking(lang):
-        return _feedback(parts, paragraph, decision, gate, case_ids, verdict, lang)
-
-
-def _feedback(
-    parts: Parts, paragraph: str, decision: Decision, gate: Gate, case_ids: tuple[str, ...], verdict: Verdict | None, lang: str
-) -> Feedback:
     runtime_word = find_runtime(parts.runtime)
-    enough = _model_notes(parts, decision, runtime_word) + _runtime_notes(runtime_word, decision)
-    enough.append(
-        Note(
-            bool(EVIDENCE_WORDS.search(parts.because)),
-            SAY["because_ok"] if EVIDENCE_WORDS.search(parts.because) else SAY["because_weak"],
-        )
-    )
-    upgrade = _switch_notes(parts, gate, case_ids, decision)
-    evidence = [
-        Note(
-            bool(REASON_WORDS.search(parts.not_larger)),
-            SAY["not_larger_ok"] if REASON_WORDS.search(parts.not_larger) else SAY["not_larger_weak"],
-        )
-    ]
-    if decision.profile.route == "rented_gpu" and not STOP_WORDS.search(paragraph):
-        evidence.append(Note(False, SAY["no_stop"]))
+    rows = evidence_rows(decision, evidence, _runtimes(decision, runtime_word), outputs)
+    with speaking(lang):
+        enough = _model_notes(parts, decision, runtime_word) + _runtime_notes(runtime_word, decision)
+        model = find_model(parts.model)
+        enough += because_notes(parts.because, rows, case_ids, model)
+        upgrade = _switch_notes(parts, gate, case_ids, decision)
+        evidence_notes = not_larger_notes(parts.not_larger, rows, case_ids, model)
+        if decision.profile.route == "rented_gpu" and not states_a_stop(paragraph):
+            evidence_notes.append(Note(False, SAY["no_stop"]))
+        evidence_notes += _contradiction(decision, verdict, model)
+        if record_items is not None:
+            evidence_notes += record_notes(record_items, record_model, model)
+        groups = (enough, upgrade, evidence_notes)
+        checklist = tuple(Note(all(n.ok for n in group), label) for group, label in zip(groups, CHECKLIST, strict=True))
+        return Feedback(tuple(enough + upgrade + evidence_notes), checklist, lang)
+
+
+def _contradiction(decision: Decision, verdict: Verdict | None, model: str | None) -> list[Note]:
+    """A paragraph that starts with candidate_1 although its route card's upgrade signal is met."""
     first, card = decision.candidate_1, verdict.mine if verdict else None
-    if card and card.status == MET and first and find_model(parts.model) == first.model and decision.candidate_2:
-        evidence.append(
-            Note(
-                False,
-                SAY["contradicts"].format(
-                    route=card.route, rows="; ".join(card.rows), model=first.model, next=decision.candidate_2.model
-                ),
-            )
-        )
-    checklist = tuple(
-        Note(all(n.ok for n in group), label) for group, label in zip((enough, upgrade, evidence), CHECKLIST, strict=True)
-    )
-    return Feedback(tuple(enough + upgrade + evidence), checklist, lang)
+    if not (card and card.status == MET and first and model == first.model and decision.candidate_2):
+        return []
+    rows, upgrade = "; ".join(card.rows), decision.candidate_2.model
+    return [Note(False, SAY["contradicts"].format(route=card.route, rows=rows, model=first.model, next=upgrade))]

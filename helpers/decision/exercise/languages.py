@@ -55,20 +55,19 @@ KANA = re.compile(r"[\u3040-\u30ff]")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 # The words each check looks for, in English, Chinese and Japanese (the checks are the same in every language).
-EVIDENCE_WORDS = re.compile(
-    r"\d+(\.\d+)?\s*(gb|%)|\d+\s*/\s*\d+|estimator|fits?\b|eval|pass|fail|cases?\b|licen"
-    r"|估算|估计|放得下|装得下|评估|通过|失败|用例|许可|見積|推定|収ま|評価|合格|失敗|ケース|ライセンス",
-    re.I,
-)
 REASON_WORDS = re.compile(
     r"eval|fail|case|cost|memory|gb|fit|budget|latency|evidence|pass"
     r"|评估|失败|用例|成本|内存|显存|预算|延迟|证据|通过|放不下|評価|失敗|ケース|コスト|メモリ|予算|遅延|レイテンシ|証拠|合格|収ま",
     re.I,
 )
-MEASURE_WORDS = re.compile(r"\d|pass|fail|通过|失败|合格|失敗", re.I)
+#: Words that say a case passed or failed: a named case with one of these is a condition the eval set can confirm.
+OUTCOME_WORDS = re.compile(r"fail|pass|通过|失败|不合格|合格|失敗|落ち", re.I)
 STOP_WORDS = re.compile(
     r"stop|shut ?down|budget|hour|cost|停止|关机|关闭|预算|小时|成本|シャットダウン|予算|時間|コスト|費用", re.I
 )
+#: A stop with its time ("within 2 hours", "2 小时内", "2 時間以内"), or the shutdown proof notebook 04 writes.
+STOP_TIME = re.compile(r"\d+(?:\.\d+)?\s*(?:h\b|hours?|minutes?|min\b|小时|分钟|時間|分)", re.I)
+PROOF_WORDS = re.compile(r"shutdown[ _]proof|关机证明|停止证明|シャットダウン(?:の)?証明|停止(?:の)?証明", re.I)
 WORKFLOW_WORDS = re.compile(r"workflow|loop|random|noise|工作流|流程|随机|噪声|ワークフロー|ループ|ランダム|ノイズ", re.I)
 CASE_WORDS = {
     "json": "stable_json",
@@ -112,6 +111,17 @@ WEAK_ANSWERS = {
     "只有固定评估集显示它不好用时，我才切换。",
     "ja": "このプロジェクトでは、まず Qwen2.5-7B-Instruct を vLLM で動かします。理由は、人気のあるモデルだからです。"
     "まだ大きなモデルに移らない理由は、7B で十分大きいからです。固定評価セットがダメだと示したときだけ切り替えます。",
+}
+
+#: Keyword stuffing, as issue 23 found it passing: every word the old checks looked for, and no claim behind any of them.
+STUFFED_ANSWERS = {
+    "en": "For this project, I will start with Qwen2.5-0.5B-Instruct using Transformers because my boss passed by. "
+    "I will not use a larger model yet because I fit in. I will switch only if the fixed eval set shows a json 1.",
+    "zh": "在这个项目里，我先用 Qwen2.5-0.5B-Instruct 搭配 Transformers，因为老板路过时说评估通过了。"
+    "我暂时不换更大的模型，因为我放得下心。只有固定评估集显示 json 1 时，我才切换。",
+    "ja": "このプロジェクトでは、まず Qwen2.5-0.5B-Instruct を Transformers で動かします。理由は、上司が通りかかって合格と"
+    "言ったからです。まだ大きなモデルに移らない理由は、気持ちが収まるからです。固定評価セットが json 1 を示したときだけ"
+    "切り替えます。",
 }
 
 
