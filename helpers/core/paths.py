@@ -38,6 +38,7 @@ ARTEFACTS: dict[str, str] = {
     "gpu_report": "gpu_report.json",
     "colab_run": "colab_run.json",
     "benchmark": "serving/benchmark.json",
+    "candidate_benchmark": "serving/candidate_benchmark.json",
     "shutdown_proof": "serving/shutdown_proof.json",
     "checklist": "serving/checklist.json",
     "peer_comparison": "serving/peer_comparison.json",

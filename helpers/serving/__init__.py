@@ -12,8 +12,9 @@ localhost or through an SSH tunnel. The modules, one concept each, bottom to top
 * :mod:`~helpers.serving.load`, :mod:`~helpers.serving.capacity`: concurrency levels, request
   rates, and the highest rate that meets an SLO.
 * :mod:`~helpers.serving.server_metrics`: the server's own ``/metrics``.
+* :mod:`~helpers.serving.origin`: what served the requests (this machine, a tunnel, or unknown hardware).
 * :mod:`~helpers.serving.cost`, :mod:`~helpers.serving.checklist`, :mod:`~helpers.serving.launch`:
-  what it costs, whether it is production-ready, and how to launch it past one GPU.
+  what it costs on the machine that served it, whether it is production-ready, and how to launch it past one GPU.
 * :mod:`~helpers.serving.rehearsal`, :mod:`~helpers.serving.dtype`, :mod:`~helpers.serving.memory`,
   :mod:`~helpers.serving.shutdown`: the free rehearsal server, its measured dtype and memory, and the
   proof that a server is stopped.
@@ -22,15 +23,17 @@ localhost or through an SSH tunnel. The modules, one concept each, bottom to top
 API keys come from an environment variable or Colab Secrets and are never printed.
 """
 
-from helpers.serving.benchmark import Benchmark, machine_description, read_benchmark, run_benchmark
+from helpers.machine.environment import machine_description
+from helpers.serving.benchmark import Benchmark, read_benchmark, run_benchmark
 from helpers.serving.capacity import Capacity, measure_capacity, search_capacity
 from helpers.serving.checklist import Checklist
-from helpers.serving.cost import CostNote, cost_note, deployment_plan
+from helpers.serving.cost import CostNote, cost_note, deployment_plan, hourly_price
 from helpers.serving.dtype import DtypeChoice, choose_dtype
 from helpers.serving.errors import explain, rehearse_failures
 from helpers.serving.launch import deployment_files, sglang_command, tensor_parallel_size, vllm_serve_command
 from helpers.serving.load import run_rate
 from helpers.serving.metrics import DEFAULT_SLO_MS, Level, Percentiles
+from helpers.serving.origin import Origin, served_by, with_host_gpu
 from helpers.serving.readiness import Readiness, wait_until_ready
 from helpers.serving.rehearsal import VLLM_CACHE, VLLM_PYTHON, RehearsalServer
 from helpers.serving.server_metrics import MetricsDelta, metrics_delta, scrape_metrics
@@ -57,6 +60,7 @@ __all__ = [
     "DtypeChoice",
     "Level",
     "MetricsDelta",
+    "Origin",
     "Percentiles",
     "Readiness",
     "RehearsalServer",
@@ -67,8 +71,9 @@ __all__ = [
     "deployment_files",
     "deployment_plan",
     "explain",
-    "host_check_command",
+    "hourly_price",
     "machine_description",
+    "host_check_command",
     "measure_capacity",
     "metrics_delta",
     "prove_endpoint",
@@ -81,10 +86,12 @@ __all__ = [
     "run_rate",
     "scrape_metrics",
     "search_capacity",
+    "served_by",
     "sglang_command",
     "tensor_parallel_size",
     "time_stream",
     "tunnel_command",
     "vllm_serve_command",
     "wait_until_ready",
+    "with_host_gpu",
 ]

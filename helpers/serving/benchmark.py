@@ -16,15 +16,16 @@ from helpers.core import clock
 from helpers.core.i18n import _
 from helpers.core.names import API_KEY_ENV
 from helpers.core.paths import atomic_write_json, output, relative
-from helpers.machine.environment import machine_description
 from helpers.runtimes.client import ServingError
 from helpers.serving.capacity import Capacity
 from helpers.serving.cost import CostNote
 from helpers.serving.load import Load, run_levels
 from helpers.serving.metrics import Level, check_slo, slo_text
+from helpers.serving.origin import Origin, served_by
 from helpers.serving.server_metrics import MetricsDelta
 
-FORMAT = 2
+#: 3: the capacity keeps its trials, and the benchmark and its cost say what served the requests (``origin``).
+FORMAT = 3
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Benchmark:
     capacity: Capacity | None = None
     server_metrics: MetricsDelta | None = None
     cost: CostNote | None = None
+    origin: Origin | None = None
     format: int = FORMAT
 
     @property
@@ -68,7 +70,7 @@ class Benchmark:
         data = dict(data)
         data["levels"] = [Level.from_json(level) for level in data["levels"]]
         data["rate_levels"] = [Level.from_json(level) for level in data.get("rate_levels", [])]
-        for name, kind in (("capacity", Capacity), ("server_metrics", MetricsDelta), ("cost", CostNote)):
+        for name, kind in (("capacity", Capacity), ("server_metrics", MetricsDelta), ("cost", CostNote), ("origin", Origin)):
             data[name] = kind.from_json(data[name]) if data.get(name) else None
         return cls(**data)
 
@@ -106,8 +108,14 @@ def run_benchmark(
     extra_body: dict | None = None,
     slo_ms: dict[str, float] | None = None,
 ) -> Benchmark:
-    """Concurrency levels (closed loop) and request rates (open loop), spread round-robin over ``base_urls``."""
+    """Concurrency levels (closed loop) and request rates (open loop), spread round-robin over ``base_urls``.
+
+    ``hardware`` is what served the requests (:func:`helpers.serving.origin.served_by`), not the client's machine:
+    "unknown hardware" for a tunnel, and for several endpoints unless each is this machine.
+    """
     urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
+    origins = [served_by(url) for url in urls]
+    hardware = {origin.hardware for origin in origins}
     slo = check_slo(slo_ms)
     load = Load(urls, model, prompts, max_tokens, extra_body, api_key_env)
     closed, opened = run_levels(
@@ -125,7 +133,7 @@ def run_benchmark(
         model,
         urls,
         load.per_endpoint,
-        machine_description(),
+        hardware.pop() if len(hardware) == 1 and None not in hardware else _("unknown hardware"),
         requests_per_level,
         max_tokens,
         warmup,
@@ -133,4 +141,5 @@ def run_benchmark(
         extra_body or {},
         closed,
         opened,
+        origin=origins[0] if len(origins) == 1 else None,
     )

@@ -35,6 +35,15 @@ KEY_NOTE = Sentence(
     variable=API_KEY_ENV,
 )
 
+#: Said beside the SGLang line wherever it is printed: its key is in the host's process list.
+SGLANG_KEY_WARNING = Sentence(
+    N_(
+        "SGLang takes the key only as --api-key: the shell fills it in from {variable}, but every user of the GPU host "
+        "can read it with ps, so run this line only on a host you alone log into"
+    ),
+    variable=API_KEY_ENV,
+)
+
 
 def tensor_parallel_size(model: str, *, dtype: str = "bf16", gpu_memory_gb: float, max_model_len: int) -> int:
     """GPUs one replica needs: 1, or the smallest power of two whose share of the weights fits (the estimator's)."""

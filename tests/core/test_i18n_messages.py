@@ -31,15 +31,15 @@ def has_cjk(text: str) -> bool:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_cpu_cost_note_never_prices_a_gpu_in_any_language(lang):
-    capacity = serving.Capacity({"ttft": 500.0, "tpot": 50.0}, 2.0, 100.0, "test", "found", 0.1)
-    english = cost.cost_note(
-        measured_on="AMD EPYC", device="cpu", hourly_usd=0.1, capacity=capacity, levels=[], boot_s=0, idle_s=0
-    )
+    trial = cap.CapacityPoint(2.0, True, True, 100.0, None, None, 50.0, 0, None, 20, 25.0)
+    capacity = serving.Capacity({"ttft": 500.0, "tpot": 50.0}, 2.0, 50.0, "test", "found", 0.1, [], "", [trial] * 3)
+    cpu = serving.Origin("127.0.0.1:8000", "this_machine", "AMD EPYC", "cpu", "python", 1, "test")
+    prices = {"cpu_hourly_usd": 0.1, "gpu_name": "L4", "gpu_hourly_usd": 0.7}
+    english = cost.cost_note(origin=cpu, capacity=capacity, boot_s=0, idle_s=0, **prices)
     with speaking(lang):
-        note = cost.cost_note(
-            measured_on="AMD EPYC", device="cpu", hourly_usd=0.1, capacity=capacity, levels=[], boot_s=0, idle_s=0
-        )
+        note = cost.cost_note(origin=cpu, capacity=capacity, boot_s=0, idle_s=0, **prices)
     assert note.estimates == [] and note.usd_per_million_output_tokens == english.usd_per_million_output_tokens
+    assert english.usd_per_million_output_tokens is not None
     assert len(note.notes) == len(english.notes) == 1
     assert "AMD EPYC" in note.notes[0] and has_cjk(note.notes[0]) and "no GPU figure" not in note.notes[0]
     assert "2" in note.basis and has_cjk(note.basis)

@@ -186,42 +186,85 @@ def probe_with_knee(
     return probe
 
 
-def test_capacity_doubles_then_bisects_to_the_tolerance():
+def test_capacity_doubles_bisects_then_confirms_on_three_fresh_trials():
     calls: list[float] = []
     found = cap.search_capacity(probe_with_knee(3.0 * 50 / 40, calls), SLO, start_rate=0.5, tolerance=0.1)
     # meets while 40*r/3.75 <= 50, i.e. r <= 4.6875
-    assert found.status == "found" and 4.0 <= found.max_request_rate <= 4.6875
-    assert calls[:5] == [0.5, 1.0, 2.0, 4.0, 8.0] and calls[-1] == found.max_request_rate  # the confirming repeat
-    assert found.output_tokens_per_s_at_capacity > 0 and "bisection" in found.method
+    assert found.status == "found" and found.confirmed and 4.0 <= found.max_request_rate <= 4.6875
+    assert calls[:5] == [0.5, 1.0, 2.0, 4.0, 8.0] and calls[-3:] == [found.max_request_rate] * 3  # three fresh trials
+    assert [t.request_rate for t in found.trials] == [found.max_request_rate] * 3 and all(t.meets for t in found.trials)
+    assert "met the SLO on all 3 trials" in found.note and "bisection" in found.method and "3 more times" in found.method
+    # output tok/s at capacity: the confirmed rate times the output tokens per request its trials measured (8)
+    assert found.output_tokens_per_s_at_capacity == pytest.approx(found.max_request_rate * 8)
     assert serving.Capacity.from_json(found.to_json()) == found
 
 
 def test_capacity_states_when_nothing_meets_or_everything_does():
     assert cap.search_capacity(probe_with_knee(0.1), SLO).status == "none_meets"
     top = cap.search_capacity(probe_with_knee(1000.0), SLO, max_rate=4.0)
-    assert top.status == "above_search_limit" and top.max_request_rate == 4.0
+    assert top.status == "above_search_limit" and top.max_request_rate == 4.0 and top.lower_bound and not top.found
+    assert [t.request_rate for t in top.trials] == [4.0] * 3
 
 
-def test_capacity_is_indeterminate_when_runs_disagree():
-    answers = iter([True, True, False, True, False])  # 0.5 and 1 meet, 2 misses, 1.5 meets, then misses on the repeat
+def scripted(answers: list[bool], calls: list[float] | None = None):
+    """A probe whose n-th call meets the SLO when ``answers[n]`` says so (then every later call misses)."""
+    replies = iter(answers)
 
-    def flaky(rate: float) -> serving.Level:
-        return probe_with_knee(1000.0 if next(answers, False) else 0.01)(rate)
+    def probe(rate: float) -> serving.Level:
+        return probe_with_knee(1000.0 if next(replies, False) else 0.01, calls)(rate)
 
-    result = cap.search_capacity(flaky, SLO, tolerance=0.3)
-    assert result.status == "indeterminate" and result.max_request_rate is None and "disagree" in result.note
+    return probe
+
+
+def test_a_rate_that_misses_one_trial_is_not_capacity_and_the_next_lower_rate_is_tried():
+    # search: 0.5, 1, 2 meet, 4 misses, 3 meets (bracket 3..4); trials: 3 meets, 3 misses; 2 meets three times
+    calls: list[float] = []
+    found = cap.search_capacity(
+        scripted([True, True, True, False, True, True, False, True, True, True], calls), SLO, tolerance=0.3
+    )
+    assert calls == [0.5, 1.0, 2.0, 4.0, 3.0, 3.0, 3.0, 2.0, 2.0, 2.0]
+    assert found.status == "found" and found.max_request_rate == 2.0 and found.confirmed
+    assert "3 req/s missed it on trial 2 of 3" in found.note and "2 req/s met the SLO on all 3 trials" in found.note
+
+
+def test_capacity_is_indeterminate_when_no_rate_holds_on_every_trial():
+    # 0.5 and 1 meet, 2 misses, 1.5 meets; then every trial misses
+    result = cap.search_capacity(scripted([True, True, False, True]), SLO, tolerance=0.3)
+    assert result.status == "indeterminate" and result.max_request_rate is None and not result.confirmed
+    assert "no rate held on every trial" in result.note and result.output_tokens_per_s_at_capacity is None
+    assert [t.request_rate for t in result.trials] == [1.5, 1.0, 0.5]  # one missed trial each, best first
+
+
+def test_a_rate_with_fewer_trials_than_required_is_not_confirmed():
+    point = cap.CapacityPoint(2.0, True, True, 100.0, 40.0, None, 60.0, 0, None, 20, 30.0)
+    assert not serving.Capacity(SLO, 2.0, 60.0, "test", "found", 0.1, [], "", [point, point]).found
+    assert serving.Capacity(SLO, 2.0, 60.0, "test", "found", 0.1, [], "", [point] * 3).found
+    with pytest.raises(ServingError, match="trials must be a whole number of at least 3"):
+        cap.search_capacity(probe_with_knee(1.0), SLO, trials=2)
+
+
+def test_the_search_stops_inside_its_time_budget():
+    now = [0.0]
+
+    def slow(rate: float) -> serving.Level:
+        now[0] += 10.0  # every probe takes 10 s
+        return probe_with_knee(3.0)(rate)
+
+    result = cap.search_capacity(slow, SLO, start_rate=0.5, budget_s=45.0, clock=lambda: now[0])
+    assert result.status == "out_of_time" and result.max_request_rate is None and "45 s budget" in result.note
+    assert now[0] <= 45.0 and len(result.points) + len(result.trials) == 4 and result.elapsed_s == 40.0
 
 
 def test_a_server_killed_during_the_search_keeps_the_partial_result():
     result = cap.search_capacity(probe_with_knee(100.0, failing_from=2.0), SLO)
-    assert result.status == "aborted" and result.max_request_rate == 1.0
+    assert result.status == "aborted" and result.max_request_rate is None and result.trials == []
     assert [p.request_rate for p in result.points] == [0.5, 1.0, 2.0] and "stopped answering" in result.note
 
 
 def test_a_rate_the_client_cannot_sustain_is_not_blamed_on_the_server():
     result = cap.search_capacity(probe_with_knee(100.0, lag_from=4.0), SLO)
     assert result.status == "client_limited" and result.max_request_rate == 2.0 and not result.points[-1].valid
-    assert result.lower_bound and not result.found  # 2 req/s met the SLO: the capacity is at least that
+    assert result.lower_bound and not result.found  # 2 req/s met the SLO on three trials: the capacity is at least that
 
 
 def test_a_probe_that_raises_is_recorded_and_stops_the_search():
@@ -234,34 +277,36 @@ def test_a_probe_that_raises_is_recorded_and_stops_the_search():
 
 # ---------------------------------------------------------------- cost
 
+CPU = serving.Origin("127.0.0.1:8000", "this_machine", "AMD EPYC, 2 cores", "cpu", "llama-server", 42, "on this machine")
+GPU = serving.Origin("127.0.0.1:8000", "tunnel", "NVIDIA L4", "gpu", "ssh", 43, "the GPU host's nvidia-smi names NVIDIA L4")
+UNKNOWN = serving.Origin("127.0.0.1:8000", "tunnel", None, None, "ssh", 43, "a tunnel to another host")
+PRICES = {"cpu_hourly_usd": 0.1, "gpu_name": "L4", "gpu_hourly_usd": 0.7}
+
 
 def level(throughput_tokens: float) -> serving.Level:
     times = [0.1 + 0.01 * i for i in range(10)]
     return metrics.summarize([stream(0.0, times, usage=10)], 10 / throughput_tokens, SLO, concurrency=1)
 
 
-def capacity_at(rate: float, tokens_per_s: float) -> serving.Capacity:
-    return serving.Capacity(SLO, rate, tokens_per_s, "test", "found", 0.1)
+def capacity_at(rate: float, tokens_per_s: float, status: str = "found") -> serving.Capacity:
+    trial = cap.CapacityPoint(rate, True, True, 100.0, 40.0, None, tokens_per_s, 0, None, 10, tokens_per_s / rate)
+    return serving.Capacity(SLO, rate, tokens_per_s, "test", status, 0.1, [], "", [trial] * 3)
 
 
-@pytest.mark.parametrize("price", [0, -1, float("nan")])
-def test_a_price_of_zero_or_less_is_refused(price):
+def price(origin: serving.Origin = CPU, capacity: serving.Capacity | None = None, **given) -> serving.CostNote:
+    return cost.cost_note(origin=origin, capacity=capacity, boot_s=given.pop("boot_s", 0), idle_s=given.pop("idle_s", 0),
+                          **{**PRICES, **given})  # fmt: skip
+
+
+@pytest.mark.parametrize("hourly", [0, -1, float("nan")])
+def test_a_price_of_zero_or_less_is_refused(hourly):
     with pytest.raises(ServingError, match="positive number of US dollars per hour"):
-        cost.cost_note(measured_on="cpu", device="cpu", hourly_usd=price, capacity=None, levels=[level(10)], boot_s=0, idle_s=0)
+        price(capacity=capacity_at(2.0, 100.0), cpu_hourly_usd=hourly)
 
 
 def test_cpu_figures_are_priced_at_the_cpu_price_only():
-    note = cost.cost_note(
-        measured_on="AMD EPYC, 2 cores",
-        device="cpu",
-        hourly_usd=0.1,
-        capacity=capacity_at(2.0, 100.0),
-        levels=[level(10)],
-        boot_s=36,
-        idle_s=360,
-        target_qps=5,
-    )
-    assert note.usd_per_million_output_tokens == pytest.approx(0.1 / 3600 / 100 * 1e6, abs=0.01)
+    note = price(capacity=capacity_at(2.0, 100.0), boot_s=36, idle_s=360, target_qps=5)
+    assert note.usd_per_million_output_tokens == pytest.approx(0.1 / 3600 / 100 * 1e6, abs=0.01) and note.hourly_usd == 0.1
     assert note.estimates == [] and any("no GPU figure is derived" in n for n in note.notes)
     assert note.deployment.replicas == 3 and note.deployment.monthly_usd == pytest.approx(3 * 0.1 * 720)
     assert note.boot_usd == pytest.approx(0.001) and note.idle_usd == pytest.approx(0.01)
@@ -269,35 +314,36 @@ def test_cpu_figures_are_priced_at_the_cpu_price_only():
 
 
 def test_other_gpus_are_labelled_estimates_scaled_by_bandwidth():
-    note = cost.cost_note(
-        measured_on="L4", device="gpu", hourly_usd=0.7, capacity=capacity_at(4.0, 300.0), levels=[], boot_s=0, idle_s=0
-    )
+    note = price(GPU, capacity_at(4.0, 300.0))
     h100 = next(e for e in note.estimates if e.gpu.startswith("H100"))
     assert h100.bandwidth_ratio == pytest.approx(3350 / 300, rel=1e-3) and "estimate" in h100.label
-    assert h100.output_tokens_per_s == pytest.approx(300 * 3350 / 300, rel=1e-3)
+    assert h100.output_tokens_per_s == pytest.approx(300 * 3350 / 300, rel=1e-3) and note.hourly_usd == 0.7
 
 
-def test_without_capacity_the_best_level_is_priced_and_said_so():
-    note = cost.cost_note(
-        measured_on="cpu",
-        device="cpu",
-        hourly_usd=0.1,
-        capacity=None,
-        levels=[level(10), level(40)],
-        boot_s=0,
-        idle_s=0,
-        target_qps=1,
+def test_unknown_hardware_is_not_priced_at_all():
+    note = price(UNKNOWN, capacity_at(4.0, 300.0), boot_s=30, idle_s=60, target_qps=5)
+    assert (note.hourly_usd, note.usd_per_million_output_tokens, note.boot_usd, note.deployment) == (None, None, None, None)
+    assert note.estimates == [] and note.measured_on == "unknown hardware" and any("a tunnel" in n for n in note.notes)
+
+
+def test_a_gpu_is_priced_only_at_the_price_given_for_that_gpu():
+    note = price(GPU, capacity_at(4.0, 300.0), gpu_name="H100")
+    assert note.hourly_usd is None and note.estimates == [] and any("set gpu_name" in n for n in note.notes)
+
+
+def test_without_a_confirmed_capacity_there_is_no_price_per_token():
+    for capacity in (None, serving.Capacity(SLO, None, None, "test", "indeterminate", 0.1, [], "runs disagree")):
+        note = price(capacity=capacity, target_qps=1)
+        assert note.output_tokens_per_s is None and note.usd_per_million_output_tokens is None and "no price" in note.basis
+        assert note.deployment is None and note.hourly_usd == 0.1  # boot and idle are still this machine's time
+    assert (
+        "runs disagree" in price(capacity=serving.Capacity(SLO, None, None, "t", "indeterminate", 0.1, [], "runs disagree")).basis
     )
-    assert note.output_tokens_per_s == pytest.approx(40, rel=0.01) and "no SLO capacity" in note.basis
-    assert note.deployment is None and any("no replica plan" in n for n in note.notes)
 
 
 def test_a_capacity_search_stopped_early_is_priced_as_a_lower_bound():
-    stopped = serving.Capacity(SLO, 4.0, 120.0, "test", "client_limited", 0.1)
-    note = cost.cost_note(
-        measured_on="cpu", device="cpu", hourly_usd=0.1, capacity=stopped, levels=[level(200)], boot_s=0, idle_s=0, target_qps=10
-    )
-    assert note.output_tokens_per_s == 120.0 and "at least 4 req/s" in note.basis  # not the faster level outside the SLO
+    note = price(capacity=capacity_at(4.0, 120.0, "client_limited"), target_qps=10)
+    assert note.output_tokens_per_s == 120.0 and "at least 4 req/s" in note.basis
     assert note.deployment.replicas == 3 and any("upper bounds" in n for n in note.notes)
 
 
@@ -468,6 +514,8 @@ def test_benchmark_round_trips_and_an_old_file_is_explained(tmp_path):
         {},
         [level(10)],
         capacity=capacity_at(1.0, 10.0),
+        cost=price(capacity=capacity_at(1.0, 10.0)),
+        origin=CPU,
     )
     bench.write(tmp_path / "benchmark.json")
     assert serving.read_benchmark(tmp_path / "benchmark.json") == bench
@@ -483,3 +531,45 @@ def test_benchmark_round_trips_and_an_old_file_is_explained(tmp_path):
 )
 def test_base_url_ends_in_v1(given, expected):
     assert normalize_base_url(given) == expected
+
+
+# ---------------------------------------------------------------- what notebook 04 prints
+
+
+def test_an_unconfirmed_capacity_reads_as_not_confirmed_with_every_trial(capsys):
+    from helpers.lessons.serving import show_capacity
+
+    show_capacity(cap.search_capacity(scripted([True, True, False, True]), SLO, tolerance=0.3))
+    printed = capsys.readouterr().out
+    assert "capacity: not confirmed (indeterminate)" in printed and "req/s, confirmed" not in printed
+    assert "trials at 1.5 req/s: 0 of 1 met the SLO" in printed and "trials at 0.5 req/s: 0 of 1" in printed
+
+
+def test_a_confirmed_capacity_reads_with_its_spread(capsys):
+    from helpers.lessons.serving import show_capacity
+
+    show_capacity(cap.search_capacity(probe_with_knee(3.75), SLO, tolerance=0.1))
+    printed = capsys.readouterr().out
+    assert "confirmed on all 3 trials" in printed and "3 of 3 met the SLO" in printed and "the search took" in printed
+
+
+def test_unknown_hardware_prints_no_price(capsys):
+    from helpers.lessons.serving import show_cost
+
+    show_cost(price(UNKNOWN, capacity_at(4.0, 300.0), boot_s=30, target_qps=5))
+    printed = capsys.readouterr().out
+    assert "not priced" in printed and "per 1M" not in printed and "per month" not in printed and "GPU" not in printed
+
+
+@pytest.mark.parametrize(
+    ("name", "known"),
+    [
+        ("NVIDIA L4", "L4"),
+        ("NVIDIA L40S", None),
+        ("NVIDIA A100-SXM4-80GB", "A100 80GB"),
+        ("Tesla T4", "T4"),
+        ("A100", "A100 80GB"),
+    ],
+)
+def test_a_gpu_name_matches_the_catalogue_word_by_word(name, known):
+    assert cost.catalogue_gpu(name) == known

@@ -105,6 +105,7 @@ def test_concurrency_and_request_rate_over_two_endpoints_with_metrics_deltas(vll
     delta = serving.metrics_delta(before, after)
     assert delta.available and delta.requests == 13 and delta.generation_tokens == 13 * 8
     assert delta.preemptions == 0 and delta.server_ttft_mean_ms > 0 and delta.requests_waiting_after == 0
+    assert bench.origin is None and bench.hardware == serving.machine_description()  # two endpoints, both this machine
     bench.write(tmp_path / "benchmark.json")
     assert serving.read_benchmark(tmp_path / "benchmark.json") == bench
 
@@ -125,17 +126,22 @@ def test_capacity_search_against_the_live_server(vllm):
         SMOLLM2,
         [HELLO],
         slo_ms=SLO,
+        start_rate=0.5,
         max_rate=2.0,
         tolerance=0.5,
         seconds_per_point=2.0,
         min_requests=3,
         max_tokens=8,
+        budget_s=120.0,
     )
     assert found.status in set(serving.capacity.STATUSES) - {"aborted"}, found.note  # a live server is never "aborted"
     assert found.points[0].request_rate == 0.5 and all(p.valid for p in found.points[:-1])
-    assert "Poisson" in found.method and found.slo == SLO
+    assert "Poisson" in found.method and found.slo == SLO and found.elapsed_s <= 120.0 + 30.0
     if found.max_request_rate is not None:
-        assert found.output_tokens_per_s_at_capacity > 0
+        held = [t for t in found.trials if t.request_rate == found.max_request_rate]
+        assert len(held) == 3 and all(t.meets for t in held) and found.output_tokens_per_s_at_capacity > 0
+    served = serving.served_by(vllm.base_url)  # the rehearsal server runs here: this machine, priced as its CPU
+    assert served.kind == "this_machine" and served.hardware in (serving.machine_description(), None)
 
 
 def test_production_checklist_passes_on_the_rehearsal_server(vllm, isolated_outputs):
