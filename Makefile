@@ -44,50 +44,68 @@ ONLY := $(if $(NB),--only '$(NB)')
 VLLM_VENV := .venv-vllm
 VLLM_PY := $(VLLM_VENV)/bin/python
 
+# Setup that says where it is (helpers/tooling/setup_steps.py, standard library only, so $(PYTHON) runs it before
+# .venv exists): each step prints what it does and how long it usually takes, its seconds are kept in
+# .cache/setup-steps.json under this make invocation's id, and setup, run and test end with a summary.
+# `$(call or_fail,<step>)` after a line of a several-line recipe names the step and what to run if that line fails.
+STEP := $(PYTHON) -m helpers.tooling.setup_steps
+or_fail = || $(STEP) failed $(1) $$?
+ifndef OPENLLM_ROUTES_SETUP_RUN
+OPENLLM_ROUTES_SETUP_RUN := $(shell date +%s.%N)
+endif
+export OPENLLM_ROUTES_SETUP_RUN
+# The summary prints once: after the memory check in `make run` and `make test`, at the end of setup otherwise.
+summary_unless_later = $(if $(filter run test,$(MAKECMDGOALS)),,@$(STEP) summary)
+
 .PHONY: setup vllm shelf ladder landscape memory-check benchmarks run test unit lint regenerate colab-sim colab-links clean \
 	translations translations-run test-translations
 
 setup: $(VENV)/.setup-done vllm shelf $(VENV)/llama-build.json ladder landscape
+	$(summary_unless_later)
 
 # The stamp is written last, so an interrupted install is simply run again.
 $(VENV)/.setup-done: requirements.txt pyproject.toml
-	@$(PY) -c "" 2>/dev/null || { echo "setup: creating $(VENV)"; rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
+	@$(STEP) begin venv
+	@$(PY) -c "" 2>/dev/null || { echo "setup: creating $(VENV)"; rm -rf $(VENV); $(PYTHON) -m venv $(VENV); } $(call or_fail,venv)
 	@rm -f $@
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade pip $(call or_fail,venv)
 	@if [ -z "$(KEEP_TORCH)" ]; then echo "setup: $(TORCH_PIN) first, so nothing pulls a CUDA build"; \
-		$(PY) -m pip install --quiet $(TORCH_PIN) $(TORCH_PIP_ARGS); fi
+		$(PY) -m pip install --quiet $(TORCH_PIN) $(TORCH_PIP_ARGS); fi $(call or_fail,venv)
 	@if ! ls $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
 		cmake_args="$(LLAMA_CMAKE_ARGS)"; test -n "$$cmake_args"; \
-		echo "setup: building llama-cpp-python $(LLAMA_VERSION) once into $(WHEELHOUSE) (~8 min on 2 cores): $$cmake_args"; \
+		$(STEP) begin llama-portable; echo "setup: llama-cpp-python $(LLAMA_VERSION) into $(WHEELHOUSE): $$cmake_args"; \
 		rm -rf $(WHEELHOUSE).partial; mkdir -p $(WHEELHOUSE).partial; \
 		CMAKE_ARGS="$$cmake_args" $(PY) -m pip wheel --quiet --no-deps --no-cache-dir \
-			llama-cpp-python==$(LLAMA_VERSION) -w $(WHEELHOUSE).partial; \
-		rm -rf $(WHEELHOUSE); mv $(WHEELHOUSE).partial $(WHEELHOUSE); fi
-	$(PY) -m pip install --quiet $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+			llama-cpp-python==$(LLAMA_VERSION) -w $(WHEELHOUSE).partial $(call or_fail,llama-portable); \
+		rm -rf $(WHEELHOUSE); mv $(WHEELHOUSE).partial $(WHEELHOUSE); $(STEP) end llama-portable; fi
+	$(PY) -m pip install --quiet $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl $(call or_fail,venv)
 	@grep -v '^torch==' requirements.txt > $(VENV)/requirements-without-torch.txt
 	@echo "setup: requirements.txt"
-	$(PY) -m pip install --quiet -r $(VENV)/requirements-without-torch.txt -e .
+	$(PY) -m pip install --quiet -r $(VENV)/requirements-without-torch.txt -e . $(call or_fail,venv)
 	@# jupyter-events pulls rfc3987-syntax in for jsonschema's IRI format check, which the kit never uses; it builds a
 	@# lark grammar on import, adding 1-5 s to every process and kernel that imports jsonschema. jsonschema runs without it.
-	$(PY) -m pip uninstall --quiet -y rfc3987-syntax
-	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (OpenLLM Routes)" >/dev/null
+	$(PY) -m pip uninstall --quiet -y rfc3987-syntax $(call or_fail,venv)
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (OpenLLM Routes)" >/dev/null $(call or_fail,venv)
 	@touch $@
+	@$(STEP) end venv
 
 # Route 3's rehearsal server: real vLLM on the CPU, in its own environment (~3 min, 2.5 GB, once).
 vllm: $(VLLM_VENV)/.setup-done
 
 $(VLLM_VENV)/.setup-done: requirements-vllm.txt
-	@$(VLLM_PY) -c "" 2>/dev/null || { echo "setup: creating $(VLLM_VENV)"; rm -rf $(VLLM_VENV); $(PYTHON) -m venv $(VLLM_VENV); }
+	@$(STEP) begin vllm
+	@$(VLLM_PY) -c "" 2>/dev/null || { echo "setup: creating $(VLLM_VENV)"; rm -rf $(VLLM_VENV); $(PYTHON) -m venv $(VLLM_VENV); } $(call or_fail,vllm)
 	@rm -f $@
-	$(VLLM_PY) -m pip install --quiet --upgrade pip
-	$(VLLM_PY) -m pip install --quiet $(TORCH_PIN) $(TORCH_PIP_ARGS)
+	$(VLLM_PY) -m pip install --quiet --upgrade pip $(call or_fail,vllm)
+	$(VLLM_PY) -m pip install --quiet $(TORCH_PIN) $(TORCH_PIP_ARGS) $(call or_fail,vllm)
 	@echo "$(TORCH_PIN)" > $(VLLM_VENV)/constraints.txt
-	$(VLLM_PY) -m pip install --quiet --constraint $(VLLM_VENV)/constraints.txt -r requirements-vllm.txt
-	$(VLLM_PY) -m pip uninstall --quiet -y torchvision torchaudio torchcodec triton
+	$(VLLM_PY) -m pip install --quiet --constraint $(VLLM_VENV)/constraints.txt -r requirements-vllm.txt $(call or_fail,vllm)
+	$(VLLM_PY) -m pip uninstall --quiet -y torchvision torchaudio torchcodec triton $(call or_fail,vllm)
 	@touch $@
+	@$(STEP) end vllm
 
 shelf: $(VENV)/.setup-done
-	$(PY) -m helpers.shelf build
+	@$(STEP) run shelf -- $(PY) -m helpers.shelf build
 
 # The best llama.cpp build for this CPU: AVX-512, VNNI, BF16 where present, never AMX. It is compiled
 # once per instruction set into the wheelhouse beside the portable one, and installed only if it
@@ -95,21 +113,21 @@ shelf: $(VENV)/.setup-done
 # build stays and the reason is printed (helpers/runtimes/llama_cpp/build.py). LLAMA_BEST=0 keeps the portable build.
 LLAMA_BEST ?= 1
 $(VENV)/llama-build.json: $(VENV)/.setup-done | shelf
-	@if [ "$(LLAMA_BEST)" = "1" ]; then $(PY) -m helpers.runtimes.llama_cpp.build setup; fi
+	@if [ "$(LLAMA_BEST)" = "1" ]; then $(STEP) run best-build -- $(PY) -m helpers.runtimes.llama_cpp.build setup; fi
 
 # The quantization ladder: seven GGUF levels built with llama.cpp's converter and quantizer, then
 # measured, once, onto the shelf (a few minutes the first time; the runtime notebook reads it).
 ladder: shelf $(VENV)/llama-build.json
-	$(PY) -m helpers.measured.ladder build
+	@$(STEP) run ladder -- $(PY) -m helpers.measured.ladder build
 
 # The four runtimes that run here (Transformers, llama.cpp in process and as a server, vLLM), each measured
 # once in a fresh process onto the shelf (about five minutes the first time; the runtime notebook reads it).
 landscape: ladder vllm
-	$(PY) -m helpers.measured.landscape build
+	@$(STEP) run landscape -- $(PY) -m helpers.measured.landscape build
 
 # Evidence the notebooks read (notebook 05 reports it), so both run and test produce it.
 memory-check: setup
-	$(PY) benchmarks/memory_check.py
+	@$(STEP) run memory-check -- $(PY) benchmarks/memory_check.py
 
 # Speed figures quoted in the README; each script names the hardware it ran on.
 benchmarks: setup memory-check
@@ -120,6 +138,7 @@ benchmarks: setup memory-check
 	$(PY) benchmarks/rehearsal_dtype.py
 
 run: setup memory-check
+	@$(STEP) summary
 	$(PY) -m helpers.tooling.notebook_runner run $(ONLY)
 
 # The layer rule (import-linter contracts in pyproject.toml), then ruff's lint and format check.
@@ -138,6 +157,7 @@ unit: $(VENV)/.setup-done
 # holds all three folders. CI's last full run took 1011 s of its 90 minutes, so no translation is left out.
 # `make test-translations` is the subset: nbval over the translations only.
 test: setup memory-check lint
+	@$(STEP) summary
 	$(PY) -m pytest -q notebooks tests $(NBVAL)
 
 test-translations: setup memory-check

@@ -12,10 +12,17 @@ switches are spelled in :data:`ISA`: ``make`` builds the portable wheel with
 :mod:`helpers.runtimes.llama_cpp.build` builds the faster one from the same
 table. This module imports only the standard library and ``helpers.core.paths``
 (which does too), so ``make`` runs it before any setup.
+
+The switches are x86's. On Arm (Apple Silicon, aarch64 Linux) none of them
+exists, and the reason the x86 build turns ``-march=native`` off (AMX) is x86's
+too, so there :func:`cmake_args` leaves ggml's own defaults: a native build for
+this CPU, with Metal on macOS. That branch is tested here only as arguments, not
+as a compile: no Arm machine has built it for the kit.
 """
 
 from __future__ import annotations
 
+import platform
 import re
 import sys
 from pathlib import Path
@@ -41,9 +48,13 @@ ISA = (
 #: The portable build's set: any x86-64 CPU from the last decade has it.
 PORTABLE = ("avx", "avx2", "fma", "f16c", "bmi2")
 NEVER = ("GGML_AMX_TILE", "GGML_AMX_INT8", "GGML_AMX_BF16")  # AMX crashes in sandboxed VMs
-#: ``-march=native`` would turn AMX on; the multimodal library is not built (the course never loads an image
-#: model, and it is a third of the compile).
-EXTRA_CMAKE = ("-DGGML_NATIVE=OFF", "-DLLAVA_BUILD=OFF")
+#: The multimodal library is not built on any machine (the course never loads an image model, and it is a third
+#: of the compile).
+EXTRA_CMAKE = ("-DLLAVA_BUILD=OFF",)
+#: On x86, ``-march=native`` would turn AMX on.
+X86_ONLY_CMAKE = ("-DGGML_NATIVE=OFF",)
+#: What :func:`platform.machine` says on Arm: ``arm64`` on macOS (and Windows), ``aarch64`` on Linux.
+ARM_MACHINES = frozenset({"arm64", "aarch64", "armv8l"})
 
 
 class RequirementsError(ValueError):
@@ -76,15 +87,27 @@ def pinned(name: str, path: Path = REQUIREMENTS) -> str:
     return pins[name]
 
 
-def cmake_args(isa: tuple[str, ...]) -> str:
-    """``CMAKE_ARGS`` for a llama.cpp build with exactly ``isa`` on: every other set, and AMX, off."""
+def is_arm(machine: str | None = None) -> bool:
+    """Whether ``machine`` (this one's :func:`platform.machine` unless given) is an Arm CPU, where no x86 switch applies."""
+    return (platform.machine() if machine is None else machine).lower() in ARM_MACHINES
+
+
+def cmake_args(isa: tuple[str, ...], machine: str | None = None) -> str:
+    """``CMAKE_ARGS`` for a llama.cpp build with exactly ``isa`` on: every other set, and AMX, off.
+
+    On Arm (``machine``, this one unless given) ``isa`` is ignored and no x86 switch is given: ggml's defaults
+    build natively for the CPU, with Metal on Apple Silicon.
+    """
+    if is_arm(machine):
+        return " ".join(EXTRA_CMAKE)
     switches = [f"-D{option}={'ON' if name in isa else 'OFF'}" for _, option, name in ISA]
-    return " ".join([*EXTRA_CMAKE, *switches, *(f"-D{option}=OFF" for option in NEVER)])
+    return " ".join([*X86_ONLY_CMAKE, *EXTRA_CMAKE, *switches, *(f"-D{option}=OFF" for option in NEVER)])
 
 
 def main(argv: list[str]) -> int:
     if argv != ["llama-cmake"]:
-        print("usage: python -m helpers.core.pins llama-cmake   (the portable llama.cpp build's CMAKE_ARGS)", file=sys.stderr)
+        usage = "usage: python -m helpers.core.pins llama-cmake   (this machine's portable llama.cpp build's CMAKE_ARGS)"
+        print(usage, file=sys.stderr)
         return 2
     print(cmake_args(PORTABLE))
     return 0

