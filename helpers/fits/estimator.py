@@ -1,10 +1,10 @@
 """Will it fit? Memory, disk and speed estimates from a model's config, before any download.
 
-The usual rule of thumb, *memory ≈ parameters × bytes per parameter × 1.2*,
-ignores the two things that decide whether small models fit: the runtime's own
-footprint (a Python process with torch is hundreds of MB before any weight) and
-the KV cache, which grows with context length and concurrency. This module
-counts both:
+The guide's rule of thumb, *memory ≈ parameters × bytes per parameter × 1.2*,
+lets its 0.2 stand for the two things that decide whether small models fit: the
+runtime's own footprint (a Python process with torch is hundreds of MB before
+any weight) and the KV cache, which grows with context length and concurrency.
+A fixed share of the weights cannot track either, so this module counts both:
 
 * **parameters**, from the architecture (untied output heads counted), as
   :mod:`helpers.catalogue.models` reads it from a config, a GGUF header or the catalogue;
@@ -55,16 +55,24 @@ BYTES_PER_PARAM = {
 #: Memory a runtime needs before the first weight, in MB. CPU figures were measured
 #: on the course machine (2 cores, Python 3.11, torch 2.13.0+cpu, transformers 5.23, and
 #: llama-cpp-python at requirements.txt's pin): importing torch and transformers is 261 MB, and the
-#: tokenizer plus generate machinery add ~130 MB; importing llama_cpp is 41 MB, and
-#: the pages of its compute buffer a short prompt touches add ~30 MB. GPU figures
+#: tokenizer plus generate machinery add ~130 MB; importing llama_cpp is 41 MB, and llama.cpp adds
+#: :data:`LLAMA_CPP_BYTES_PER_VOCAB_ENTRY` for each entry of the model's vocabulary. GPU figures
 #: cover the CUDA context and activation workspace.
 RUNTIME_OVERHEAD_MB = {
     "transformers-cpu": 400.0,
-    "llama.cpp": 70.0,
+    "llama.cpp": 40.0,
     "transformers-cuda": 1000.0,
     "vllm": 2000.0,
 }
 
+#: What llama.cpp holds per vocabulary entry beyond the weights: the vocabulary's own tables (token strings, the
+#: token-to-id map, the BPE merges) and the logit rows llama-cpp-python copies out. It was read off peak memory on
+#: this machine's two GGUFs (SmolLM2, 49,152 entries: 3 MB above weights + KV + 40 MB; Qwen2.5-Coder, 151,936
+#: entries: 68 MB above), so those two memory-check rows do not test it independently; a third vocabulary would.
+LLAMA_CPP_BYTES_PER_VOCAB_ENTRY = 640
+
+#: How far from measured peak memory the estimate may be on every row of ``benchmarks/memory_check.py``.
+TARGET_ERROR_PCT = 10.0
 
 #: The guide's rule of thumb: weights × 1.2, the 0.2 standing for the KV cache and the runtime's overhead together.
 RULE_OF_THUMB_FACTOR = 1.2
@@ -127,6 +135,8 @@ class Estimate:
     disk_bytes: int
     rule_of_thumb_bytes: int
     decode_tokens_per_s_ceiling: float | None
+    #: Weights a short run never reads into memory (see :func:`mapped_unread_bytes`); ``total_bytes`` leaves them out.
+    mapped_unread_bytes: int = 0
 
 
 def estimate(
@@ -153,10 +163,13 @@ def estimate(
     kv_per_token = kv_bytes_per_token(shape, kv_dtype_for(dtype))
     kv = int(kv_per_token * tokens * concurrency)
     overhead = RUNTIME_OVERHEAD_MB[runtime] * MB
+    if runtime == "llama.cpp":
+        overhead += LLAMA_CPP_BYTES_PER_VOCAB_ENTRY * shape.vocab_size
     transient = 0
     converting = dtype != shape.file_dtype and dtype in FLOAT_DTYPES and shape.file_dtype in FLOAT_DTYPES
     if runtime == "transformers-cpu" and converting:
         transient = int(params * BYTES_PER_PARAM[shape.file_dtype])  # the mapped checkpoint, while converting
+    unread = mapped_unread_bytes(shape, dtype, runtime, converting)
     if bandwidth_gb_s is None and RUNTIMES[runtime].on_cpu and (measured := roofline.measured_bandwidth()):
         bandwidth_gb_s = measured.gb_s  # this machine's own figure, never a GPU's
     ceiling = None
@@ -172,11 +185,25 @@ def estimate(
         kv_cache_bytes=kv,
         runtime_overhead_bytes=int(overhead),
         load_transient_bytes=transient,
-        total_bytes=int(weights + kv + overhead + transient),
+        total_bytes=int(weights + kv + overhead + transient - unread),
         disk_bytes=int(weights * 1.02 + 5 * MB),  # tokenizer and config files
         rule_of_thumb_bytes=rule_of_thumb(int(params * BYTES_PER_PARAM[dtype])),
         decode_tokens_per_s_ceiling=ceiling,
+        mapped_unread_bytes=unread,
     )
+
+
+def mapped_unread_bytes(shape: ModelShape, dtype: str, runtime: str, converting: bool) -> int:
+    """The input embedding a short run never reads, where Transformers maps the checkpoint instead of copying it.
+
+    Loading a safetensors file in its own dtype, Transformers on CPU maps it, and a page costs memory only once it
+    is read. An embedding matrix is read one row per token seen, so an untied one (Qwen2.5-Coder's 272 MB in bf16)
+    stays mostly on disk during a short run. A tied one is the output head too, read whole at every step. Over a long
+    run with many different tokens the resident part grows toward the whole matrix: the estimate is a short run's peak.
+    """
+    if runtime != "transformers-cpu" or converting or shape.tied_embeddings or shape.architecture == "gpt2":
+        return 0
+    return int(shape.vocab_size * shape.hidden_size * BYTES_PER_PARAM[normalize_dtype(dtype)])
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers.core.i18n import _
+from helpers.core.i18n import N_, Sentence, _
 from helpers.decision.record import RecordError, read_record
-from helpers.routes.rented_gpu import VLLM_CPU
+from helpers.routes.rented_gpu import VLLM_CPU, CandidateRehearsal
 from helpers.serving import (
     Benchmark,
     Capacity,
     Checklist,
     CostNote,
+    DtypeChoice,
     Level,
     Readiness,
     ShutdownProof,
 )
+from helpers.serving.dtype import CHECK_CONCURRENCY, CHECK_STREAMS
 from helpers.serving.metrics import slo_text
 
 
@@ -30,6 +32,20 @@ def show_rehearsal_start(server: str) -> None:
     else:
         print(_("vLLM's rehearsal environment is not on this runtime (make sets it up, Colab does not), so the rehearsal "
                 "server is llama.cpp's OpenAI-compatible server on SmolLM2's Q4_1 GGUF, on 127.0.0.1."))  # fmt: skip
+
+
+def show_dtype_choice(choice: DtypeChoice) -> None:
+    """The rehearsal dtype, why, and when and how that was measured: a cached figure is dated, and not the live TPOT."""
+    print(_("rehearsal dtype: {dtype}").format(dtype=choice.short))
+    print(_("why:"), choice.reason)
+    if choice.checks:
+        print(
+            _(
+                "measured {date} on {cpu} and cached in .vllm-cache/ (later runs reuse it): a short greedy decode of "
+                "{streams} streams, {concurrency} at a time, on a freshly booted server, so its ms per token are not "
+                "the single stream's TPOT timed below"
+            ).format(date=choice.measured_at[:10], cpu=choice.cpu, streams=CHECK_STREAMS, concurrency=CHECK_CONCURRENCY)
+        )
 
 
 def show_readiness(ready: Readiness) -> None:
@@ -73,6 +89,46 @@ def level_table(levels: list[Level]) -> Any:
     )
 
 
+#: Said where the rehearsal is not vLLM's CPU build (Colab runs llama.cpp's server instead).
+CANDIDATE_NOT_RUN = Sentence(
+    N_("Not run here: the candidate's rehearsal needs vLLM's CPU build, which only `make setup` installs on a local machine.")
+)
+
+
+def candidate_beside_rehearsal(candidate: CandidateRehearsal, rehearsal: Benchmark) -> Any:
+    """The lesson's candidate and the rehearsal model at the same concurrency levels, one row per model and level."""
+    import pandas as pd
+
+    rows = []
+    for bench in (rehearsal, candidate.benchmark):
+        for level in bench.levels:
+            if level.concurrency in {v.concurrency for v in candidate.benchmark.levels}:
+                rows.append({"model": bench.model.split("/")[-1], "dtype": bench.dtype, "load": level.load,
+                             "completed": f"{level.completed}/{level.requests}", "TTFT median ms": level.ttft_ms.median,
+                             "TPOT median ms": level.tpot_ms.median, "output tok/s": level.output_throughput})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def show_candidate_rehearsal(candidate: CandidateRehearsal) -> None:
+    """How long the candidate took to boot and to score the fixed cases, and where its eval table and benchmark went."""
+    s = candidate.summary
+    print(
+        _(
+            "{model} ({dtype}) booted in {boot:.0f} s and scored {passed} of {cases} fixed cases in {eval:.0f} s "
+            "(constrained); its table: {table}; its benchmark: {bench}."
+        ).format(
+            model=candidate.model,
+            dtype=candidate.dtype,
+            boot=candidate.boot_s,
+            passed=s.passed,
+            cases=s.cases,
+            eval=candidate.eval_s,
+            table=candidate.table,
+            bench=candidate.benchmark_path,
+        )  # fmt: skip
+    )
+
+
 def plot_benchmark(benchmark: Benchmark) -> Any:
     """Latency (median TTFT and TPOT) and throughput against concurrency."""
     import matplotlib.pyplot as plt
@@ -95,7 +151,7 @@ def plot_benchmark(benchmark: Benchmark) -> Any:
 
 
 def plot_capacity(capacity: Capacity) -> Any:
-    """The knee: P90 TTFT and TPOT against request rate, with the SLO limits and the capacity found."""
+    """The knee: P90 TTFT and TPOT against request rate (search points joined, trials as crosses), the SLO and the capacity."""
     import matplotlib.pyplot as plt
 
     points = sorted((p for p in capacity.points if p.valid), key=lambda p: p.request_rate)
@@ -103,6 +159,9 @@ def plot_capacity(capacity: Capacity) -> Any:
     figure, axes = plt.subplots(1, 2, figsize=(10, 3.2))
     for axis, metric in zip(axes, ("ttft", "tpot"), strict=True):
         axis.plot(rates, [getattr(p, f"{metric}_p90_ms") for p in points], marker="o", label=f"P90 {metric.upper()}")
+        trials = [t for t in capacity.trials if t.valid]
+        axis.scatter([t.request_rate for t in trials], [getattr(t, f"{metric}_p90_ms") for t in trials], marker="x",
+                     color="#4c72b0", label="trials")  # fmt: skip
         if metric in capacity.slo:
             axis.axhline(capacity.slo[metric], color="#c44e52", linestyle="--", label=f"SLO {capacity.slo[metric]:g} ms")
         if capacity.found:
@@ -115,33 +174,54 @@ def plot_capacity(capacity: Capacity) -> Any:
 
 
 def show_capacity(capacity: Capacity) -> None:
+    """The rate that held on every trial (or why none did), the spread of the trials at each rate tried, and the method."""
     print(f"SLO: P90 {slo_text(capacity.slo)}")
+    tokens = capacity.output_tokens_per_s_at_capacity
     if capacity.found:
-        print(
-            _("capacity: {rate:g} req/s, {tokens} output tok/s").format(
-                rate=capacity.max_request_rate, tokens=capacity.output_tokens_per_s_at_capacity
-            )
-        )
+        print(_("capacity: {rate:g} req/s, confirmed on all {trials} trials; {tokens} output tok/s").format(
+            rate=capacity.max_request_rate, trials=capacity.required_trials, tokens=tokens))  # fmt: skip
     elif capacity.lower_bound:
-        print(
-            _("capacity: at least {rate:g} req/s, {tokens} output tok/s ({status}: {note})").format(
-                rate=capacity.max_request_rate, tokens=capacity.output_tokens_per_s_at_capacity, status=capacity.status,
-                note=capacity.note,
-            )
-        )  # fmt: skip
+        print(_("capacity: at least {rate:g} req/s, confirmed on all {trials} trials; {tokens} output tok/s ({status})").format(
+            rate=capacity.max_request_rate, trials=capacity.required_trials, tokens=tokens, status=capacity.status))  # fmt: skip
     else:
-        print(_("capacity: {status} ({note})").format(status=capacity.status, note=capacity.note))
+        print(_("capacity: not confirmed ({status})").format(status=capacity.status))
+    print(_("why:"), capacity.note)
+    for rate in dict.fromkeys(t.request_rate for t in capacity.trials):
+        row = [t for t in capacity.trials if t.request_rate == rate]
+        ttft, tpot, tokens = (
+            _span([getattr(t, name) for t in row]) for name in ("ttft_p90_ms", "tpot_p90_ms", "output_throughput")
+        )
+        line = _(
+            "trials at {rate:g} req/s: {met} of {trials} met the SLO; P90 TTFT {ttft} ms, P90 TPOT {tpot} ms, "
+            "output tok/s over the point, drain included, {tokens}"
+        )
+        print("  " + line.format(rate=rate, met=sum(t.meets for t in row), trials=len(row), ttft=ttft, tpot=tpot, tokens=tokens))
+    if capacity.elapsed_s is not None:
+        print(_("the search took {seconds:.0f} s").format(seconds=capacity.elapsed_s))
     print(_("method:"), capacity.method)
 
 
+def _span(values: list[float | None]) -> str:
+    """One figure over the trials at a rate: ``12.3-15.1``, ``12.3`` when all agree, ``-`` when none was measured."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return "-"
+    return f"{min(known):g}" if min(known) == max(known) else f"{min(known):g}-{max(known):g}"
+
+
 def show_cost(cost: CostNote) -> None:
-    print(
-        _("measured on {machine} ({device}), priced at ${hourly:g}/h for that machine").format(
-            machine=cost.measured_on, device=cost.device, hourly=cost.hourly_usd
-        )
-    )
-    print(_("basis: {basis}: {tokens} output tok/s").format(basis=cost.basis, tokens=cost.output_tokens_per_s))
-    print(_("-> ${usd} per 1M output tokens").format(usd=cost.usd_per_million_output_tokens))
+    """What served the requests, the price of that machine (or why none), and the figures derived from it."""
+    if cost.origin is not None:
+        print(_("served by:"), cost.origin.reason)
+    if cost.hourly_usd is None:
+        print(_("measured on {machine}: not priced").format(machine=cost.measured_on))
+    else:
+        print(_("measured on {machine} ({device}), priced at ${hourly:g}/h: {source}").format(
+            machine=cost.measured_on, device=cost.device, hourly=cost.hourly_usd, source=cost.price_source))  # fmt: skip
+    print(_("basis: {basis}").format(basis=cost.basis))
+    if cost.usd_per_million_output_tokens is not None:
+        print(_("-> {tokens} output tok/s, ${usd} per 1M output tokens").format(
+            tokens=cost.output_tokens_per_s, usd=cost.usd_per_million_output_tokens))  # fmt: skip
     if cost.deployment:
         plan = cost.deployment
         sentence = (
@@ -166,11 +246,11 @@ def show_cost(cost: CostNote) -> None:
         )
     for row in cost.estimates:
         print(f"  {row.gpu}: ~{row.output_tokens_per_s} tok/s, ~${row.usd_per_million_output_tokens} per 1M ({row.label})")
-    print(
-        _("boot {boot_s} s = ${boot_usd}; idle {idle_s} s = ${idle_usd}").format(
-            boot_s=cost.boot_s, boot_usd=cost.boot_usd, idle_s=cost.idle_s, idle_usd=cost.idle_usd
-        )
-    )
+    if cost.boot_usd is not None:
+        print(_("boot {boot_s} s = ${boot_usd}; idle {idle_s} s = ${idle_usd}").format(
+            boot_s=cost.boot_s, boot_usd=cost.boot_usd, idle_s=cost.idle_s, idle_usd=cost.idle_usd))  # fmt: skip
+    else:
+        print(_("boot {boot_s} s; idle {idle_s} s (not priced)").format(boot_s=cost.boot_s, idle_s=cost.idle_s))
     for note in cost.notes:
         print(_("note:"), note)
 

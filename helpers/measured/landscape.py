@@ -34,9 +34,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers.catalogue.models import shape_from_gguf
 from helpers.core.clock import timestamp
 from helpers.core.i18n import N_
-from helpers.core.names import SMOLLM2
+from helpers.core.names import QWEN_LESSON, SMOLLM2
 from helpers.core.paths import CACHE, atomic_write_json, atomic_write_text, relative
 from helpers.evals import LlamaCppRunner, OpenAIRunner, load_cases, run_cases, summarize
 from helpers.fits import roofline
@@ -45,7 +46,7 @@ from helpers.machine import rss, speed
 from helpers.machine.environment import machine_description
 from helpers.measured import ladder
 from helpers.measured.endpoint_probe import probe
-from helpers.measured.runtime_results import LABELS, RUNTIMES, Landscape, RuntimeResult
+from helpers.measured.runtime_results import CANDIDATE, LABELS, RUNTIMES, Landscape, RuntimeResult
 from helpers.routes.cards import ROUTE_CARDS
 from helpers.routes.handoff import LlamaCppServer
 from helpers.runtimes.client import ServingError, make_client
@@ -54,7 +55,7 @@ from helpers.serving import RehearsalServer, choose_dtype, run_benchmark, sglang
 from helpers.serving.launch import tensor_parallel_size
 from helpers.serving.rehearsal import VLLM_PYTHON
 from helpers.shelf import models
-from helpers.shelf.models import ShelfEntry, gguf_file
+from helpers.shelf.models import ShelfEntry, gguf_for, missing_for
 
 LEVELS = (1, 4)
 REQUESTS_PER_LEVEL = 4
@@ -107,13 +108,15 @@ def measure_runtime(runtime: str) -> RuntimeResult:
 
         with LocalAPIServer(load_served_model(SMOLLM2, name=SMOLLM2)) as server:  # in this process, with its client
             return _endpoint_result(runtime, server.base_url, "fp32", time.perf_counter() - began, rss.peak_rss_bytes)
-    if runtime == "llama.cpp":
-        runner = LlamaCppRunner(SMOLLM2)
+    if runtime in ("llama.cpp", CANDIDATE):
+        # constrained, like every endpoint here: like with like
+        runner = LlamaCppRunner(SMOLLM2 if runtime == "llama.cpp" else QWEN_LESSON, structured_output=True)
         cold = time.perf_counter() - began
         summary = summarize(run_cases(runner, load_cases()))
         timing = time_greedy_decode(runner.llm, load_cases()[0].messages, MAX_TOKENS)
         return RuntimeResult(
-            runtime, SMOLLM2, "q4_1", summary.passed, summary.cases, summary.constrained, round(timing.ttft_ms, 1),
+            runtime, runner.model, shape_from_gguf(runner.gguf_path)[0].file_dtype, summary.passed, summary.cases,
+            summary.constrained, round(timing.ttft_ms, 1),
             round(timing.decode_tokens_per_s, 1), None, None, round(rss.peak_rss_bytes() / 1e6, 1),
             round(cold, 1), None, ("no endpoint: one call at a time in this process",),
         )  # fmt: skip
@@ -173,10 +176,12 @@ def _measured_once(runtime: str) -> tuple[RuntimeResult, str]:
 def _build(staging: Path) -> None:
     found = {runtime: _measured_once(runtime)[0] for runtime in sorted(RUNTIMES, key=MEASURE_FIRST.index)}
     results = [found[runtime] for runtime in RUNTIMES]
+    candidate = None if missing_for(QWEN_LESSON) else _measured_once(CANDIDATE)[0]  # the shelf may lack it (PyPI down)
     atomic_write_json(staging / "runtimes.json", {"hardware": machine_description(), "measured_at": timestamp(),
-                                                  "runtimes": [r.to_json() for r in results]})  # fmt: skip
-    for runtime in RUNTIMES:
-        _kept(runtime).unlink()
+                                                  "runtimes": [r.to_json() for r in results],
+                                                  "candidate": candidate and candidate.to_json()})  # fmt: skip
+    for runtime in (*RUNTIMES, CANDIDATE):
+        _kept(runtime).unlink(missing_ok=True)
 
 
 MEASURED = ShelfEntry("runtime landscape, measured", "runtime-landscape-measured",
@@ -192,7 +197,9 @@ def landscape() -> Landscape:
     not_run = {runtime: why for runtime in RUNTIMES if (why := unavailable(runtime))}
     if not not_run or not models.problems(MEASURED):
         data = json.loads((models.ensure(MEASURED) / "runtimes.json").read_text(encoding="utf-8"))
-        return Landscape([RuntimeResult.from_json(r) for r in data["runtimes"]], data["hardware"], data["measured_at"])
+        candidate = RuntimeResult.from_json(data["candidate"]) if data.get("candidate") else None
+        results = [RuntimeResult.from_json(r) for r in data["runtimes"]]
+        return Landscape(results, data["hardware"], data["measured_at"], candidate=candidate)
     found = {runtime: _measured_once(runtime) for runtime in sorted(RUNTIMES, key=MEASURE_FIRST.index) if runtime not in not_run}
     results = [found[runtime][0] for runtime in RUNTIMES if runtime in found]
     return Landscape(results, machine_description(), max((when for _, when in found.values()), default=""), not_run)
@@ -200,11 +207,12 @@ def landscape() -> Landscape:
 
 def roofline_rows(land: Landscape, bandwidth_gb_s: float) -> list[roofline.RooflineRow]:
     """Each runtime's single-stream decode speed against the ceiling for the bytes its precision reads per token."""
-    shape = ladder.smollm2_shape()
     rows = []
-    for r in land.results:
+    for r in land.results + ([land.candidate] if land.candidate else []):
+        shape = ladder.smollm2_shape()
         if r.dtype.startswith("q"):
-            weights, kv_dtype = roofline.gguf_weight_bytes_read(gguf_file()), "fp16"
+            path = gguf_for(r.model)[1]
+            shape, weights, kv_dtype = shape_from_gguf(path)[0], roofline.gguf_weight_bytes_read(path), "fp16"
         else:
             dtype = normalize_dtype(r.dtype)
             size = BYTES_PER_PARAM[dtype]
@@ -269,7 +277,7 @@ def launch_commands(model: str | None, vram_gb: float) -> LaunchCommands:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.measured.landscape", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["build", "measure-one"])
-    parser.add_argument("runtime", nargs="?", choices=RUNTIMES)
+    parser.add_argument("runtime", nargs="?", choices=(*RUNTIMES, CANDIDATE))
     args = parser.parse_args(argv)
     if args.command == "measure-one":
         result = measure_runtime(args.runtime)

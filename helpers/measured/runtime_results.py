@@ -12,11 +12,15 @@ from dataclasses import asdict, dataclass, field
 from helpers.measured.endpoint_probe import Capabilities
 
 RUNTIMES = ("transformers", "llama.cpp", "llama.cpp-server", "vllm")
+#: Not a fifth runtime: llama.cpp in process again, on the lesson's candidate_1 (offline, its Qwen sibling's Q4_K_M GGUF),
+#: measured for the roofline, where a 0.5 GB file makes the bandwidth ceiling mean something.
+CANDIDATE = "llama.cpp-candidate"
 LABELS = {
     "transformers": "Transformers (local API skeleton)",
     "llama.cpp": "llama.cpp in process",
     "llama.cpp-server": "llama.cpp server (llama_cpp.server)",
     "vllm": "vLLM (rehearsal server, CPU build)",
+    CANDIDATE: "llama.cpp in process, the lesson's candidate",
 }
 
 
@@ -66,6 +70,8 @@ class Landscape:
     measured_at: str
     #: The runtimes not measured in this runtime, each with the sentence that says why and how to get it.
     not_run: dict[str, str] = field(default_factory=dict)
+    #: The lesson's candidate on llama.cpp (:data:`CANDIDATE`), where the shelf has it and ``make`` measured it.
+    candidate: RuntimeResult | None = None
 
     def result(self, runtime: str) -> RuntimeResult:
         return next(r for r in self.results if r.runtime == runtime)

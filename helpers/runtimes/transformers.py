@@ -18,7 +18,7 @@ from typing import Any
 
 from helpers.core.quiet import quiet_libraries
 from helpers.machine import speed
-from helpers.shelf.models import resolve
+from helpers.shelf.models import model_that_ran, resolve
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,10 @@ def _local_folder(source: str) -> Path:
 
 
 def load(name: str, *, dtype: str = "float32", device: str = "cpu") -> LoadedModel:
-    """Load ``name`` (a hub id or a folder) through the shelf resolver, in eval mode on ``device``."""
+    """Load ``name`` (a hub id or a folder) through the shelf resolver, in eval mode on ``device``.
+
+    The result is named for the model that ran: offline, the lesson's Qwen is its shelf sibling.
+    """
     quiet_libraries()
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -81,7 +84,7 @@ def load(name: str, *, dtype: str = "float32", device: str = "cpu") -> LoadedMod
     source = resolve(name)
     tokenizer = AutoTokenizer.from_pretrained(source)
     model = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype)).to(device).eval()
-    return LoadedModel(name, source, _local_folder(source), model, tokenizer, device)
+    return LoadedModel(model_that_ran(name, source), source, _local_folder(source), model, tokenizer, device)
 
 
 def plain_prompt(messages: list[dict[str, str]]) -> str:

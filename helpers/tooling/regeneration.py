@@ -10,7 +10,7 @@ figure                      read from                    flagged when
 eval pass count             each eval table's summary    it changes at all
 end-to-end tokens/s         each eval table's summary    it moves more than 25%
 median TTFT and TPOT        the serving benchmark        it moves more than 25%
-estimator's worst error     ``memory_check.csv``         it is past ±15%
+estimator's worst error     ``memory_check.csv``         it is past ±10%, its target
 decision model and runtime  the decision record          it changes at all
 verdict                     the record's route card      it changes at all
 ==========================  ===========================  ===================================
@@ -37,12 +37,12 @@ from helpers.decision import choose
 from helpers.decision.evidence import Evidence, gather
 from helpers.decision.record import RecordError, load_record, profile_of, selected
 from helpers.decision.verdict import judge
+from helpers.fits.estimator import TARGET_ERROR_PCT
 from helpers.machine.environment import ReportFormatError
 from helpers.machine.speed import END_TO_END_LABEL
 
 Kind = Literal["count", "speed", "error", "label"]
 SPEED_TOLERANCE_PCT = 25.0
-ESTIMATOR_LIMIT_PCT = 15.0
 BASELINE_FORMAT = 1
 
 
@@ -145,8 +145,8 @@ def compare(old: dict[str, Figure], new: dict[str, Figure]) -> list[Drift]:
                 change = f"{float(after.value) - float(before.value):+.1f} points"
             elif before.value != after.value:
                 change, flag = "changed", "any change is flagged"
-        if figure.kind == "error" and after is not None and abs(float(after.value)) > ESTIMATOR_LIMIT_PCT:
-            flag = f"past ±{ESTIMATOR_LIMIT_PCT:g}%"
+        if figure.kind == "error" and after is not None and abs(float(after.value)) > TARGET_ERROR_PCT:
+            flag = f"past ±{TARGET_ERROR_PCT:g}%"
         rows.append(Drift(figure.label, _shown(before), _shown(after), change or ("new" if before is None else ""), flag))
     return rows
 

@@ -68,10 +68,12 @@ def test_speed_is_flagged_only_beyond_25_percent():
     assert beyond.flag == "moved more than 25%"
 
 
-def test_the_estimator_is_flagged_past_15_percent_and_a_verdict_on_any_change():
-    est = compare({"e": Figure("estimator", "error", 8.2)}, {"e": Figure("estimator", "error", 15.5)})
+def test_the_estimator_is_flagged_past_its_10_percent_target_and_a_verdict_on_any_change():
+    (within,) = compare({"e": Figure("estimator", "error", 8.2)}, {"e": Figure("estimator", "error", -9.5)})
+    assert within.flag == ""
+    est = compare({"e": Figure("estimator", "error", 8.2)}, {"e": Figure("estimator", "error", 10.5)})
     verdict = compare({"v": Figure("verdict", "label", "not_met")}, {"v": Figure("verdict", "label", "met")})
-    assert est[0].flag == "past ±15%" and verdict[0].flag == "any change is flagged"
+    assert est[0].flag == "past ±10%" and verdict[0].flag == "any change is flagged"
 
 
 def test_report_is_one_table_with_what_to_do(isolated_outputs):
@@ -226,7 +228,7 @@ def test_a_port_whose_server_just_stopped_is_handed_out_again_in_stable_mode(mon
 def test_the_fixed_clock_and_ordered_ports_do_not_outlive_a_regeneration(course, monkeypatch):
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     monkeypatch.delenv(net.STABLE_PORTS_ENV, raising=False)
-    with notebook_regeneration._regeneration_environment():
+    with notebook_regeneration.regeneration_environment():
         assert os.environ["SOURCE_DATE_EPOCH"] == str(notebook_regeneration.REGENERATION_EPOCH)
     assert "SOURCE_DATE_EPOCH" not in os.environ and net.STABLE_PORTS_ENV not in os.environ
 
