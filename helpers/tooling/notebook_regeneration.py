@@ -59,7 +59,7 @@ def _execute_to_scratch(selected: list[Path]) -> list[tuple[NotebookResult, Path
 
 
 @contextmanager
-def _regeneration_environment():
+def regeneration_environment():
     """A fixed clock and ordered ports for the kernels started inside, unless the caller chose its own; restored after."""
     fixed = {"SOURCE_DATE_EPOCH": str(REGENERATION_EPOCH), STABLE_PORTS_ENV: str(REGENERATION_FIRST_PORT)}
     added = [name for name in fixed if name not in os.environ]
@@ -96,7 +96,7 @@ def regenerate(selected: list[Path], *, accept: bool = False) -> int:
             )
             return 2
         old = {}  # accepted: the report shows only the new figures
-    with _regeneration_environment():
+    with regeneration_environment():
         done = _execute_to_scratch(selected)
     results = [result for result, _ in done]
     print(summary(results))
@@ -154,7 +154,7 @@ def check(selected: list[Path]) -> int:
             file=sys.stderr,
         )
         return 2
-    with _regeneration_environment():
+    with regeneration_environment():
         done = _execute_to_scratch(selected)
     print(summary([result for result, _ in done]))
     clean = True

@@ -37,6 +37,7 @@ import nbformat
 from helpers.core.i18n import LANGUAGES, SOURCE_LANGUAGE, CatalogueError, normalize
 from helpers.core.paths import output, relative
 from helpers.tooling.notebook_execution import NotebookResult, execute, strip_volatile_metadata, summary
+from helpers.tooling.notebook_regeneration import regeneration_environment
 from helpers.tooling.notebook_selection import SelectionError, select
 from helpers.tooling.translation_build import TRANSLATED, build, remove_orphans, translated_path, unexecuted
 from helpers.tooling.translation_check import check
@@ -51,7 +52,8 @@ def run(paths: list[Path], lang: str) -> list[NotebookResult]:
         print(f"running {relative(notebook)} in {LANGUAGES[lang]} ...", flush=True)
         fd, scratch = tempfile.mkstemp(prefix=".translated-", suffix=".ipynb", dir=runs)
         os.close(fd)
-        result = execute(notebook, Path(scratch), parameters={"lang": lang})
+        with regeneration_environment():  # the clock and ports `make regenerate` uses, so a rerun is not noise
+            result = execute(notebook, Path(scratch), parameters={"lang": lang})
         if result.passed:
             strip_volatile_metadata(Path(scratch))
             os.replace(scratch, notebook)
