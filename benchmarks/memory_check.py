@@ -27,7 +27,8 @@ from helpers.machine.rss import peak_rss_bytes
 from helpers.runtimes.llama_cpp.timing import time_greedy_decode
 from helpers.runtimes.transformers import generate, load
 from helpers.serving.memory import rehearsal_memory_row
-from helpers.shelf.models import SHELF_ENTRIES, gguf_for, missing_for
+from helpers.shelf.models import SHELF_ENTRIES, gguf_for
+from helpers.shelf.status import missing_for
 
 NEW_TOKENS = 16
 PROMPT = [{"role": "user", "content": "What is the capital of France?"}]

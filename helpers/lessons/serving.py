@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers.core.i18n import N_, Sentence, _
+from helpers.core.i18n import _
 from helpers.decision.record import RecordError, read_record
-from helpers.routes.rented_gpu import VLLM_CPU, CandidateRehearsal
+from helpers.routes.rented_gpu import VLLM_CPU
 from helpers.serving import (
     Benchmark,
     Capacity,
@@ -86,46 +86,6 @@ def level_table(levels: list[Level]) -> Any:
             }
             for level in levels
         ]
-    )
-
-
-#: Said where the rehearsal is not vLLM's CPU build (Colab runs llama.cpp's server instead).
-CANDIDATE_NOT_RUN = Sentence(
-    N_("Not run here: the candidate's rehearsal needs vLLM's CPU build, which only `make setup` installs on a local machine.")
-)
-
-
-def candidate_beside_rehearsal(candidate: CandidateRehearsal, rehearsal: Benchmark) -> Any:
-    """The lesson's candidate and the rehearsal model at the same concurrency levels, one row per model and level."""
-    import pandas as pd
-
-    rows = []
-    for bench in (rehearsal, candidate.benchmark):
-        for level in bench.levels:
-            if level.concurrency in {v.concurrency for v in candidate.benchmark.levels}:
-                rows.append({"model": bench.model.split("/")[-1], "dtype": bench.dtype, "load": level.load,
-                             "completed": f"{level.completed}/{level.requests}", "TTFT median ms": level.ttft_ms.median,
-                             "TPOT median ms": level.tpot_ms.median, "output tok/s": level.output_throughput})  # fmt: skip
-    return pd.DataFrame(rows)
-
-
-def show_candidate_rehearsal(candidate: CandidateRehearsal) -> None:
-    """How long the candidate took to boot and to score the fixed cases, and where its eval table and benchmark went."""
-    s = candidate.summary
-    print(
-        _(
-            "{model} ({dtype}) booted in {boot:.0f} s and scored {passed} of {cases} fixed cases in {eval:.0f} s "
-            "(constrained); its table: {table}; its benchmark: {bench}."
-        ).format(
-            model=candidate.model,
-            dtype=candidate.dtype,
-            boot=candidate.boot_s,
-            passed=s.passed,
-            cases=s.cases,
-            eval=candidate.eval_s,
-            table=candidate.table,
-            bench=candidate.benchmark_path,
-        )  # fmt: skip
     )
 
 

@@ -55,7 +55,8 @@ from helpers.serving import RehearsalServer, choose_dtype, run_benchmark, sglang
 from helpers.serving.launch import tensor_parallel_size
 from helpers.serving.rehearsal import VLLM_PYTHON
 from helpers.shelf import models
-from helpers.shelf.models import ShelfEntry, gguf_for, missing_for
+from helpers.shelf.models import ShelfEntry, gguf_for
+from helpers.shelf.status import missing_for
 
 LEVELS = (1, 4)
 REQUESTS_PER_LEVEL = 4

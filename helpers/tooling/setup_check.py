@@ -34,7 +34,7 @@ from helpers.core.paths import REPO_ROOT, REQUIREMENTS, atomic_write_json, outpu
 from helpers.core.pins import RequirementsError, read_requirements
 from helpers.machine.environment import EnvironmentReport, PackageCheck, ShelfRow, detect_platform, system_facts
 from helpers.machine.gpu import gpu_summary
-from helpers.shelf.models import shelf_status
+from helpers.shelf.status import shelf_status
 
 LOCAL_ONLY_NOTE = N_("not needed here: only `make` on a local machine uses it")
 PYPROJECT = REPO_ROOT / "pyproject.toml"

@@ -17,8 +17,8 @@ CASE_IDS = tuple(c.case_id for c in CASES)
 GATE = load_gate(case_ids=CASE_IDS)
 STRONG = (
     "For this project, I will start with Qwen2.5-0.5B-Instruct using llama.cpp because the estimator puts its Q4_K_M file at "
-    "0.42 GB of RAM against 8 GB, and it covers Chinese and English answers and JSON. I will not use a larger model yet "
-    "because Qwen2.5-7B-Instruct needs 4.92 GB even as Q4_K_M, and no fixed eval case has failed on it. I will switch only if "
+    "0.49 GB of RAM against 8 GB, and it covers Chinese and English answers and JSON. I will not use a larger model yet "
+    "because Qwen2.5-7B-Instruct needs 4.99 GB even as Q4_K_M, and no fixed eval case has failed on it. I will switch only if "
     "the fixed eval set "
     "shows zh-json-ticket or zh-sop-refund-days failing, or fewer than 13 of 16 cases passing."
 )
@@ -120,8 +120,8 @@ def test_an_unknown_model_is_named_with_the_catalogue():
 
 # The same checks in Chinese and Japanese: a strong and a weak answer in each, feedback in the paragraph's language.
 STRONG_ZH = (
-    "在这个项目里，我先用 Qwen2.5-0.5B-Instruct 搭配 llama.cpp，因为估算器算出它的 Q4_K_M 文件需要 0.42 GB 内存，而我们有 8 GB，"
-    "它也能用中英文作答并输出 JSON。我暂时不换更大的模型，因为 Qwen2.5-7B-Instruct 即使是 Q4_K_M 也要 4.92 GB，"
+    "在这个项目里，我先用 Qwen2.5-0.5B-Instruct 搭配 llama.cpp，因为估算器算出它的 Q4_K_M 文件需要 0.49 GB 内存，而我们有 8 GB，"
+    "它也能用中英文作答并输出 JSON。我暂时不换更大的模型，因为 Qwen2.5-7B-Instruct 即使是 Q4_K_M 也要 4.99 GB，"
     "而且还没有固定评估用例失败。"
     "只有固定评估集显示 zh-json-ticket 或 zh-sop-refund-days 失败，或 16 个用例里通过的不到 13 个时，我才切换。"
 )
@@ -131,8 +131,8 @@ WEAK_ZH = (
 )
 STRONG_JA = (
     "このプロジェクトでは、まず Qwen2.5-0.5B-Instruct を llama.cpp で動かします。理由は、見積もりでは Q4_K_M ファイルが "
-    "RAM 8 GB のうち 0.42 GB に収まり、中国語と英語で答えて JSON を返せるからです。まだ大きなモデルに移らない理由は、"
-    "Qwen2.5-7B-Instruct は Q4_K_M でも 4.92 GB 要り、固定評価ケースもまだ失敗していないからです。"
+    "RAM 8 GB のうち 0.49 GB に収まり、中国語と英語で答えて JSON を返せるからです。まだ大きなモデルに移らない理由は、"
+    "Qwen2.5-7B-Instruct は Q4_K_M でも 4.99 GB 要り、固定評価ケースもまだ失敗していないからです。"
     "固定評価セットが zh-json-ticket か "
     "zh-sop-refund-days の失敗、または 16 ケース中 13 未満の合格を示したときだけ切り替えます。"
 )
