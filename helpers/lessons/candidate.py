@@ -47,3 +47,9 @@ def show_candidate_rehearsal(candidate: CandidateRehearsal) -> None:
             bench=candidate.benchmark_path,
         )  # fmt: skip
     )
+    if candidate.reused:
+        print(
+            _("Measured {date} on this machine and read back: the same hardware, dtype, model and case files.").format(
+                date=candidate.measured_at[:16].replace("T", " ")
+            )
+        )

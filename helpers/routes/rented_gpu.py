@@ -6,17 +6,30 @@ They live here, not in :mod:`helpers.serving`, because the stand-in may be llama
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.core.paths import output, relative
-from helpers.evals import EvalSummary, OpenAIRunner, load_cases, run_cases, summarize, write_table
+from helpers.core.clock import timestamp
+from helpers.core.paths import CACHE, REPO_ROOT, atomic_write_json, output, relative
+from helpers.evals import EvalSummary, EvalTableError, OpenAIRunner, load_cases, read_table, run_cases, summarize, write_table
+from helpers.evals.cases import case_files
+from helpers.machine.environment import machine_description
 from helpers.routes.handoff import LlamaCppServer
-from helpers.runtimes.client import make_client
-from helpers.serving import Benchmark, DtypeChoice, Readiness, RehearsalServer, run_benchmark, wait_until_ready
+from helpers.runtimes.client import ServingError, make_client
+from helpers.serving import (
+    Benchmark,
+    DtypeChoice,
+    Readiness,
+    RehearsalServer,
+    read_benchmark,
+    run_benchmark,
+    wait_until_ready,
+)
 from helpers.shelf.models import model_that_ran, resolve
 
 #: Which server :func:`start_rehearsal_server` started, as it tells its ``announce``.
@@ -74,6 +87,32 @@ class CandidateRehearsal:
     table: str
     benchmark: Benchmark
     benchmark_path: str
+    measured_at: str
+    #: True when an earlier run on this machine measured it (the same hardware, dtype, model and cases), and it was read.
+    reused: bool = False
+
+
+#: Where the last candidate rehearsal is kept: its timings and the two files it wrote, under what it was measured with.
+CANDIDATE_KEPT = CACHE / "candidate_rehearsal.json"
+
+
+def _conditions(model: str, dtype: str) -> dict[str, str]:
+    """What a kept rehearsal must match to be reused: this machine, the dtype, the model and the case files' bytes."""
+    cases = hashlib.sha256(b"".join(path.read_bytes() for path in case_files())).hexdigest()
+    return {"hardware": machine_description(), "dtype": dtype, "model": model, "cases": cases}
+
+
+def _kept_rehearsal(conditions: dict[str, str]) -> CandidateRehearsal | None:
+    """The kept rehearsal, read back from the files it wrote, if it was made under ``conditions`` and they are intact."""
+    try:
+        kept = json.loads(CANDIDATE_KEPT.read_text(encoding="utf-8"))
+        if kept["conditions"] != conditions:
+            return None
+        rows, bench = read_table(REPO_ROOT / kept["table"]), read_benchmark(REPO_ROOT / kept["benchmark"])
+    except (OSError, ValueError, KeyError, EvalTableError, ServingError):
+        return None
+    return CandidateRehearsal(kept["model"], conditions["dtype"], kept["boot_s"], kept["eval_s"], summarize(rows),
+                              kept["table"], bench, kept["benchmark"], kept["measured_at"], reused=True)  # fmt: skip
 
 
 def rehearse_candidate(
@@ -83,10 +122,14 @@ def rehearse_candidate(
     """Serve ``model`` (offline: its shelf sibling) on vLLM's CPU build, run the fixed cases constrained, then a short load.
 
     Its eval table joins the others in ``outputs/evals/`` (so the verdict reads it); its benchmark goes to
-    ``outputs/serving/candidate_benchmark.json``, beside the rehearsal model's, which the verdict keeps reading.
+    ``outputs/serving/candidate_benchmark.json``, beside the rehearsal model's, which the verdict keeps reading. One
+    measurement serves a whole run: the translated editions read it back rather than boot the server again.
     """
     source = resolve(model)  # offline, it says in one sentence that the sibling runs instead
     served = model_that_ran(model, source)
+    conditions = _conditions(served, dtype)
+    if (kept := _kept_rehearsal(conditions)) is not None:
+        return kept
     began = time.monotonic()
     server = RehearsalServer(dtype=dtype, model_dir=Path(source), served_name=served, api_key_env=api_key_env).start()
     try:
@@ -103,4 +146,9 @@ def rehearse_candidate(
         path = bench.write(output("candidate_benchmark"))
     finally:
         server.stop()
-    return CandidateRehearsal(served, dtype, booted - began, evaluated - booted, summarize(rows), table, bench, path)
+    result = CandidateRehearsal(served, dtype, booted - began, evaluated - booted, summarize(rows), table, bench, path,
+                                timestamp())  # fmt: skip
+    atomic_write_json(CANDIDATE_KEPT, {"conditions": conditions, "model": served, "boot_s": result.boot_s,
+                                       "eval_s": result.eval_s, "table": table, "benchmark": path,
+                                       "measured_at": result.measured_at})  # fmt: skip
+    return result
