@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 from helpers.core.i18n import N_, _
+from helpers.core.paths import output, relative
 from helpers.fits import roofline
 from helpers.machine.environment import detect_platform, machine_description
 from helpers.machine.speed import DECODE_LABEL
@@ -206,6 +207,25 @@ def roofline_table(rows: list[roofline.RooflineRow] | None) -> Any:
     import pandas as pd
 
     return pd.DataFrame([{**row.to_json(), "bytes_per_token": f"{row.bytes_per_token / 1e6:.1f} MB"} for row in rows])
+
+
+def memory_check_table() -> Any:
+    """The rows of ``outputs/memory_check.csv`` in MB: predicted beside measured peak memory, and the ×1.2 rule beside both.
+
+    ``make run`` and ``make test`` write the file (``benchmarks/memory_check.py``); without it, one sentence says so.
+    """
+    path = output("memory_check")
+    if not path.is_file():
+        print(_("No memory check on this machine yet: `make run` writes {path} (a Colab runtime does not).").format(
+            path=relative(path)
+        ))  # fmt: skip
+        return None
+    import pandas as pd
+
+    rows = pd.read_csv(path)
+    for column in ("predicted", "measured", "rule_of_thumb"):
+        rows[f"{column} MB"] = (rows.pop(f"{column}_bytes") / 1e6).round(0)
+    return rows[["model", "runtime", "dtype", "predicted MB", "measured MB", "error_pct", "rule_of_thumb MB", "rule_error_pct"]]
 
 
 def show_rehearsal(rehearsal: HandoffRehearsal | None) -> None:
