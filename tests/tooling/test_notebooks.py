@@ -52,3 +52,18 @@ def test_every_measurement_cell_is_left_out_of_nbval_comparison(path):
     (``21 s``), and the same figure reads ``21 秒`` in a translation."""
     tagged = [c for c in nbformat.read(path, as_version=4).cells if "measurement" in c.metadata.get("tags", [])]
     assert all("nbval-ignore-output" in c.metadata["tags"] for c in tagged), "tag it nbval-ignore-output too"
+
+
+def test_each_formula_cell_is_checked_against_the_kits_helper_in_the_next_code_cell():
+    """A formula computed by hand in a cell (tag ``formula``) is held against the helper the kit uses, right after it."""
+    found = 0
+    for path in ALL:
+        cells = nbformat.read(path, as_version=4).cells
+        for index, cell in enumerate(cells):
+            if "formula" not in cell.metadata.get("tags", []):
+                continue
+            found += 1
+            after = next((c for c in cells[index + 1 :] if c.cell_type == "code"), None)
+            assert after is not None and "assert" in after.source, f"{path.name} cell {index}: no check cell follows it"
+            assert cell.outputs, f"{path.name} cell {index}: a formula cell is committed with its output"
+    assert found >= 12, f"only {found} formula cells in the English notebooks"
