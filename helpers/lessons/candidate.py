@@ -49,7 +49,8 @@ def show_candidate_rehearsal(candidate: CandidateRehearsal) -> None:
     )
     if candidate.reused:
         print(
-            _("Measured {date} on this machine and read back: the same hardware, dtype, model and case files.").format(
-                date=candidate.measured_at[:16].replace("T", " ")
+            _(
+                "Measured earlier in this run on this machine and read back, not rerun: the same hardware, dtype, model "
+                "and case files."
             )
         )

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.core.clock import timestamp
 from helpers.core.paths import CACHE, REPO_ROOT, atomic_write_json, output, relative
 from helpers.evals import EvalSummary, EvalTableError, OpenAIRunner, load_cases, read_table, run_cases, summarize, write_table
 from helpers.evals.cases import case_files
@@ -87,7 +86,6 @@ class CandidateRehearsal:
     table: str
     benchmark: Benchmark
     benchmark_path: str
-    measured_at: str
     #: True when an earlier run on this machine measured it (the same hardware, dtype, model and cases), and it was read.
     reused: bool = False
 
@@ -112,7 +110,7 @@ def _kept_rehearsal(conditions: dict[str, str]) -> CandidateRehearsal | None:
     except (OSError, ValueError, KeyError, EvalTableError, ServingError):
         return None
     return CandidateRehearsal(kept["model"], conditions["dtype"], kept["boot_s"], kept["eval_s"], summarize(rows),
-                              kept["table"], bench, kept["benchmark"], kept["measured_at"], reused=True)  # fmt: skip
+                              kept["table"], bench, kept["benchmark"], reused=True)  # fmt: skip
 
 
 def rehearse_candidate(
@@ -146,9 +144,7 @@ def rehearse_candidate(
         path = bench.write(output("candidate_benchmark"))
     finally:
         server.stop()
-    result = CandidateRehearsal(served, dtype, booted - began, evaluated - booted, summarize(rows), table, bench, path,
-                                timestamp())  # fmt: skip
+    result = CandidateRehearsal(served, dtype, booted - began, evaluated - booted, summarize(rows), table, bench, path)
     atomic_write_json(CANDIDATE_KEPT, {"conditions": conditions, "model": served, "boot_s": result.boot_s,
-                                       "eval_s": result.eval_s, "table": table, "benchmark": path,
-                                       "measured_at": result.measured_at})  # fmt: skip
+                                       "eval_s": result.eval_s, "table": table, "benchmark": path})  # fmt: skip
     return result

@@ -16,8 +16,8 @@ def _keep(tmp_path, outputs, conditions):
     benchmark(outputs, names.QWEN_SIBLING)
     kept = tmp_path / "candidate_rehearsal.json"
     kept.write_text(json.dumps({"conditions": conditions, "model": names.QWEN_SIBLING, "boot_s": 40.0, "eval_s": 18.0,
-                                "table": relative(table), "benchmark": relative(outputs / "serving" / "benchmark.json"),
-                                "measured_at": "2026-12-07T12:00:00+00:00"}), encoding="utf-8")  # fmt: skip
+                                "table": relative(table), "benchmark": relative(outputs / "serving" / "benchmark.json")}),
+               encoding="utf-8")  # fmt: skip
     return kept
 
 
