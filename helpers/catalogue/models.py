@@ -130,7 +130,18 @@ def gguf_file_type(code: int) -> str:
 
 
 def shape_from_gguf(path: Path | str) -> tuple[ModelShape, int]:
-    """Read a GGUF header (no tensor data is loaded); also return the file's exact tensor bytes."""
+    """Read a GGUF header (no tensor data is loaded); also return the file's exact tensor bytes.
+
+    Parsing a header with Qwen's 152k-token vocabulary takes seconds, so each file is read once per process (a file
+    rewritten in place, with another size or time, is read again).
+    """
+    found = Path(path).resolve()
+    stat = found.stat()
+    return _shape_from_gguf(str(found), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=32)
+def _shape_from_gguf(path: str, size: int, mtime_ns: int) -> tuple[ModelShape, int]:
     from gguf import GGUFReader
 
     reader = GGUFReader(str(path))
