@@ -129,51 +129,86 @@ def gguf_file_type(code: int) -> str:
     return {"f32": "fp32", "f16": "fp16"}.get(short, short)
 
 
-def shape_from_gguf(path: Path | str) -> tuple[ModelShape, int]:
-    """Read a GGUF header (no tensor data is loaded); also return the file's exact tensor bytes.
+@dataclass(frozen=True)
+class GGUFTensor:
+    """One tensor of a GGUF file: its storage type, size, and row count (the vocabulary, for the embedding)."""
 
-    Parsing a header with Qwen's 152k-token vocabulary takes seconds, so each file is read once per process (a file
-    rewritten in place, with another size or time, is read again).
+    name: str
+    type_name: str
+    n_elements: int
+    n_bytes: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class GGUFHeader:
+    """What the kit reads from a GGUF header: the scalar metadata it uses, the vocabulary's size and the tensor table."""
+
+    architecture: str
+    scalars: dict[str, int]
+    vocab_size: int
+    tensors: tuple[GGUFTensor, ...]
+
+
+def gguf_header(path: Path | str) -> GGUFHeader:
+    """A GGUF file's header, parsed once per process (no tensor data is loaded).
+
+    Parsing a header with Qwen's 152k-token vocabulary takes seconds, and the estimator, the roofline and the
+    quantizer all read the same files; a file rewritten in place, with another size or time, is read again.
     """
     found = Path(path).resolve()
     stat = found.stat()
-    return _shape_from_gguf(str(found), stat.st_size, stat.st_mtime_ns)
+    return _gguf_header(str(found), stat.st_size, stat.st_mtime_ns)
 
 
 @lru_cache(maxsize=32)
-def _shape_from_gguf(path: str, size: int, mtime_ns: int) -> tuple[ModelShape, int]:
+def _gguf_header(path: str, size: int, mtime_ns: int) -> GGUFHeader:
     from gguf import GGUFReader
 
-    reader = GGUFReader(str(path))
+    reader = GGUFReader(path)
+    scalars = {
+        key: int(field.parts[field.data[0]][0])
+        for key, field in reader.fields.items()
+        if len(field.types) == 1 and field.types[0].name.startswith(("UINT", "INT"))  # the integers the shape needs
+    }
+    tensors = tuple(
+        GGUFTensor(t.name, t.tensor_type.name, int(t.n_elements), int(t.n_bytes), int(t.shape[-1])) for t in reader.tensors
+    )
+    tokens = reader.fields.get("tokenizer.ggml.tokens")
+    architecture = bytes(reader.fields["general.architecture"].parts[-1]).decode()
+    return GGUFHeader(architecture, scalars, len(tokens.data) if tokens else 0, tensors)
 
-    def value(key: str) -> Any:
-        if key not in reader.fields:
+
+def shape_from_gguf(path: Path | str) -> tuple[ModelShape, int]:
+    """A GGUF's shape from its header (:func:`gguf_header`); also return the file's exact tensor bytes."""
+    header = gguf_header(path)
+
+    def value(key: str) -> int:
+        if key not in header.scalars:
             raise ModelError(
                 _("The GGUF header of {file} has no {key}, which the estimator needs.").format(file=Path(path).name, key=key)
             )
-        field = reader.fields[key]
-        return field.parts[field.data[0]][0]
+        return header.scalars[key]
 
-    arch = bytes(reader.fields["general.architecture"].parts[-1]).decode()
-    hidden, heads = int(value(f"{arch}.embedding_length")), int(value(f"{arch}.attention.head_count"))
-    vocab = len(reader.fields["tokenizer.ggml.tokens"].data)
-    tensor_names = {t.name for t in reader.tensors}
+    arch = header.architecture
+    hidden, heads = value(f"{arch}.embedding_length"), value(f"{arch}.attention.head_count")
+    tensor_names = {t.name for t in header.tensors}
     qkv_bias = any(name.endswith("attn_q.bias") for name in tensor_names)  # Qwen2 has them, Llama does not
     shape = ModelShape(
         arch,
-        vocab,
+        header.vocab_size,
         hidden,
-        int(value(f"{arch}.block_count")),
+        value(f"{arch}.block_count"),
         heads,
-        int(value(f"{arch}.attention.head_count_kv")),
+        value(f"{arch}.attention.head_count_kv"),
         hidden // heads,
-        int(value(f"{arch}.feed_forward_length")),
-        int(value(f"{arch}.context_length")),
+        value(f"{arch}.feed_forward_length"),
+        value(f"{arch}.context_length"),
         "output.weight" not in tensor_names,
         qkv_bias,
-        gguf_file_type(int(value("general.file_type"))),
+        gguf_file_type(value("general.file_type")),
     )
-    return shape, sum(int(t.n_bytes) for t in reader.tensors)
+    return shape, sum(t.n_bytes for t in header.tensors)
 
 
 @lru_cache(maxsize=1)

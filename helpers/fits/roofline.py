@@ -27,9 +27,9 @@ import os
 import threading
 import time
 from dataclasses import asdict, dataclass, fields
-from functools import lru_cache
 from pathlib import Path
 
+from helpers.catalogue.models import GGUFTensor, gguf_header
 from helpers.core.clock import timestamp
 from helpers.core.paths import atomic_write_json, atomic_write_text, csv_text, output
 from helpers.machine.environment import machine_description
@@ -84,26 +84,9 @@ def pct_of_ceiling(tokens_per_s: float, ceiling: float) -> float:
     return 100.0 * tokens_per_s / ceiling
 
 
-@dataclass(frozen=True)
-class GGUFTensor:
-    """One tensor of a GGUF file: its storage type, size, and row count (the vocabulary, for the embedding)."""
-
-    name: str
-    type_name: str
-    n_elements: int
-    n_bytes: int
-    rows: int
-
-
-@lru_cache(maxsize=64)
-def gguf_tensors(path: str) -> tuple[GGUFTensor, ...]:
-    """A GGUF's tensor table, read once per process (parsing a header with a 49k-token vocabulary takes seconds)."""
-    from gguf import GGUFReader
-
-    return tuple(
-        GGUFTensor(t.name, t.tensor_type.name, int(t.n_elements), int(t.n_bytes), int(t.shape[-1]))
-        for t in GGUFReader(path).tensors
-    )
+def gguf_tensors(path: Path | str) -> tuple[GGUFTensor, ...]:
+    """A GGUF's tensor table, from its header as :func:`helpers.catalogue.models.gguf_header` reads it once per process."""
+    return gguf_header(path).tensors
 
 
 def gguf_weight_bytes_read(path: Path | str) -> int:
