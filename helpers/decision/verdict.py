@@ -210,8 +210,9 @@ def _colab(decision: Decision, evidence: Evidence, gate: Gate, required: tuple[s
         devices = ", ".join(f"{short(step.plan.model)} on {step.plan.device}" for step in evidence.colab.steps) or "no steps"
         return _card(route, NOT_MET, SAYS["colab_no_gpu"].format(device=devices), (devices,), brief=devices)
     steps = [EvalRun(step.eval, "outputs/colab_run.json", "", "") for step in on_gpu]
-    aside = tuple(SAYS["not_counted"].format(why=why) for r in steps if (why := other_case_set(r, evidence.case_ids)))
-    scored = [r for r in steps if not other_case_set(r, evidence.case_ids)] + runs
+    judged = [(r, other_case_set(r, evidence.case_ids)) for r in steps]
+    aside = tuple(SAYS["not_counted"].format(why=why) for _, why in judged if why)
+    scored = [r for r, why in judged if not why] + runs
     if not scored:
         return _cannot(route, " ".join(aside), aside)
     card = _upgrade_signal(route, "colab", decision, gate, required, scored, tuple(_row(r, required) for r in scored))

@@ -201,7 +201,7 @@ def mapped_unread_bytes(shape: ModelShape, dtype: str, runtime: str, converting:
     stays mostly on disk during a short run. A tied one is the output head too, read whole at every step. Over a long
     run with many different tokens the resident part grows toward the whole matrix: the estimate is a short run's peak.
     """
-    if runtime != "transformers-cpu" or converting or shape.tied_embeddings or shape.architecture == "gpt2":
+    if runtime != "transformers-cpu" or converting or shape.tied_embeddings:  # GPT-2 shapes are always tied
         return 0
     return int(shape.vocab_size * shape.hidden_size * BYTES_PER_PARAM[normalize_dtype(dtype)])
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from helpers.core.i18n import N_, Sentence, _
+from helpers.decision.candidates import short
 from helpers.routes.rented_gpu import CandidateRehearsal
 from helpers.serving import Benchmark
 
@@ -23,7 +24,7 @@ def candidate_beside_rehearsal(candidate: CandidateRehearsal, rehearsal: Benchma
     for bench in (rehearsal, candidate.benchmark):
         for level in bench.levels:
             if level.concurrency in {v.concurrency for v in candidate.benchmark.levels}:
-                rows.append({"model": bench.model.split("/")[-1], "dtype": bench.dtype, "load": level.load,
+                rows.append({"model": short(bench.model), "dtype": bench.dtype, "load": level.load,
                              "completed": f"{level.completed}/{level.requests}", "TTFT median ms": level.ttft_ms.median,
                              "TPOT median ms": level.tpot_ms.median, "output tok/s": level.output_throughput})  # fmt: skip
     return pd.DataFrame(rows)

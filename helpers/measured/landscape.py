@@ -208,9 +208,9 @@ def landscape() -> Landscape:
 
 def roofline_rows(land: Landscape, bandwidth_gb_s: float) -> list[roofline.RooflineRow]:
     """Each runtime's single-stream decode speed against the ceiling for the bytes its precision reads per token."""
-    rows = []
+    rows, smollm2 = [], ladder.smollm2_shape()
     for r in land.results + ([land.candidate] if land.candidate else []):
-        shape = ladder.smollm2_shape()
+        shape = smollm2
         if r.dtype.startswith("q"):
             path = gguf_for(r.model)[1]
             shape, weights, kv_dtype = shape_from_gguf(path)[0], roofline.gguf_weight_bytes_read(path), "fp16"

@@ -21,6 +21,7 @@ from helpers.core import names
 from helpers.core.i18n import _
 from helpers.core.paths import ARTEFACTS, REPO_ROOT, outputs_dir, relative
 from helpers.decision import Decision
+from helpers.decision.candidates import short
 from helpers.decision.evidence import PRESENT, PRODUCERS, Evidence
 from helpers.decision.exercise.figures import Figure
 from helpers.decision.exercise.text import ROW
@@ -49,10 +50,6 @@ class Row:
     case: str | None = None  # a ``case`` row: which case, on ``model``'s run; ``value`` 1 when it passed
 
 
-def _short(model: str) -> str:
-    return model.split("/")[-1]
-
-
 def _estimates(decision: Decision, runtimes: Iterable[str]) -> list[Row]:
     """The estimator's fit table on each runtime in play, at the decision's memory and context length."""
     rows, seen = [], set()
@@ -61,7 +58,7 @@ def _estimates(decision: Decision, runtimes: Iterable[str]) -> list[Row]:
             key = (entry["model"], entry["dtype"], entry["runtime"])
             if key not in seen:
                 seen.add(key)
-                label = ROW["estimate"].format(model=_short(key[0]), dtype=key[1], runtime=key[2], gb=entry["total_gb"])
+                label = ROW["estimate"].format(model=short(key[0]), dtype=key[1], runtime=key[2], gb=entry["total_gb"])
                 rows.append(Row("gb", entry["total_gb"], label, entry["model"]))
     return rows
 
@@ -80,7 +77,7 @@ def _evals(evidence: Evidence) -> list[Row]:
     for run in evidence.runs:
         s = run.summary
         label = ROW["eval"].format(
-            model=_short(s.model), runtime=s.runtime, passed=s.passed, cases=s.cases, share=s.passed / s.cases,
+            model=short(s.model), runtime=s.runtime, passed=s.passed, cases=s.cases, share=s.passed / s.cases,
             tokens=s.tokens_per_s, source=run.path,
         )  # fmt: skip
         rows += [
@@ -90,7 +87,7 @@ def _evals(evidence: Evidence) -> list[Row]:
         ]
         for case, passed in [*((c, True) for c in s.passed_cases), *((c, False) for c in s.failed_cases)]:
             result = ROW["passed"] if passed else ROW["failed"]
-            text = ROW["case"].format(model=_short(s.model), runtime=s.runtime, case=case, result=result, source=run.path)
+            text = ROW["case"].format(model=short(s.model), runtime=s.runtime, case=case, result=result, source=run.path)
             rows.append(Row("case", float(passed), text, s.model, case=case))
     return rows
 
@@ -108,7 +105,7 @@ def _memory_check(evidence: Evidence) -> list[Row]:
             except (KeyError, TypeError, ValueError):  # a row an older kit wrote: it offers no figure to cite
                 continue
             label = ROW["memory_check"].format(
-                model=_short(line["model"]), dtype=line["dtype"], runtime=line["runtime"], predicted=predicted,
+                model=short(line["model"]), dtype=line["dtype"], runtime=line["runtime"], predicted=predicted,
                 measured=measured, error=error, source=source.path,
             )  # fmt: skip
             rows += [Row("gb", gb, label, line["model"]) for gb in (predicted, measured)]
@@ -123,7 +120,7 @@ def _serving(evidence: Evidence) -> list[Row]:
     source = evidence.sources["benchmark"].path
     return [
         Row("tok_s", level.output_throughput, ROW["serving"].format(
-            model=_short(bench.model), load=level.load, tokens=level.output_throughput, source=source), bench.model)
+            model=short(bench.model), load=level.load, tokens=level.output_throughput, source=source), bench.model)
         for level in [*bench.levels, *bench.rate_levels]
         if level.completed
     ]  # fmt: skip
@@ -136,7 +133,7 @@ def _ladder(outputs: Path) -> list[Row]:
     rows = []
     for level in rows_from_csv(path.read_text(encoding="utf-8")):
         label = ROW["ladder"].format(
-            model=_short(names.SMOLLM2), quant=level.quant, tokens=level.tokens_per_s, passed=level.cases_passed,
+            model=short(names.SMOLLM2), quant=level.quant, tokens=level.tokens_per_s, passed=level.cases_passed,
             cases=level.cases, source=relative(path),
         )  # fmt: skip
         rows += [

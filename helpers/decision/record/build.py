@@ -12,6 +12,7 @@ from helpers.decision.evidence import Evidence
 from helpers.decision.record.fit import evidence_fit, expected_stop_time, first_run_command
 from helpers.decision.record.paragraph import paragraph, switch
 from helpers.decision.record.text import SCHEMA_VERSION, TEXT, WHY_NOW
+from helpers.decision.rule import GATE_FILE
 from helpers.decision.verdict import MET, Verdict, judge
 from helpers.fits import estimator
 
@@ -99,7 +100,7 @@ def _eval_gate(decision: Decision, first: Candidate | None, verdict: Verdict) ->
     moved = first is not None and first is second
     return {
         "case_files": [relative(p) for p in sorted(EVAL_CASES.glob("*.jsonl"))],
-        "thresholds_file": relative(EVAL_CASES / "gate.json"),
+        "thresholds_file": relative(GATE_FILE),
         "pass_share": verdict.pass_share,
         "required_cases": list(verdict.required_cases),
         "switch_if": switch(first, None if moved else second, verdict)

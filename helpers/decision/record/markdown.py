@@ -13,7 +13,8 @@ LINE_BREAK = "  "
 
 def _lesson_block(record: dict[str, Any]) -> list[str]:
     """The lesson's ``model_runtime_decision.md``, field for field, one line each however the page is rendered."""
-    return [line + LINE_BREAK for line in _lesson_lines(record)[:-1]] + _lesson_lines(record)[-1:]
+    lines = _lesson_lines(record)
+    return [line + LINE_BREAK for line in lines[:-1]] + lines[-1:]
 
 
 def _lesson_lines(record: dict[str, Any]) -> list[str]:
