@@ -18,6 +18,7 @@ localhost or through an SSH tunnel. The modules, one concept each, bottom to top
 * :mod:`~helpers.serving.rehearsal`, :mod:`~helpers.serving.dtype`, :mod:`~helpers.serving.memory`,
   :mod:`~helpers.serving.shutdown`: the free rehearsal server, its measured dtype and memory, and the
   proof that a server is stopped.
+* :mod:`~helpers.serving.offline_batch`: the same engine with no server (``LLM``, ``SamplingParams``), as batch jobs use it.
 * :mod:`~helpers.serving.benchmark`: the typed ``benchmark.json`` and :func:`read_benchmark`.
 
 API keys come from an environment variable or Colab Secrets and are never printed.

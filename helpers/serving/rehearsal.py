@@ -44,6 +44,21 @@ def check_dtype(dtype: str) -> str:
     return dtype
 
 
+def engine_environment() -> dict[str, str]:
+    """The CPU engine's environment, server or offline: offline hub, a bounded KV cache, caches kept in ``.vllm-cache/``."""
+    for folder in ("logs", "tmp", "inductor"):
+        (VLLM_CACHE / folder).mkdir(parents=True, exist_ok=True)
+    return {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "VLLM_TARGET_DEVICE": "cpu",
+        "VLLM_CPU_KVCACHE_SPACE": str(KV_CACHE_GIB),
+        "VLLM_CACHE_ROOT": str(VLLM_CACHE),
+        "TORCHINDUCTOR_CACHE_DIR": str(VLLM_CACHE / "inductor"),
+        "TMPDIR": str(VLLM_CACHE / "tmp"),
+    }
+
+
 class RehearsalServer(LoopbackServer):
     """Real vLLM on 127.0.0.1, stopped by its own PID. ``dtype`` comes from :func:`helpers.serving.dtype.choose_dtype`."""
 
@@ -98,18 +113,7 @@ class RehearsalServer(LoopbackServer):
     def start(self) -> RehearsalServer:
         if not os.environ.get(self.api_key_env):
             os.environ[self.api_key_env] = secrets.token_urlsafe(24)
-        for folder in ("logs", "tmp", "inductor"):
-            (VLLM_CACHE / folder).mkdir(parents=True, exist_ok=True)
-        env = {
-            **os.environ,
-            "HF_HUB_OFFLINE": "1",
-            "VLLM_TARGET_DEVICE": "cpu",
-            "VLLM_CPU_KVCACHE_SPACE": str(KV_CACHE_GIB),
-            "VLLM_CACHE_ROOT": str(VLLM_CACHE),
-            "TORCHINDUCTOR_CACHE_DIR": str(VLLM_CACHE / "inductor"),
-            "TMPDIR": str(VLLM_CACHE / "tmp"),
-            "VLLM_API_KEY": os.environ[self.api_key_env],
-        }
+        env = {**engine_environment(), "VLLM_API_KEY": os.environ[self.api_key_env]}
         with self.log_path.open("w", encoding="utf-8") as log:
             self.process = subprocess.Popen(
                 self.command(), env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT, start_new_session=True
