@@ -88,6 +88,17 @@ def kl_and_top1(reference_logits, logits) -> tuple[float, float]:
 # --------------------------------------------------------------------------- one level, in a fresh process
 
 
+def fixed_text_logits(path: Path):
+    """The level's next-token logits at every position of :data:`FIXED_TEXT`, as float32 (positions × vocabulary)."""
+    import numpy as np
+    from llama_cpp import Llama
+
+    scorer = Llama(model_path=str(path), n_ctx=512, seed=0, logits_all=True, verbose=False)
+    tokens = scorer.tokenize(FIXED_TEXT.encode())
+    scorer.eval(tokens)
+    return np.asarray(scorer.scores[: len(tokens)], dtype=np.float32)
+
+
 def measure_in_this_process(path: Path, logits_out: Path) -> dict:
     """Decode speed and peak memory first (nothing else loaded yet), then the fixed text's logits, then the eval cases."""
     import numpy as np
@@ -99,11 +110,7 @@ def measure_in_this_process(path: Path, logits_out: Path) -> dict:
     measured = {"tokens_per_s": timing.decode_tokens_per_s, "peak_rss_bytes": rss.peak_rss_bytes(), "n_threads": llm.n_threads,
                 "context_tokens": timing.prompt_tokens + DECODE_TOKENS // 2, "load_average": os.getloadavg()[0]}  # fmt: skip
     del llm
-    scorer = Llama(model_path=str(path), n_ctx=512, seed=0, logits_all=True, verbose=False)
-    tokens = scorer.tokenize(FIXED_TEXT.encode())
-    scorer.eval(tokens)
-    np.save(logits_out, np.asarray(scorer.scores[: len(tokens)], dtype=np.float32))
-    del scorer
+    np.save(logits_out, fixed_text_logits(path))
     summary = summarize(run_cases(LlamaCppRunner(SMOLLM2, path), load_cases()))
     return {**measured, "cases_passed": summary.passed, "cases": summary.cases}
 
