@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 import pytest
 
@@ -67,3 +69,57 @@ def test_each_formula_cell_is_checked_against_the_kits_helper_in_the_next_code_c
             assert after is not None and "assert" in after.source, f"{path.name} cell {index}: no check cell follows it"
             assert cell.outputs, f"{path.name} cell {index}: a formula cell is committed with its output"
     assert found >= 12, f"only {found} formula cells in the English notebooks"
+
+
+#: Each formula the lesson and the guides teach, by a line of its computing cell (issue 24's list).
+FORMULAS = {
+    "01_decision_profile.ipynb": ["config[", "bytes_per_param", "* 1.2", "def lesson_choose", "choose_openllm_runtime.py"],
+    "02_local_cpu_route.ipynb": ["gate", "bytes_per_token"],
+    "04_rented_gpu_route.ipynb": [
+        "tpot_s = (e2el_s - ttft_s) / (tokens - 1)",
+        "attainment_pct",
+        "rate * 2",
+        "(low + high) / 2",
+        "price / (tok_s * 3600) * 1e6",
+        "* 3.6",
+    ],  # fmt: skip
+    "05_runtime_landscape.ipynb": ["np.exp(log_p) * (log_p - log_q)", "argmax", "bw.gb_s * 1e9 / bytes_per_token"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORMULAS))
+def test_none_of_the_lessons_formulas_is_missing(name):
+    cells = nbformat.read(NOTEBOOKS / name, as_version=4).cells
+    computed = "\n".join(c.source for c in cells if "formula" in c.metadata.get("tags", []))
+    assert [line for line in FORMULAS[name] if line not in computed] == []
+
+
+def _table_cells(output: dict) -> list[str]:
+    """The text of every table cell an output shows: HTML cells, and the plain-text rendering of the same tables."""
+    data = output.get("data", {})
+    html = "".join(data.get("text/html", ""))
+    if not html:
+        return []
+    cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", html, flags=re.S)
+    plain = "".join(data.get("text/plain", "")).splitlines()
+    return cells + [piece for line in plain for piece in re.split(r"\s{2,}", line)]
+
+
+def test_the_table_cut_check_catches_a_cut():
+    cut = {"data": {"text/html": "<table><tr><td>Apache-2.0: commercial use allowed, keep the l...</td></tr></table>"}}
+    assert any(CUT.search(text) for text in _table_cells(cut))
+
+
+CUT = re.compile(r"(\.\.\.|…)\s*$")
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+def test_no_table_cell_a_learner_reads_is_cut_short(path):
+    cut = [
+        (index, text)
+        for index, cell in enumerate(nbformat.read(path, as_version=4).cells)
+        for output in cell.get("outputs", [])
+        for text in _table_cells(output)
+        if CUT.search(text)
+    ]
+    assert cut == [], "show the whole text: helpers.lessons sets pandas' max_colwidth to None"
