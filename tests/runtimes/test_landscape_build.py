@@ -55,3 +55,26 @@ def test_the_best_build_on_this_machine_decodes_the_portable_builds_tokens():
     result = llama_build.guard(best, portable, key)
     assert result.passed, result.reason
     assert len(result.tokens) == llama_build.GUARD_TOKENS
+
+
+@pytest.mark.parametrize("machine", ["arm64", "aarch64"])
+def test_on_arm_no_avx2_is_asked_for(machine):
+    llama_build.require_avx2(frozenset(), machine=machine)  # Apple Silicon has no /proc/cpuinfo, aarch64 no AVX2: both pass
+
+
+def test_on_arm_setup_keeps_the_native_build_make_compiled_and_says_why(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(llama_build, "WHEELHOUSE_ROOT", tmp_path / "wheels")
+    monkeypatch.setattr(llama_build, "STAMP", tmp_path / "llama-build.json")
+    monkeypatch.setattr(llama_build.subprocess, "run", lambda *a, **k: pytest.fail(f"nothing is compiled or installed: {a}"))
+    with pytest.raises(LlamaBuildError, match="arm-native; run `make setup` first"):
+        llama_build.setup(machine="arm64")
+    native = llama_build.wheelhouse("arm-native")
+    native.mkdir(parents=True)
+    (native / f"llama_cpp_python-{llama_build.LLAMA_VERSION}-cp311-cp311-macosx_14_0_arm64.whl").write_bytes(b"")
+    result = llama_build.setup(machine="arm64")
+    assert result.passed and result.key == "arm-native" and "Metal on Apple Silicon" in result.reason
+    assert f"keeping {native.name}" in capsys.readouterr().out
+    assert llama_build.installed_build().startswith(f"{native.name}, because on Arm")
+    (tmp_path / "llama-build.json").unlink()
+    monkeypatch.setattr(llama_build, "is_arm", lambda machine=None: True)
+    assert "AVX2" not in llama_build.installed_build() and "native" in llama_build.installed_build()

