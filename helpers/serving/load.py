@@ -52,15 +52,21 @@ def check_rate(rate: float) -> float:
 
 
 def arrival_times(rate: float, count: int, *, burstiness: float = 1.0, seed: int = 0) -> list[float]:
-    """Seconds after the start at which each request is sent: gamma gaps with mean 1/rate (``vllm bench serve``'s)."""
+    """Seconds after the start at which each request is sent, as ``vllm bench serve`` draws them.
+
+    Each request waits a gamma-distributed gap with mean 1/rate (exponential, so Poisson arrivals, at burstiness 1)
+    after the one before it, the first included; the times are then scaled so the last request goes out at exactly
+    ``count / rate``, which keeps a short level's rate from drifting a few percent with the seed.
+    """
     rate = check_rate(rate)
     if burstiness <= 0:
         raise ServingError(_("burstiness must be positive (1 = Poisson); got {value}.").format(value=repr(burstiness)))
     rng, at, times = random.Random(seed), 0.0, []
     for __ in range(count):
-        times.append(at)
         at += rng.gammavariate(burstiness, 1.0 / (rate * burstiness))
-    return times
+        times.append(at)
+    scale = count / rate / times[-1] if times else 1.0
+    return [t * scale for t in times]
 
 
 def lag_verdict(lags: list[float], rate: float) -> tuple[bool, str | None, float | None]:
@@ -138,8 +144,10 @@ class Load:
         burstiness: float = 1.0,
         seed: int = 0,
         max_concurrency: int | None = None,
+        schedule: list[float] | None = None,
     ) -> Level:
-        schedule = arrival_times(rate, requests, burstiness=burstiness, seed=seed)
+        """Arrivals at ``rate`` drawn by :func:`arrival_times`, or at the given ``schedule`` (another tool's, replayed)."""
+        schedule = schedule if schedule is not None else arrival_times(rate, requests, burstiness=burstiness, seed=seed)
         semaphore = asyncio.Semaphore(max_concurrency) if max_concurrency else None
         lags: list[float] = []
 
@@ -234,3 +242,28 @@ def run_rate(
     count = max(requests, math.ceil(check_rate(rate) * duration_s))
     load = Load(urls, model, prompts, max_tokens, extra_body, api_key_env)
     return run_levels(load, rates=[rate], requests=count, warmup=0, slo_ms=slo_ms, burstiness=burstiness, seed=seed)[1][0]
+
+
+def replay_schedule(
+    base_url: str, model: str, prompts: list[list[dict]], schedule: list[float], *, rate: float, slo_ms: dict[str, float],
+    warmup: int = 0, max_tokens: int = 32, api_key_env: str = API_KEY_ENV, extra_body: dict | None = None,
+) -> Level:  # fmt: skip
+    """One open-loop level that sends at ``schedule`` (seconds after its start), reported at ``rate``: another tool's
+    arrivals, replayed.
+
+    Two benchmarks that each draw their own Poisson arrivals measure two different loads, and with a few dozen
+    requests their latencies differ by more than their definitions do. ``benchmarks/peer_vllm_bench.py`` replays the
+    send times ``vllm bench serve`` recorded, so the two tools face the same arrivals.
+    """
+    if not schedule or schedule[0] < 0 or schedule != sorted(schedule):
+        raise ServingError(_("A schedule is a non-empty list of send times in seconds, from 0 and never decreasing."))
+    load = Load([base_url], model, prompts, max_tokens, extra_body, api_key_env)
+
+    async def replay() -> Level:
+        try:
+            await load.warm_up(warmup)
+            return await load.open_loop(check_rate(rate), len(schedule), slo_ms, schedule=schedule)
+        finally:
+            await load.close()
+
+    return run_coroutine(replay())

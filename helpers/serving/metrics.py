@@ -7,8 +7,9 @@ number for number. Per request, from :class:`~helpers.serving.stream.StreamResul
 metric         definition
 =============  ======================================================================
 TTFT           first chunk with content − request sent
-E2EL           last chunk with content − request sent
-ITL            each gap between consecutive content chunks
+E2EL           last chunk with a choice − request sent (vLLM's "latency")
+ITL            each gap between consecutive chunks with a choice, from the first
+               with content on
 TPOT           (E2EL − TTFT) / (output tokens − 1); none for fewer than 2 tokens
 output tokens  ``usage.completion_tokens`` of the last chunk; the chunk count only
                when the server sends no usage (said in ``tokens_from``)
@@ -46,12 +47,26 @@ def ttft(r: StreamResult) -> float | None:
     return r.content_times[0] - r.start if r.content_times else None
 
 
+def token_times(r: StreamResult) -> list[float]:
+    """Every chunk with a choice from the first with content on: a token whose text is empty is still a token.
+
+    Ending E2EL at the last chunk *with text* instead made TPOT's numerator span fewer tokens than ``usage`` counts
+    in its denominator: with ``ignore_eos`` SmolLM2's answers end in ``<|im_end|>``-like tokens with no text, and the
+    kit's TPOT read up to 17% below ``vllm bench serve``'s (``benchmarks/peer_vllm_bench.py``).
+    """
+    if not r.content_times:
+        return []
+    first = r.content_times[0]
+    return [t for t in r.choice_times if t >= first] or r.content_times
+
+
 def e2el(r: StreamResult) -> float | None:
-    return r.content_times[-1] - r.start if r.content_times else None
+    return token_times(r)[-1] - r.start if r.content_times else None
 
 
 def itl(r: StreamResult) -> list[float]:
-    return [later - earlier for earlier, later in zip(r.content_times[:-1], r.content_times[1:], strict=True)]
+    times = token_times(r)
+    return [later - earlier for earlier, later in zip(times[:-1], times[1:], strict=True)]
 
 
 def output_tokens(r: StreamResult) -> int:

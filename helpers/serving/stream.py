@@ -1,4 +1,4 @@
-"""Transport only: send one streamed chat request and keep the time of every content chunk.
+"""Transport only: send one streamed chat request and keep the time of every chunk.
 
 Nothing here computes a latency. The arithmetic (TTFT, TPOT, ITL, E2EL) lives
 once, in :mod:`helpers.serving.metrics`, and reads these timestamps. Keeping
@@ -19,10 +19,16 @@ from typing import Any
 
 @dataclass
 class StreamResult:
-    """One streamed request: when it was sent, when each content chunk arrived, and what usage said."""
+    """One streamed request: when it was sent, when each chunk arrived, and what usage said.
+
+    ``choice_times`` holds every chunk with a choice, ``content_times`` only those whose text is not empty. They differ
+    where a generated token has no text: a special token such as ``<|im_end|>`` under ``ignore_eos``, which ``usage``
+    still counts, and a closing chunk that carries only the finish reason.
+    """
 
     start: float
     content_times: list[float] = field(default_factory=list)
+    choice_times: list[float] = field(default_factory=list)
     text: str = ""
     usage_tokens: int | None = None
     finish_reason: str | None = None
@@ -60,6 +66,7 @@ class ChunkRecorder:
         if not chunk.choices:  # the include_usage chunk has no choices
             return
         choice = chunk.choices[0]
+        self.result.choice_times.append(now)
         if choice.finish_reason:
             self.result.finish_reason = choice.finish_reason
         if choice.delta.content:

@@ -20,7 +20,7 @@ from helpers.runtimes.client import ServingError, normalize_base_url
 from helpers.serving import capacity as cap
 from helpers.serving import cost, dtype, load, metrics, server_metrics, shutdown
 from helpers.serving.metrics import Percentiles
-from helpers.serving.stream import StreamResult
+from helpers.serving.stream import ChunkRecorder, StreamResult
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -64,6 +64,24 @@ def test_each_metric_follows_vllms_definition():
     assert metrics.tpot(stream(0.0, [0.1], usage=1)) is None  # one token has no per-token time
 
 
+def test_a_token_without_text_still_counts_to_the_end_of_the_request():
+    """SmolLM2 under ``ignore_eos`` ends in tokens with no text; usage counts them, so E2EL must reach them too."""
+    from types import SimpleNamespace as Chunk
+
+    recorder = ChunkRecorder(10.0)
+    for now, delta, finish in [(10.199, {"role": "assistant", "content": ""}, None), (10.2, {"content": "Hi"}, None),
+                               (10.25, {"content": "!"}, None), (10.3, {"content": ""}, None),
+                               (10.35, {"content": ""}, "length")]:  # fmt: skip
+        chunk = Chunk(usage=None, choices=[Chunk(delta=Chunk(**{"role": None, **delta}), finish_reason=finish)])
+        recorder.on_chunk(chunk, now)
+    recorder.on_chunk(Chunk(usage=Chunk(completion_tokens=4), choices=[]), 10.36)
+    r = recorder.finish()
+    assert r.text == "Hi!" and r.content_times == [10.2, 10.25] and len(r.choice_times) == 5
+    assert metrics.ttft(r) == pytest.approx(0.2) and metrics.e2el(r) == pytest.approx(0.35)
+    assert metrics.itl(r) == pytest.approx([0.05, 0.05, 0.05])  # the role chunk, before the first text, is no gap
+    assert metrics.tpot(r) == pytest.approx((0.35 - 0.2) / (4 - 1))
+
+
 def test_level_counts_failures_by_reason_and_slo_attainment_over_all_requests():
     slo = metrics.check_slo({"ttft": 300, "tpot": 50})
     fast = stream(0.0, [0.1, 0.14, 0.18], usage=3)  # TTFT 100 ms, TPOT 40 ms: meets
@@ -79,8 +97,6 @@ def test_level_counts_failures_by_reason_and_slo_attainment_over_all_requests():
 
 
 def test_a_stream_that_ends_without_content_carries_its_finish_reason():
-    from helpers.serving.stream import ChunkRecorder
-
     recorder = ChunkRecorder(0.0)
     recorder.result.finish_reason = "length"
     assert recorder.finish().failure == "stream ended without content (finish_reason=length)"
@@ -144,8 +160,16 @@ def test_poisson_arrivals_have_the_asked_mean_and_burstiness_changes_the_spread(
     assert sum(bursty) / len(bursty) == pytest.approx(0.25, rel=0.15)
     assert max(bursty) > max(poisson)  # same mean, longer quiet spells and tighter bursts
     assert load.arrival_times(4.0, 5, seed=3) == load.arrival_times(4.0, 5, seed=3)
+    first, *__, last = load.arrival_times(4.0, 8, seed=3)
+    assert 0 < first and last == pytest.approx(8 / 4.0)  # vLLM's: the first waits too, the last goes out at N / rate
     with pytest.raises(ServingError, match="burstiness"):
         load.arrival_times(1.0, 3, burstiness=0)
+
+
+@pytest.mark.parametrize("schedule", [[], [0.0, 0.5, 0.2], [-0.1, 0.3]])
+def test_a_replayed_schedule_must_be_send_times_that_never_go_back(schedule):
+    with pytest.raises(ServingError, match="never decreasing"):
+        load.replay_schedule("http://127.0.0.1:9/v1", "m", [[{"role": "user", "content": "hi"}]], schedule, rate=1.0, slo_ms={})
 
 
 def test_a_client_behind_its_schedule_makes_the_point_invalid():

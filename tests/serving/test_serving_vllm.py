@@ -110,6 +110,14 @@ def test_concurrency_and_request_rate_over_two_endpoints_with_metrics_deltas(vll
     assert serving.read_benchmark(tmp_path / "benchmark.json") == bench
 
 
+def test_a_replayed_schedule_sends_when_told_and_reports_the_given_rate(vllm):
+    from helpers.serving.load import replay_schedule
+
+    level = replay_schedule(vllm.base_url, SMOLLM2, [HELLO], [0.0, 0.4, 0.8], rate=2.5, slo_ms=SLO, max_tokens=4)
+    assert (level.requests, level.completed, level.request_rate) == (3, 3, 2.5)
+    assert level.duration_s >= 0.8 and level.valid  # the last request went out 0.8 s after the first, on time
+
+
 def test_every_failed_request_carries_its_reason(vllm):
     bench = serving.run_benchmark(
         vllm.base_url, "no-such-model", [HELLO], levels=(2,), requests_per_level=3, max_tokens=4, warmup=0
