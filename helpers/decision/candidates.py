@@ -27,16 +27,23 @@ from helpers.shelf.manifest import MANIFEST
 from helpers.shelf.models import SHELF_ENTRIES, ShelfEntry, stand_in
 from helpers.shelf.parts import QWEN_CODER_GGUF
 
-LACKS = {
-    "context": "its context is {context:,} tokens, below {needed:,}",
-    "licence": "its licence ({license}) does not plainly allow it: {note}",
-    "unlisted": "the catalogue does not list it",
-}
+LACKS = sentences(
+    {
+        "context": "its context is {context:,} tokens, below {needed:,}",
+        "licence": "its licence ({license}) does not plainly allow it: {note}",
+        "unlisted": "the catalogue does not list it",
+    }
+)
 
 
 def lacks(model: str, needs: tuple[str, ...]) -> list[tuple[str, str]]:
-    """The needs a catalogue model does not cover, each with the catalogue's reason."""
+    """The needs a catalogue model does not cover, each with the catalogue's reason, in the current language.
+
+    The catalogue's notes are English in ``data/model_catalogue.json``; ``babel.cfg`` extracts them, so ``_()`` reads
+    each in the language a notebook speaks.
+    """
     entry = candidate(model)
+    licence_note, capability_note = entry["license_note"], entry.get("capability_note")  # English data, read through _()
     missing = []
     for need in needs:
         if need in RUNTIME_NEEDS:
@@ -47,9 +54,9 @@ def lacks(model: str, needs: tuple[str, ...]) -> list[tuple[str, str]]:
                 missing.append((need, LACKS["context"].format(context=context, needed=LONG_CONTEXT_TOKENS)))
         elif need == "commercial_use":
             if entry.get("commercial_use") != "yes":
-                missing.append((need, LACKS["licence"].format(license=entry["license"], note=entry["license_note"])))
+                missing.append((need, LACKS["licence"].format(license=entry["license"], note=_(licence_note))))
         elif need not in entry.get("capabilities", []):
-            missing.append((need, entry.get("capability_note", LACKS["unlisted"])))
+            missing.append((need, _(capability_note) if capability_note else LACKS["unlisted"]))
     return missing
 
 

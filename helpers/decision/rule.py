@@ -18,7 +18,7 @@ from pathlib import Path
 from helpers.catalogue.models import catalogue
 from helpers.catalogue.runtimes import NO_RUNTIME_FALLBACK, RUNTIMES, plain_transformers
 from helpers.core import names
-from helpers.core.i18n import N_, _
+from helpers.core.i18n import N_, _, sentences
 from helpers.core.paths import EVAL_CASES, relative
 from helpers.decision.candidates import Candidate, best_dtype, estimate_for, lacks, smallest_covering
 from helpers.decision.profile import MIN_SERVING_VRAM_GB, SMALL_INSTRUCT_MAX_PARAMS, Profile
@@ -166,7 +166,8 @@ def fallback_runtime(candidate: Candidate | None) -> str:
     return RUNTIMES[candidate.estimator_runtime].fallback if candidate else NO_RUNTIME_FALLBACK
 
 
-#: Why a catalogue model is set aside, in the order the rule checks: role, must-haves, memory, size.
+#: Why a catalogue model is set aside, in the order the rule checks: role, must-haves, memory, size. Said in the language
+#: the decision is made in, like the record's other sentences.
 REASONS = {
     "workflow": "random weights: it proves the workflow, never the task",
     "lacks": "lacks {need} ({why})",
@@ -176,13 +177,14 @@ REASONS = {
     "smaller": "smaller than the first candidate, which the must-haves and the route already justify",
     "no_dtype": "the catalogue offers it in no dtype {runtime} loads",
 }
+REASONS = sentences(REASONS)
 
 
 def _reason(entry: dict, missing: list[tuple[str, str]], option: Candidate | None, start_params: int, runtime: str) -> str:
     if option is None:
-        return REASONS["no_dtype"].format(runtime=RUNTIMES[runtime].name)
-    numbers = {"need": option.need_gb, "dtype": option.dtype, "runtime": option.runtime, "avail": option.memory_available_gb,
-               "kind": option.memory_kind}  # fmt: skip
+        return REASONS["no_dtype"].format(runtime=_(RUNTIMES[runtime].name))
+    numbers = {"need": option.need_gb, "dtype": option.dtype, "runtime": _(option.runtime), "avail": option.memory_available_gb,
+               "kind": _(option.memory_kind)}  # fmt: skip
     if entry.get("role") == "workflow":
         return REASONS["workflow"]
     if missing:

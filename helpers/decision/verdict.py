@@ -177,9 +177,9 @@ def _move(decision: Decision) -> str:
         why = absent("candidate_2", p.must_have, decision.memory_gb, decision.memory_kind, decision.candidate_1 is not None)
         return SAYS["move_none"].format(why=why[:1].upper() + why[1:])
     if (sibling := stand_in(second.model)) is None:
-        return SAYS["move"].format(model=second.model, runtime=second.runtime)
+        return SAYS["move"].format(model=second.model, runtime=_(second.runtime))
     named = sibling_name(sibling.name, second.estimator_runtime)
-    return SAYS["move_sibling"].format(model=second.model, runtime=second.runtime, sibling=named)
+    return SAYS["move_sibling"].format(model=second.model, runtime=_(second.runtime), sibling=named)
 
 
 def _upgrade_signal(

@@ -72,19 +72,23 @@ def compare_routes(profile: Profile) -> pd.DataFrame:
         rows.append(
             {
                 "route": route,
-                "GPU memory": f"{vram:g} GB" + (" (typical)" if vram != profile.available_vram_gb else ""),
-                "candidate_1": first.model if first else "none fits",
-                "runtime": first.runtime if first else "-",
-                "memory": f"{first.need_gb:.2f} of {first.memory_available_gb:g} GB {first.memory_kind}" if first else "-",
-                "candidate_2": d.candidate_2.model if d.candidate_2 else "none",
-                "claim": d.claim,
+                "GPU memory": f"{vram:g} GB" + (" " + _("(typical)") if vram != profile.available_vram_gb else ""),
+                "candidate_1": first.model if first else _("none fits"),
+                "runtime": _(first.runtime) if first else "-",
+                "memory": _("{need:.2f} of {avail:g} GB {kind}").format(
+                    need=first.need_gb, avail=first.memory_available_gb, kind=_(first.memory_kind)
+                )
+                if first
+                else "-",
+                "candidate_2": d.candidate_2.model if d.candidate_2 else _("none"),
+                "claim": _(d.claim),
             }
         )
     return pd.DataFrame(rows)
 
 
 def task_fit(profile: Profile) -> pd.DataFrame:
-    """Every catalogue model against the must-haves: what it lacks, in the catalogue's words."""
+    """Every catalogue model against the must-haves: what it lacks, in the catalogue's words (translated, see ``lacks``)."""
     rows = []
     for entry in catalogue()["models"]:
         missing = lacks(entry["id"], profile.must_have)
@@ -92,7 +96,7 @@ def task_fit(profile: Profile) -> pd.DataFrame:
             {
                 "model": entry["id"],
                 "licence": entry["license"],
-                "lacks": "; ".join(f"{need}: {why}" for need, why in missing) or "nothing",
+                "lacks": "; ".join(f"{need}: {why}" for need, why in missing) or _("nothing"),
             }
         )
     return pd.DataFrame(rows)
@@ -135,12 +139,13 @@ def plot_fit(table: pd.DataFrame, decision: Decision) -> Any:
 
 
 def licences() -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {"model": m["id"], "license": m["license"], "commercial use": m.get("commercial_use", "?"), "note": m["license_note"]}
-            for m in catalogue()["models"]
-        ]
-    )
+    """Each catalogue model's licence and its note; the note (English in the catalogue, extracted by ``babel.cfg``) is
+    shown in the notebook's language. Licence names and the commercial-use flag are the catalogue's values."""
+    rows = []
+    for m in catalogue()["models"]:
+        note = m["license_note"]
+        rows.append({"model": m["id"], "license": m["license"], "commercial use": m.get("commercial_use", "?"), "note": _(note)})
+    return pd.DataFrame(rows)
 
 
 def show_record(record: DecisionRecord | dict[str, Any]) -> None:

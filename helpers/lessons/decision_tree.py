@@ -160,16 +160,24 @@ class Beside:
                 model=first.model, need=first.need_gb, avail=first.memory_available_gb, kind=_(first.memory_kind)
             )
         return [
-            runtime.format(kit=_(first.runtime) if first else _("none"), lesson=self.lesson["runtime"]),
+            runtime.format(kit=_(first.runtime) if first else _("none"), lesson=quoted(self.lesson["runtime"])),
             model.format(
                 short=first.model.split("/")[-1] if first else _("none"),
                 model=_step(first),
                 next=_step(d.candidate_2),
-                lesson=self.lesson["model"],
+                lesson=quoted(self.lesson["model"]),
             ),
             memory,
-            _("Claim: the lesson says the run {lesson}; the kit says: {kit}").format(lesson=self.lesson["claim"], kit=_(d.claim)),
+            _("Claim: the lesson says the run {lesson}; the kit says: {kit}").format(
+                lesson=quoted(self.lesson["claim"]), kit=_(d.claim)
+            ),
         ]
+
+
+def quoted(words: str) -> str:
+    """The lesson's own words, in quotation marks: its ``choose()`` is a notebook code cell, the same English in every
+    edition, so the kit quotes what it returned rather than paraphrasing it (Chinese “...”, Japanese 「...」)."""
+    return _("“{words}”").format(words=words)
 
 
 def _runtimes_named(text: str, on_gpu: bool) -> set[str]:
@@ -214,7 +222,8 @@ def show_beside(rows: list[Beside]) -> None:
     ]
     for row in rows:
         d = row.decision
-        cells = [row.route, row.lesson["model"], row.lesson["runtime"], _step(d.candidate_1), _step(d.candidate_2)]
+        lesson = [quoted(row.lesson["model"]), quoted(row.lesson["runtime"])]
+        cells = [row.route, *lesson, _step(d.candidate_1), _step(d.candidate_2)]
         lines.append("| " + " | ".join(cells) + " |")
     for row in rows:
         lines += ["", f"**{row.route}**", ""] + [f"- {sentence}" for sentence in row.sentences()]

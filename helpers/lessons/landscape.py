@@ -7,6 +7,7 @@ Rows for frameworks that cannot run here carry the source of every claim and say
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -26,24 +27,25 @@ from helpers.runtimes.llama_cpp import quantize as quantization
 SEED = "deployment guide (seeds/003), framework table"
 #: The guide's claims for the frameworks this machine cannot run, and why each is not run here.
 NOT_RUN_HERE = [
-    {"runtime": "TGI", "guide says": "Hugging Face; Rust + Python; CUDA; no CPU inference; GPTQ/AWQ/BnB; "
-     "OpenAI API supported; continuous batching", "why not here": N_("GPU server; no CPU build in scope"), "source": SEED},
-    {"runtime": "TensorRT-LLM", "guide says": "NVIDIA; CUDA only; FP8/INT4/INT8; OpenAI API through Triton; "
-     "inflight batching", "why not here": N_("needs an NVIDIA GPU"), "source": SEED},
-    {"runtime": "Ollama", "guide says": "Ollama Inc; Go + C++; CPU supported; GGUF; OpenAI API native; limited "
-     "concurrency; lowest learning curve", "why not here": N_("its installer downloads from ollama.com, which this "
+    {"runtime": "TGI", "guide says": N_("Hugging Face; Rust + Python; CUDA; no CPU inference; GPTQ/AWQ/BnB; "
+     "OpenAI API supported; continuous batching"), "why not here": N_("GPU server; no CPU build in scope"), "source": SEED},
+    {"runtime": "TensorRT-LLM", "guide says": N_("NVIDIA; CUDA only; FP8/INT4/INT8; OpenAI API through Triton; "
+     "inflight batching"), "why not here": N_("needs an NVIDIA GPU"), "source": SEED},
+    {"runtime": "Ollama", "guide says": N_("Ollama Inc; Go + C++; CPU supported; GGUF; OpenAI API native; limited "
+     "concurrency; lowest learning curve"), "why not here": N_("its installer downloads from ollama.com, which this "
      "machine cannot reach; the same GGUF runs here in llama.cpp's server"), "source": SEED},
-    {"runtime": "SGLang", "guide says": "not in the guide's table; the lesson (seeds/002): use it when structured "
-     "generation or agentic serving patterns matter", "why not here": N_("PyPI's sglang 0.5.23 wheel (39 MB) "
+    {"runtime": "SGLang", "guide says": N_("not in the guide's table; the lesson (seeds/002): use it when structured "
+     "generation or agentic serving patterns matter"), "why not here": N_("PyPI's sglang 0.5.23 wheel (39 MB) "
      "requires cuda-python>=13, flashinfer_python[cu13] and flash-attn-4: a CUDA build, no CPU wheel"),
      "source": "lesson seeds/002; `pip download --no-deps sglang` and its METADATA, checked 2026-11-23"},
 ]  # fmt: skip
-#: What the guide's table says of the frameworks that do run here, to set beside the measurement.
+#: What the guide's table says of the frameworks that do run here, to set beside the measurement. Every cell of the
+#: table (these, the "guide says" and "why not here" above) is English here and shown through ``_()``.
 GUIDE_SAYS = {
-    "transformers": "not in the guide's table",
-    "llama.cpp": "CPU inference: best; concurrency: limited",
-    "llama.cpp-server": "OpenAI API: through server mode; concurrency: limited",
-    "vllm": "CPU inference: not supported; continuous batching",
+    "transformers": N_("not in the guide's table"),
+    "llama.cpp": N_("CPU inference: best; concurrency: limited"),
+    "llama.cpp-server": N_("OpenAI API: through server mode; concurrency: limited"),
+    "vllm": N_("CPU inference: not supported; continuous batching"),
 }
 
 
@@ -121,7 +123,7 @@ def plot_ladder(measured: Ladder | None) -> Any:
 
 def _concurrency(r: RuntimeResult) -> str:
     if r.throughput_c4 is None or not r.throughput_c1:
-        return "n/a: in process, one call at a time"
+        return _("n/a: in process, one call at a time")
     failed = f", {r.failures_c4} of {REQUESTS_PER_LEVEL} failed at c4" if r.failures_c4 else ""
     return f"{r.throughput_c1:.0f} → {r.throughput_c4:.0f} output tok/s (×{r.throughput_c4 / r.throughput_c1:.1f}{failed})"
 
@@ -163,8 +165,8 @@ def runtime_rows(land: Landscape) -> list[dict[str, Any]]:
             "peak RSS MB": r.peak_rss_mb,
             "cold start s": r.cold_start_s,
             "load avg": r.load_average,
-            "offers": ", ".join(r.capabilities.offers()) if r.capabilities else "no endpoint",
-            "lacks": ", ".join(r.capabilities.lacks()) if r.capabilities else "an endpoint of its own",
+            "offers": ", ".join(r.capabilities.offers()) if r.capabilities else _("no endpoint"),
+            "lacks": ", ".join(r.capabilities.lacks()) if r.capabilities else _("an endpoint of its own"),
         }
         for r in land.results
     ]
@@ -175,18 +177,25 @@ def framework_rows(land: Landscape) -> list[dict[str, Any]]:
     measured = [
         {
             "runtime": r.label,
-            "guide says": GUIDE_SAYS[r.runtime],
-            "measured here": f"{r.decode_tokens_per_s:.0f} tok/s decode, {r.cases_passed}/{r.cases} passes, "
-            f"{r.peak_rss_mb:.0f} MB, concurrency {_concurrency(r)}",
-            "source": f"measured on {land.hardware}, {land.measured_at[:10]}",
+            "guide says": _(GUIDE_SAYS[r.runtime]),
+            "measured here": _("{tps:.0f} tok/s decode, {passed}/{cases} passes, {mb:.0f} MB, concurrency {concurrency}").format(
+                tps=r.decode_tokens_per_s, passed=r.cases_passed, cases=r.cases, mb=r.peak_rss_mb, concurrency=_concurrency(r)
+            ),
+            "source": _("measured on {hardware}, {date}").format(hardware=land.hardware, date=land.measured_at[:10]),
         }
         for r in land.results
     ]
     skipped = [
-        {"runtime": LABELS[runtime], "guide says": GUIDE_SAYS[runtime], "measured here": _not_run_here(why), "source": SEED}
+        {"runtime": LABELS[runtime], "guide says": _(GUIDE_SAYS[runtime]), "measured here": _not_run_here(why), "source": SEED}
         for runtime, why in land.not_run.items()
     ]
-    return measured + skipped + [{**row, "measured here": _not_run_here(row["why not here"])} for row in NOT_RUN_HERE]
+    return measured + skipped + [_not_run_row(row) for row in NOT_RUN_HERE]
+
+
+def _not_run_row(row: dict[str, str]) -> dict[str, str]:
+    """A row of :data:`NOT_RUN_HERE` as shown: the guide's claim and the reason in the learner's language."""
+    guide, why = row["guide says"], row["why not here"]
+    return {**row, "guide says": _(guide), "why not here": _(why), "measured here": _not_run_here(why)}
 
 
 def _not_run_here(why: str) -> str:
@@ -251,13 +260,24 @@ def llama_build_line() -> str:
     if landscape.unavailable("llama.cpp"):
         return _(landscape.NO_LLAMA_CPP)
     if detect_platform() == "local":
-        return f"This environment runs {llama_build.installed_build()}"
+        return _("This environment runs {build}").format(build=_installed_build())
     from importlib.metadata import version
 
-    source = os.environ.get("OPENLLM_ROUTES_LLAMA_WHEELS", "the prebuilt wheel index in helpers/tooling/bootstrap.py")
-    return (
-        f"This runtime runs llama-cpp-python {version('llama-cpp-python')}, the prebuilt wheel the first cell installed "
-        f"(from {source}); `make setup`'s faster guarded build is for local machines."
+    source = os.environ.get("OPENLLM_ROUTES_LLAMA_WHEELS") or _("the prebuilt wheel index in helpers/tooling/bootstrap.py")
+    return _(
+        "This runtime runs llama-cpp-python {version}, the prebuilt wheel the first cell installed (from {source}); "
+        "`make setup`'s faster guarded build is for local machines."
+    ).format(version=version("llama-cpp-python"), source=source)
+
+
+def _installed_build() -> str:
+    """:func:`llama_build.installed_build` in the learner's language where its stamp records a passed decode test (the
+    stamp keeps that sentence in English; its key and tokens say it again); any other stamp's sentence as it is."""
+    stamp = json.loads(llama_build.STAMP.read_text(encoding="utf-8")) if llama_build.STAMP.is_file() else {}
+    if not (stamp.get("passed") and stamp.get("tokens")):
+        return llama_build.installed_build()
+    return _("{installed}, because the {key} build decoded the same {count} greedy tokens as the portable build").format(
+        installed=stamp["installed"], key=stamp["key"], count=len(stamp["tokens"])
     )
 
 

@@ -37,7 +37,7 @@ def show_rehearsal_start(server: str) -> None:
 def show_dtype_choice(choice: DtypeChoice) -> None:
     """The rehearsal dtype, why, and when and how that was measured: a cached figure is dated, and not the live TPOT."""
     print(_("rehearsal dtype: {dtype}").format(dtype=choice.short))
-    print(_("why:"), choice.reason)
+    print(_("why:"), choice.why())
     if choice.checks:
         print(
             _(

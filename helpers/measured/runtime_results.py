@@ -20,7 +20,7 @@ LABELS = {
     "llama.cpp": "llama.cpp in process",
     "llama.cpp-server": "llama.cpp server (llama_cpp.server)",
     "vllm": "vLLM (rehearsal server, CPU build)",
-    CANDIDATE: "llama.cpp in process, the lesson's candidate",
+    CANDIDATE: "llama.cpp in process (candidate_1)",  # a name, like the others: the same in every language
 }
 
 

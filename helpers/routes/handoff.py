@@ -19,18 +19,18 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from helpers.core.i18n import _
+from helpers.core.i18n import N_, _
 from helpers.core.names import SMOLLM2
 from helpers.core.net import LOCALHOST, LoopbackServer, free_port, port_is_open
 from helpers.core.paths import CACHE, atomic_write_text, output
 from helpers.runtimes.client import ServingError, host_port, normalize_base_url, server_root
 from helpers.shelf.models import gguf_file
 
-#: Where each local OpenAI-compatible server listens by default, and how to start it.
+#: Where each local OpenAI-compatible server listens by default, and how to start it (English; said through ``_()``).
 LOCAL_SERVERS = {
-    "Ollama": ("http://localhost:11434/v1", "start the Ollama app, or run `ollama serve`"),
-    "LM Studio": ("http://localhost:1234/v1", "open LM Studio, load the model, and start the server on its Developer tab"),
-    "llama.cpp server": ("http://127.0.0.1:8080/v1", "run `python -m llama_cpp.server --model FILE.gguf --port 8080`"),
+    "Ollama": ("http://localhost:11434/v1", N_("start the Ollama app, or run `ollama serve`")),
+    "LM Studio": ("http://localhost:1234/v1", N_("open LM Studio, load the model, and start the server on its Developer tab")),
+    "llama.cpp server": ("http://127.0.0.1:8080/v1", N_("run `python -m llama_cpp.server --model FILE.gguf --port 8080`")),
 }
 #: ChatML, SmolLM2's template (the GGUF's ``tokenizer.chat_template``), written in Ollama's Go template language.
 CHATML_TEMPLATE = "{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}<|im_start|>assistant\n"
@@ -45,7 +45,7 @@ def require_running(base_url: str) -> str:
         return url
     known = [(name, how) for name, (default, how) in LOCAL_SERVERS.items() if host_port(default).endswith(f":{port}")]
     hint = (
-        _("{server}'s default port: {how}").format(server=known[0][0], how=known[0][1])
+        _("{server}'s default port: {how}").format(server=known[0][0], how=_(known[0][1]))
         if known
         else _("start the server, or correct the base_url")
     )

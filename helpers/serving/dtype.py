@@ -11,7 +11,9 @@ crashes, bf16 is slower or fails. So on first use the kit:
    it ran and was faster.
 
 The choice and its one-sentence reason are cached in ``.vllm-cache/dtype_choice.json``
-(git-ignored) for this CPU and vLLM build, so later boots do not measure again.
+(git-ignored) for this CPU and vLLM build, so later boots do not measure again. The cache keeps
+the reason in English; :meth:`DtypeChoice.why` says it again, from the same checks, in the
+language a notebook speaks.
 ``choose_dtype(force=...)`` skips the measurement and says so.
 """
 
@@ -24,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from helpers.core import clock
+from helpers.core.i18n import sentences
 from helpers.core.paths import atomic_write_json
 from helpers.machine.environment import cpu_model_and_flags, read_cpuinfo
 from helpers.runtimes.client import ServingError, make_client
@@ -35,6 +38,18 @@ CHOICE_FILE = VLLM_CACHE / "dtype_choice.json"
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 CHECK_PROMPT = [{"role": "user", "content": "Write two sentences about support tickets."}]
 CHECK_STREAMS, CHECK_TOKENS, CHECK_CONCURRENCY = 8, 24, 4
+#: Every reason a choice gives, once, in English; read through ``WHY[key]`` it is in the current language.
+WHY = sentences(
+    {
+        "no_bf16": "fp32, because this CPU ({cpu}) lists none of {flags}, so bf16 would be emulated and slow",
+        "bf16_failed": "fp32, because vLLM's bf16 path failed on this CPU ({error})",
+        "fp32_failed": "bf16, because it ran ({bf16} ms per token) and fp32 did not ({error})",
+        "bf16_faster": "bf16, because it decoded faster than fp32 here ({bf16} against {fp32} ms per token, median TPOT) "
+        "and {cpu} has {flags}",
+        "bf16_slower": "fp32, because bf16 was slower on this CPU ({bf16} against {fp32} ms per token, median TPOT)",
+        "forced": "{dtype} because it was forced (not measured)",
+    }
+)
 
 
 def cpu_flags(cpuinfo: str) -> tuple[str, frozenset[str]]:
@@ -49,7 +64,7 @@ def cpu_bf16_support(cpuinfo: str) -> tuple[bool, str]:
     found = [flag for flag in BF16_FLAGS if flag in flags]
     if found:
         return True, f"{name} has {', '.join(found)}"
-    return False, f"fp32, because this CPU ({name}) lists none of {', '.join(BF16_FLAGS)}, so bf16 would be emulated and slow"
+    return False, WHY.english("no_bf16").format(cpu=name, flags=", ".join(BF16_FLAGS))
 
 
 @dataclass
@@ -77,6 +92,15 @@ class DtypeChoice:
     def short(self) -> str:
         return SHORT_NAMES[self.dtype]
 
+    def why(self) -> str:
+        """:attr:`reason` in the current language, said again from the checks on this CPU; the cached English sentence
+        where that cannot be done (a choice made on another CPU, or one the rule would not make from these checks)."""
+        if self.forced:
+            return WHY["forced"].format(dtype=self.dtype)
+        cpuinfo = read_cpuinfo()
+        dtype, key, fields = _why(cpuinfo, self.checks)
+        return WHY[key].format(**fields) if cpu_flags(cpuinfo)[0] == self.cpu and dtype == self.dtype else self.reason
+
     def to_json(self) -> dict:
         return asdict(self)
 
@@ -88,29 +112,27 @@ class DtypeChoice:
 
 
 def pick_dtype(cpuinfo: str, checks: list[DecodeCheck]) -> tuple[str, str]:
-    """The rule, apart from any measuring: (dtype, one sentence why)."""
-    has_bf16, why = cpu_bf16_support(cpuinfo)
-    if not has_bf16:
-        return "float32", why
+    """The rule, apart from any measuring: (dtype, one sentence why, in English as the cache keeps it)."""
+    dtype, key, fields = _why(cpuinfo, checks)
+    return dtype, WHY.english(key).format(**fields)
+
+
+def _why(cpuinfo: str, checks: list[DecodeCheck]) -> tuple[str, str, dict[str, object]]:
+    """The rule: the dtype, and the :data:`WHY` sentence that says why with the figures it is said with."""
+    name, flags = cpu_flags(cpuinfo)
+    found = [flag for flag in BF16_FLAGS if flag in flags]
+    if not found:
+        return "float32", "no_bf16", {"cpu": name, "flags": ", ".join(BF16_FLAGS)}
     by_dtype = {c.dtype: c for c in checks}
     bf16, fp32 = by_dtype.get("bfloat16"), by_dtype.get("float32")
     if bf16 is None or not bf16.ok:
-        return "float32", f"fp32, because vLLM's bf16 path failed on this CPU ({bf16.error if bf16 else 'not measured'})"
+        return "float32", "bf16_failed", {"error": bf16.error if bf16 else "not measured"}
     if fp32 is None or not fp32.ok:
-        return (
-            "bfloat16",
-            f"bf16, because it ran ({bf16.median_tpot_ms} ms per token) and fp32 did not "
-            f"({fp32.error if fp32 else 'not measured'})",
-        )
+        return "bfloat16", "fp32_failed", {"bf16": bf16.median_tpot_ms, "error": fp32.error if fp32 else "not measured"}
+    times = {"bf16": bf16.median_tpot_ms, "fp32": fp32.median_tpot_ms}
     if bf16.median_tpot_ms < fp32.median_tpot_ms:
-        return "bfloat16", (
-            f"bf16, because it decoded faster than fp32 here ({bf16.median_tpot_ms} against "
-            f"{fp32.median_tpot_ms} ms per token, median TPOT) and {why}"
-        )
-    return "float32", (
-        f"fp32, because bf16 was slower on this CPU ({bf16.median_tpot_ms} against {fp32.median_tpot_ms} ms "
-        "per token, median TPOT)"
-    )
+        return "bfloat16", "bf16_faster", {**times, "cpu": name, "flags": ", ".join(found)}
+    return "float32", "bf16_slower", times
 
 
 def decode_check(dtype: str, *, deadline_s: float = 400.0) -> DecodeCheck:
@@ -161,7 +183,7 @@ def choose_dtype(force: str | None = None, *, refresh: bool = False, cache: Path
     name, _ = cpu_flags(cpuinfo)
     if force:
         dtype = check_dtype({short: dtype for dtype, short in SHORT_NAMES.items()}.get(force, force))
-        return DtypeChoice(dtype, f"{dtype} because it was forced (not measured)", name, clock.timestamp(), forced=True)
+        return DtypeChoice(dtype, WHY.english("forced").format(dtype=dtype), name, clock.timestamp(), forced=True)
     key = choice_key(cpuinfo)
     cache.parent.mkdir(parents=True, exist_ok=True)
     with open(cache.with_suffix(".lock"), "w") as lock:  # a second caller waits for the first measurement, not a rival one

@@ -18,7 +18,16 @@ import json
 import os
 import sys
 
-from helpers.core.i18n import LANGUAGE_ENV, LANGUAGES, CatalogueError, UnknownLanguage, current, language_from_environment, use
+from helpers.core.i18n import (
+    LANGUAGE_ENV,
+    LANGUAGES,
+    CatalogueError,
+    UnknownLanguage,
+    _,
+    current,
+    language_from_environment,
+    use,
+)
 from helpers.decision import DecisionError, choose, parse_profile
 from helpers.decision.record import RecordError, build_record, render_markdown, write_record
 
@@ -72,8 +81,10 @@ def _decide(args: argparse.Namespace, lesson: bool) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if lesson:
-        second = record["candidate_2"]
-        shown = {**record["decision"], "next": second["model"] if second else None, "fallback": record["fallback"]}
+        second, decided = record["candidate_2"], record["decision"]
+        runtime, claim = decided["runtime"], decided["claim"]  # English in the record (catalogue entries), said in the language
+        shown = {**decided, "runtime": _(runtime), "claim": _(claim), "next": second["model"] if second else None}
+        shown["fallback"] = record["fallback"]
         print(json.dumps({"profile": record["profile"], "decision": shown}, indent=2, ensure_ascii=False))
     else:
         print(json.dumps(record, indent=2, ensure_ascii=False) if args.json else render_markdown(record))

@@ -196,6 +196,34 @@ def test_extraction_finds_python_and_notebook_markdown(tmp_path):
     assert "not extracted" not in "".join(ids)
 
 
+DATA_MAPPING = "[helpers.core.i18n.extract.extract_data_text: data/*.json]\nkeys = license_note, capability_note\n"
+
+
+def test_data_notes_are_extracted_by_key_wherever_they_sit(tmp_path):
+    (tmp_path / "babel.cfg").write_text(DATA_MAPPING, encoding="utf-8")
+    (tmp_path / "data").mkdir()
+    document = {
+        "about": "Not a note a learner reads in a table.",
+        "models": [
+            {"id": "org/model", "license_note": "Keep the licence and notices.", "capability_note": "English only."},
+            {"id": "org/other", "license_note": "Keep the licence and notices.", "nested": {"capability_note": "Deeper."}},
+        ],
+    }
+    (tmp_path / "data" / "catalogue.json").write_text(json.dumps(document, indent=2), encoding="utf-8")
+    template = catalogues.extract(tmp_path)
+    found = {m.id: m.locations for m in template if m.id}
+    assert set(found) == {"Keep the licence and notices.", "English only.", "Deeper."}
+    assert found["English only."] == [("data/catalogue.json", 7)]
+
+
+def test_a_data_mapping_without_keys_is_an_error_that_says_so(tmp_path):
+    (tmp_path / "babel.cfg").write_text(DATA_MAPPING.replace("keys = license_note, capability_note\n", ""), encoding="utf-8")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "catalogue.json").write_text('{"license_note": "x"}', encoding="utf-8")
+    with pytest.raises(ValueError, match="without `keys = ...`"):
+        catalogues.extract(tmp_path)
+
+
 def test_update_then_check_fails_until_every_entry_is_translated(tmp_path):
     root = _project(tmp_path, PYTHON)
     locale = root / "locale"

@@ -60,6 +60,22 @@ def test_the_lessons_command_reads_the_locale(tmp_path):
     assert (tmp_path / "model_runtime_decision.md").read_text(encoding="utf-8").startswith(HEADINGS["ja"])
 
 
+def test_the_lessons_json_says_its_claim_and_runtime_in_the_chosen_language(tmp_path):
+    """Issue 24: the record keeps the rule's claim and runtime in English; the lesson's printed JSON says them."""
+    route = {"ROUTE": "rented_gpu", "VRAM_GB": "24", "NEEDS_SERVICE": "yes"}
+    printed = {}
+    for lang in ("en", "zh"):
+        done = _run(["choose_openllm_runtime.py"], tmp_path, OPENLLM_ROUTES_LANG=lang, **route)
+        assert done.returncode == 0, done.stderr
+        printed[lang] = json.loads(done.stdout)["decision"]
+    en, zh = printed["en"], printed["zh"]
+    assert en["claim"] == "This choice proves controlled serving, eval, latency and shutdown."
+    assert zh.keys() == en.keys() and (zh["model"], zh["next"]) == (en["model"], en["next"])
+    assert zh["claim"] != en["claim"] and zh["runtime"] != en["runtime"] and "vLLM" in zh["runtime"]
+    record = json.loads((tmp_path / "model_runtime_decision.json").read_text(encoding="utf-8"))
+    assert record["decision"]["claim"] == en["claim"]  # the record itself stays one schema, in English
+
+
 @pytest.mark.parametrize("args, env", [(["--lang", "fr"], {}), ([], {"OPENLLM_ROUTES_LANG": "cn"})])
 def test_an_unknown_language_exits_2_listing_the_three(args, env, tmp_path):
     done = _run(["-m", "helpers.decide", *args], tmp_path, **env)

@@ -1,7 +1,7 @@
-"""Babel extractors: notebook markdown cells, and Python sentences kept in ``sentences({...})``.
+"""Babel extractors: notebook markdown cells, Python sentences kept in ``sentences({...})``, and data files' notes.
 
-Both are registered in ``pyproject.toml`` under the ``babel.extractors`` entry
-point and mapped in ``babel.cfg``:
+The first two are registered in ``pyproject.toml`` under the ``babel.extractors`` entry
+point; ``babel.cfg`` maps all three (the third by its module path, which Babel also accepts):
 
 - ``notebook_markdown`` (``notebooks/*.ipynb``): every prose block of every
   markdown cell (see :mod:`helpers.core.i18n.markdown`); its "line number" is the
@@ -11,6 +11,10 @@ point and mapped in ``babel.cfg``:
   (``_()``, ``N_()``), plus every literal sentence inside a ``sentences({...})`` call (or a
   ``sentences(NAME)`` of a dict or tuple bound to NAME at module level), so a module keeps its sentences in one dict and each
   one still reaches the catalogue.
+- ``extract_data_text`` (``data/model_catalogue.json``): the value of every key listed in the
+  mapping's ``keys`` option, wherever it sits in the JSON (``keys = license_note, capability_note``).
+  The data file stays English, the one source; a view shows such a value through ``_()``, so a
+  learner reads it in the notebook's language.
 """
 
 from __future__ import annotations
@@ -87,3 +91,36 @@ def extract_python_messages(
         raise ValueError(f"{name} does not parse ({error}); fix it before extracting messages.") from None
     for lineno, text in _message_literals(tree):
         yield lineno, None, text, []
+
+
+def _data_values(value: Any, keys: frozenset[str]) -> Iterator[str]:
+    """Every string under one of ``keys`` in a parsed JSON document, in document order."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in keys and isinstance(item, str) and item:
+                yield item
+            else:
+                yield from _data_values(item, keys)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _data_values(item, keys)
+
+
+def extract_data_text(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, Any]
+) -> Iterator[tuple[int, None, str, list[str]]]:
+    """Yield ``(line, None, text, [])`` for the value of every key named in ``options["keys"]`` (comma-separated)."""
+    name = getattr(fileobj, "name", "data file")
+    keys = frozenset(key.strip() for key in str(options.get("keys", "")).split(",") if key.strip())
+    if not keys:
+        raise ValueError(f"babel.cfg maps {name} to extract_data_text without `keys = ...`; name the keys a learner reads.")
+    text = fileobj.read().decode("utf-8")
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"{name} is not valid JSON ({error}); fix it before extracting messages.") from None
+    lines = text.splitlines()
+    for value in _data_values(document, keys):
+        encoded = json.dumps(value, ensure_ascii=False)
+        lineno = next((number for number, line in enumerate(lines, start=1) if encoded in line), 0)
+        yield lineno, None, value, []

@@ -6,6 +6,7 @@ from typing import Any
 
 from helpers.catalogue.models import candidate, candidate_shape
 from helpers.core import clock
+from helpers.core.i18n import N_, _
 from helpers.core.paths import EVAL_CASES, output, relative
 from helpers.decision import REJECTED_FOR_NOW, Candidate, Decision, fallback_runtime
 from helpers.decision.evidence import Evidence
@@ -32,7 +33,8 @@ def candidate_json(c: Candidate | None) -> dict[str, Any] | None:
     else:
         risk = TEXT["risk_small"] if e.parameters < 1e9 else TEXT["risk_large"]
     if entry.get("commercial_use") == "conditional":
-        risk += "; " + TEXT["risk_licence"].format(note=entry["license_note"])
+        note = entry["license_note"]  # English in the catalogue; babel.cfg extracts it
+        risk += "; " + TEXT["risk_licence"].format(note=_(note))
     hardware_note = TEXT["hardware"].format(
         need=c.need_gb,
         kind=c.memory_kind,
@@ -41,7 +43,7 @@ def candidate_json(c: Candidate | None) -> dict[str, Any] | None:
         tokens=c.context_tokens,
         runtime=(e.runtime_overhead_bytes + e.load_transient_bytes) / estimator.GB,
         avail=c.memory_available_gb,
-        fits="fits" if c.fits else "does not fit",
+        fits=_("fits") if c.fits else _("does not fit"),
         disk=e.disk_bytes / estimator.GB,
     )
     return {
@@ -129,12 +131,12 @@ def build_record(decision: Decision, evidence: Evidence | None = None) -> dict[s
         "rejected_for_now": REJECTED_FOR_NOW,
         "decision": {
             "model": model or "smaller model or the fallback",
-            "runtime": first.runtime if first else "do not start GPU serving yet",
+            "runtime": first.runtime if first else N_("do not start GPU serving yet"),  # English; shown through _()
             "claim": decision.claim,
         },
         "model_decision": _model_decision(decision, first),
         "runtime_decision": {
-            "runtime": first.runtime if first else "none yet",
+            "runtime": first.runtime if first else N_("none yet"),
             "hardware_reason": first and candidate_json(first)["hardware_note"] or "no candidate fits this profile",
             "fallback_runtime": fallback_runtime(first),
         },

@@ -11,6 +11,14 @@ from helpers.core.i18n import _, sentences
 LINE_BREAK = "  "
 
 
+def translated(part: dict[str, Any], key: str) -> str:
+    """A value the record keeps in English because it comes from a catalogue (the catalogue's licence note, which
+    ``babel.cfg`` extracts from ``data/model_catalogue.json``), in the current language. A function, because Babel would
+    read ``_(part["license_note"])`` as the message ``license_note``."""
+    english = part[key]
+    return _(english)
+
+
 def _lesson_block(record: dict[str, Any]) -> list[str]:
     """The lesson's ``model_runtime_decision.md``, field for field, one line each however the page is rendered."""
     lines = _lesson_lines(record)
@@ -31,7 +39,7 @@ def _lesson_lines(record: dict[str, Any]) -> list[str]:
             continue
         lines += [
             f"{key}: {c['model']} ({c['dtype']})",
-            f"license_note: {c['license_note']}",
+            f"license_note: {translated(c, 'license_note')}",
             f"runtime: {_(c['runtime'])}",
             f"hardware_note: {c['hardware_note']}",
             f"risk: {c['risk']}",
@@ -119,7 +127,7 @@ def _model_decision(m: dict[str, Any]) -> list[str]:
                 model=m["model"], parameters=size["parameters"], weight_gb=size["weight_gb"], context=m["context_length"]
             )
         )
-        lines.append(LABELS["licence"].format(note=m["license_note"]))
+        lines.append(LABELS["licence"].format(note=translated(m, "license_note")))
     return lines + [LABELS["rejected"], *[f"  - {a['model']}: {a['reason']}" for a in m["rejected_alternatives"]]]
 
 
@@ -168,7 +176,8 @@ def render_markdown(record: dict[str, Any]) -> str:
     """The record as the page a reviewer reads: the lesson's fields, the verdict, then the five deliverables.
 
     Headings, labels and the claim are in the current language (:func:`helpers.core.i18n.use`); the record's
-    sentences were written in it when the record was built; field names and values from data stay as they are.
+    sentences were written in it when the record was built; field names and values from data stay as they are, except
+    the catalogue's licence notes, which ``babel.cfg`` extracts from ``data/model_catalogue.json`` and ``_()`` translates.
     Every block and section is separated from the next by one blank line; a section's heading by one more.
     """
     claim = record["decision"]["claim"]  # the rule's claims are catalogue entries (N_)

@@ -8,6 +8,7 @@ own eval rows; the rows the upgrade rests on compare like with like (each runtim
 from __future__ import annotations
 
 from helpers.catalogue.models import ModelError, candidate_shape
+from helpers.core.i18n import _
 from helpers.decision import Candidate, Decision
 from helpers.decision.candidates import absent, online_note, short
 from helpers.decision.evidence import Evidence, SpeaksFor, speaks_for
@@ -69,7 +70,7 @@ def _upgraded(decision: Decision, verdict: Verdict, evidence: Evidence | None, r
         because += TEXT["later_fit"].format(need=second.need_gb, kind=second.memory_kind)
     return TEXT["paragraph"].format(
         model=named,
-        runtime=second.runtime,
+        runtime=_(second.runtime),
         because=because,
         not_larger=_not_larger(second, ran, verdict, evidence),
         switch=switch(second, None, verdict, short(ran.model) if ran and ran.runs and ran.sibling else ""),
@@ -92,7 +93,7 @@ def paragraph(decision: Decision, verdict: Verdict, evidence: Evidence | None = 
         not_larger = TEXT["not_larger_not_met"].format(route=card.route, says=_clause(card.says), rows=rows)
     return TEXT["paragraph"].format(
         model=first.model,
-        runtime=first.runtime,
+        runtime=_(first.runtime),
         because=_because(first, decision.profile.must_have),
         not_larger=not_larger,
         switch=switch(first, second, verdict),
