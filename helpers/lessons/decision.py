@@ -149,8 +149,17 @@ def licences() -> pd.DataFrame:
 
 
 def show_record(record: DecisionRecord | dict[str, Any]) -> None:
-    """The record's Markdown page, from a typed record or a freshly built document."""
-    display(Markdown(render_markdown(record.to_json() if isinstance(record, DecisionRecord) else record)))
+    """The record's Markdown page, from a typed record or a freshly built document, sized for one screen.
+
+    The lesson's lines (``project_goal`` … ``rejected_for_now``) and the claim are shown; everything after them (the
+    verdict, the evidence and its tables, some 60 lines) is folded into a section one click opens.
+    """
+    page = render_markdown(record.to_json() if isinstance(record, DecisionRecord) else record)
+    lesson, heading, rest = page.partition("\n## ")
+    if heading:
+        summary = _("The rest of the record: the verdict and the evidence behind it")
+        page = f"{lesson}\n\n<details><summary>{summary}</summary>\n\n## {rest}\n\n</details>\n"
+    display(Markdown(page))
 
 
 def show_verdict(verdict: Verdict) -> None:

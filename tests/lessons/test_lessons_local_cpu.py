@@ -48,3 +48,17 @@ def test_weights_note_follows_what_was_loaded():
     assert offline.startswith("Both SmolLM2 runs use the same Q4_1 weights") and "cannot show quantization loss" in offline
     online = weights_note(SMOLLM2, gguf_file())  # resolve returned the hub id: the original weights
     assert "mixes the runtime and quantization" in online
+
+
+def test_the_record_shown_fits_a_screen_and_folds_the_evidence(monkeypatch):
+    """The lesson's lines stay in view; the verdict and the evidence, some 60 lines, open with one click."""
+    import helpers.lessons.decision as views
+    from helpers.decision import choose, parse_profile
+    from helpers.decision.record import build_record
+
+    shown = []
+    monkeypatch.setattr(views, "display", lambda markdown: shown.append(markdown.data))
+    views.show_record(build_record(choose(parse_profile({"ROUTE": "local_cpu"}))))
+    in_view, folded = shown[0].split("<details>")
+    assert "project_goal:" in in_view and "rejected_for_now:" in in_view and "## " not in in_view
+    assert len(in_view.splitlines()) <= 30 and folded.lstrip().startswith("<summary>") and "## " in folded
