@@ -285,12 +285,13 @@ def plot_roofline(rows: list[roofline.RooflineRow]) -> Any:
     """Measured decode speed beside the ceiling, per runtime and precision."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(10, 3.6))
-    labels = [f"{r.runtime}\n{r.dtype}" for r in rows]
-    ax.bar(labels, [r.ceiling_tokens_per_s for r in rows], color="lightgray", label="ceiling: bandwidth ÷ bytes per token")
-    ax.bar(labels, [r.tokens_per_s for r in rows], color="tab:blue", label=f"measured {DECODE_LABEL}")
-    ax.set(ylabel=DECODE_LABEL, title="decode speed against the memory-bandwidth ceiling")
-    ax.tick_params(axis="x", labelsize=7)
-    ax.legend(fontsize=8)
+    labels = [f"{r.runtime} · {r.dtype}" for r in rows]  # horizontal bars: the long runtime names stay readable
+    fig, ax = plt.subplots(figsize=(10, 0.4 * len(rows) + 1.4))
+    ax.barh(labels, [r.ceiling_tokens_per_s for r in rows], color="lightgray", label="ceiling: bandwidth ÷ bytes per token")
+    ax.barh(labels, [r.tokens_per_s for r in rows], color="tab:blue", label=f"measured {DECODE_LABEL}")
+    ax.set(xlabel=DECODE_LABEL, title="decode speed against the memory-bandwidth ceiling")
+    ax.invert_yaxis()  # the table's order, top to bottom
+    ax.tick_params(axis="y", labelsize=9)
+    ax.legend(fontsize=9, loc="lower right")
     fig.tight_layout()
     return fig
