@@ -57,7 +57,7 @@ def token_times(r: StreamResult) -> list[float]:
     if not r.content_times:
         return []
     first = r.content_times[0]
-    return [t for t in r.choice_times if t >= first] or r.content_times
+    return [t for t in r.choice_times if t >= first]
 
 
 def e2el(r: StreamResult) -> float | None:

@@ -50,7 +50,8 @@ def test_503_on_health_means_the_engine_is_dead():
 
 
 def stream(start: float, times: list[float], usage: int | None, failure: str | None = None) -> StreamResult:
-    return StreamResult(start=start, content_times=times, text="x" * len(times), usage_tokens=usage, failure=failure)
+    every_chunk = list(times)  # each chunk here carries text, so the chunks with a choice are the same ones
+    return StreamResult(start, times, every_chunk, "x" * len(times), usage_tokens=usage, failure=failure)
 
 
 def test_each_metric_follows_vllms_definition():

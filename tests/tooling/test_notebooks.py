@@ -94,6 +94,10 @@ def test_none_of_the_lessons_formulas_is_missing(name):
     assert [line for line in FORMULAS[name] if line not in computed] == []
 
 
+#: A table cell pandas cut short ends in "..." (its own) or "…".
+CUT = re.compile(r"(\.\.\.|…)\s*$")
+
+
 def _table_cells(output: dict) -> list[str]:
     """The text of every table cell an output shows: HTML cells, and the plain-text rendering of the same tables."""
     data = output.get("data", {})
@@ -108,9 +112,6 @@ def _table_cells(output: dict) -> list[str]:
 def test_the_table_cut_check_catches_a_cut():
     cut = {"data": {"text/html": "<table><tr><td>Apache-2.0: commercial use allowed, keep the l...</td></tr></table>"}}
     assert any(CUT.search(text) for text in _table_cells(cut))
-
-
-CUT = re.compile(r"(\.\.\.|…)\s*$")
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
