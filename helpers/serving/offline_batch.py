@@ -17,7 +17,7 @@ from pathlib import Path
 from helpers.core.i18n import _
 from helpers.core.paths import REPO_ROOT
 from helpers.runtimes.client import ServingError
-from helpers.serving.rehearsal import VLLM_PYTHON, engine_environment
+from helpers.serving.rehearsal import MAX_MODEL_LEN, VLLM_PYTHON, engine_environment
 
 #: The script, as a learner would write it on a GPU machine with ``pip install vllm``.
 OFFLINE_SCRIPT = """\
@@ -75,7 +75,7 @@ def unavailable(beside_rehearsal: bool = True) -> str | None:
 
 def run_offline_batch(
     conversations: list[list[dict]], *, model_dir: Path, served_name: str, dtype: str, max_tokens: int,
-    max_model_len: int = 2048, timeout_s: float = 240.0,
+    max_model_len: int = MAX_MODEL_LEN, timeout_s: float = 240.0,
 ) -> OfflineBatch:  # fmt: skip
     """:data:`OFFLINE_SCRIPT` in ``.venv-vllm`` on ``conversations``; a failed or silent run raises with its last words."""
     if why := unavailable():

@@ -34,6 +34,8 @@ DTYPES = ("bfloat16", "float32")
 SHORT_NAMES = {"bfloat16": "bf16", "float32": "fp32"}
 #: GiB of KV cache vLLM's CPU backend reserves up front (``VLLM_CPU_KVCACHE_SPACE``).
 KV_CACHE_GIB = 1
+#: The rehearsal's context window (``--max-model-len``), server and offline engine alike.
+MAX_MODEL_LEN = 2048
 
 
 def check_dtype(dtype: str) -> str:
@@ -72,7 +74,7 @@ class RehearsalServer(LoopbackServer):
         served_name: str = SMOLLM2,
         port: int | None = None,
         api_key_env: str = API_KEY_ENV,
-        max_model_len: int = 2048,
+        max_model_len: int = MAX_MODEL_LEN,
     ):
         if not VLLM_PYTHON.exists():
             raise ServingError(
