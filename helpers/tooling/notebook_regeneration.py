@@ -16,10 +16,12 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from helpers.core.i18n import SOURCE_LANGUAGE
 from helpers.core.net import STABLE_PORTS_ENV
 from helpers.core.paths import output, outputs_dir, relative
 from helpers.tooling import regeneration
 from helpers.tooling.notebook_execution import NotebookResult, execute, strip_volatile_metadata, summary
+from helpers.tooling.translation_build import translated_path
 
 #: The clock regeneration runs under (``SOURCE_DATE_EPOCH``, 2026-01-01 UTC), so record timestamps do not churn.
 REGENERATION_EPOCH = 1767225600
@@ -39,15 +41,23 @@ def without_outputs(selected: list[Path]) -> list[Path]:
     return empty
 
 
-def _execute_to_scratch(selected: list[Path]) -> list[tuple[NotebookResult, Path]]:
-    runs = output("notebook_runs")
+def runs_folder(lang: str = SOURCE_LANGUAGE) -> Path:
+    """Where executed copies go: ``outputs/notebook_runs/``, and a folder per language for the translations."""
+    runs = output("notebook_runs") if lang == SOURCE_LANGUAGE else output("notebook_runs") / lang
     runs.mkdir(parents=True, exist_ok=True)
+    return runs
+
+
+def execute_to_scratch(selected: list[Path], lang: str = SOURCE_LANGUAGE) -> list[tuple[NotebookResult, Path]]:
+    """Execute each notebook (a translation with papermill ``-p lang``) into a scratch copy; a failed copy is kept by name."""
+    runs = runs_folder(lang)
+    parameters = {} if lang == SOURCE_LANGUAGE else {"lang": lang}
     done = []
     for notebook in selected:
         print(f"regenerating {relative(notebook)} ...", flush=True)
         fd, scratch = tempfile.mkstemp(prefix=".regenerating-", suffix=".ipynb", dir=runs)
         os.close(fd)
-        result = execute(notebook, Path(scratch))
+        result = execute(notebook, Path(scratch), parameters=parameters)
         if result.passed:
             strip_volatile_metadata(Path(scratch))
         else:  # the failed copy goes where the summary says it is
@@ -97,7 +107,7 @@ def regenerate(selected: list[Path], *, accept: bool = False) -> int:
             return 2
         old = {}  # accepted: the report shows only the new figures
     with regeneration_environment():
-        done = _execute_to_scratch(selected)
+        done = execute_to_scratch(selected)
     results = [result for result, _ in done]
     print(summary(results))
     for result, scratch in done:
@@ -139,31 +149,43 @@ def _print_changes(notebook: Path, changes: list[regeneration.CellChange], *, no
         print(f"  {change}")
 
 
-def check(selected: list[Path]) -> int:
+def check(selected: list[Path], languages: tuple[str, ...] = (SOURCE_LANGUAGE,)) -> int:
     """Re-execute under the regeneration clock and ports, and fail if any cell not tagged ``measurement`` differs.
 
     Run on an unchanged tree, this is the proof that regeneration is noise-free.
-    The committed notebooks are never replaced; the new copies go to
-    ``outputs/notebooks/`` and no drift report or baseline is written.
+    ``languages`` adds the zh and ja editions of the selected notebooks, each run
+    in its language as ``make translations-run`` runs it. The committed notebooks
+    are never replaced; the new copies go to ``outputs/notebook_runs/`` (a folder
+    per translation) and no drift report or baseline is written.
     """
-    empty = without_outputs(selected)
+    editions = [(lang, [p if lang == SOURCE_LANGUAGE else translated_path(p, lang) for p in selected]) for lang in languages]
+    missing = [path for _, paths in editions for path in paths if not path.exists()]
+    if missing:
+        names = ", ".join(relative(p) for p in missing)
+        print(
+            f"{names}: no such translation. Build it first (make translations), or check English alone (LANGS=en).",
+            file=sys.stderr,
+        )
+        return 2
+    empty = [path for _, paths in editions for path in without_outputs(paths)]
     if empty:
         names = ", ".join(relative(p) for p in empty)
         print(
-            f"{names}: no stored outputs to check against. Regenerate them first (make regenerate NB=… ACCEPT=1).",
+            f"{names}: no stored outputs to check against. Regenerate them first "
+            "(make regenerate NB=… ACCEPT=1, or make translations-run NB=… for a translation).",
             file=sys.stderr,
         )
         return 2
     with regeneration_environment():
-        done = _execute_to_scratch(selected)
-    print(summary([result for result, _ in done]))
+        done = [(lang, pair) for lang, paths in editions for pair in execute_to_scratch(paths, lang)]
+    print(summary([result for _, (result, _) in done]))
     clean = True
-    for result, scratch in done:
-        kept = output("notebook_runs") / result.notebook.name
+    for lang, (result, scratch) in done:
+        kept = runs_folder(lang) / result.notebook.name
         if result.passed:
             changes = regeneration.untagged_changes(result.notebook, scratch)
             _print_changes(result.notebook, changes, noise=True)
             clean = clean and not changes
         os.replace(scratch, kept)
         result.executed = kept
-    return 0 if clean and all(result.passed for result, _ in done) else 1
+    return 0 if clean and all(result.passed for _, (result, _) in done) else 1

@@ -14,7 +14,9 @@ state), so a diff shows only real changes in outputs.
 
 ``--check`` (``make regenerate CHECK=1``) replaces nothing: it re-executes and
 fails if any cell not tagged ``measurement`` differs from the committed copy,
-the proof that regenerating an unchanged tree is noise-free.
+the proof that regenerating an unchanged tree is noise-free. It checks the zh
+and ja editions too, each run in its language; ``--lang en`` (``LANGS=en``)
+checks English alone.
 
 ``--only 04`` (``make regenerate NB=04``) picks notebooks by their number prefix,
 their name, or a glob such as ``"0[45]*"``; repeat it for several. New notebooks
@@ -31,6 +33,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from helpers.core.i18n import LANGUAGES, normalize
 from helpers.core.paths import output, relative
 from helpers.tooling.notebook_execution import NotebookResult, execute, summary
 from helpers.tooling.notebook_regeneration import check, regenerate
@@ -58,14 +61,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="regenerate: replace nothing; fail if a cell not tagged 'measurement' differs from the committed copy",
     )
+    parser.add_argument("--lang", action="append", help="regenerate --check: en, zh or ja (repeatable); all three when left out")
     args = parser.parse_args(argv)
     try:
         selected = select(args.only)
-    except SelectionError as error:
+        if args.lang and not args.check:
+            raise SelectionError("--lang goes with --check; `make translations-run` regenerates the translations.")
+        languages = tuple(dict.fromkeys(normalize(code) for code in args.lang)) if args.lang else tuple(LANGUAGES)
+    except (ValueError, SelectionError) as error:
         print(error, file=sys.stderr)
         return 2
     if args.command == "regenerate" and args.check:
-        return check(selected)
+        return check(selected, languages)
     if args.command == "regenerate":
         return regenerate(selected, accept=args.accept)
     results = run_all(selected)

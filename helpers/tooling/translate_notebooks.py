@@ -29,15 +29,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
 
-from helpers.core.i18n import LANGUAGES, SOURCE_LANGUAGE, CatalogueError, normalize
-from helpers.core.paths import output, relative
-from helpers.tooling.notebook_execution import NotebookResult, execute, strip_volatile_metadata, summary
-from helpers.tooling.notebook_regeneration import regeneration_environment
+from helpers.core.i18n import SOURCE_LANGUAGE, CatalogueError, normalize
+from helpers.core.paths import relative
+from helpers.tooling.notebook_execution import NotebookResult, summary
+from helpers.tooling.notebook_regeneration import execute_to_scratch, regeneration_environment
 from helpers.tooling.notebook_selection import SelectionError, select
 from helpers.tooling.translation_build import TRANSLATED, build, remove_orphans, translated_path, unexecuted
 from helpers.tooling.translation_check import check
@@ -45,23 +44,12 @@ from helpers.tooling.translation_check import check
 
 def run(paths: list[Path], lang: str) -> list[NotebookResult]:
     """Execute translated notebooks in ``lang`` (papermill ``-p lang``); each is replaced only if every cell ran."""
-    results = []
-    runs = output("notebook_runs") / lang
-    runs.mkdir(parents=True, exist_ok=True)
-    for notebook in paths:
-        print(f"running {relative(notebook)} in {LANGUAGES[lang]} ...", flush=True)
-        fd, scratch = tempfile.mkstemp(prefix=".translated-", suffix=".ipynb", dir=runs)
-        os.close(fd)
-        with regeneration_environment():  # the clock and ports `make regenerate` uses, so a rerun is not noise
-            result = execute(notebook, Path(scratch), parameters={"lang": lang})
+    with regeneration_environment():  # the clock and ports `make regenerate` uses, so a rerun is not noise
+        done = execute_to_scratch(paths, lang)
+    for result, scratch in done:
         if result.passed:
-            strip_volatile_metadata(Path(scratch))
-            os.replace(scratch, notebook)
-        else:
-            os.replace(scratch, runs / notebook.name)
-            result.executed = runs / notebook.name
-        results.append(result)
-    return results
+            os.replace(scratch, result.notebook)
+    return [result for result, _ in done]
 
 
 def main(argv: list[str] | None = None) -> int:

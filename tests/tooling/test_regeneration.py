@@ -160,9 +160,48 @@ def test_the_noise_check_lets_a_measurement_cell_differ_and_names_a_changed_sour
 def test_check_refuses_a_notebook_without_outputs_and_replaces_nothing(course, capsys):
     notebook = write_notebook(course / "00_setup.ipynb", "print(1)", executed=False)
     before = notebook.read_text()
-    assert notebook_runner.main(["regenerate", "--check"]) == 2
+    assert notebook_runner.main(["regenerate", "--check", "--lang", "en"]) == 2
     assert "no stored outputs to check against" in capsys.readouterr().err
     assert notebook.read_text() == before
+
+
+def test_check_covers_the_translations_and_refuses_a_missing_or_unexecuted_one(course, capsys):
+    write_notebook(course / "00_setup.ipynb", "print(1)")
+    assert notebook_runner.main(["regenerate", "--check"]) == 2  # zh and ja are checked unless LANGS narrows it
+    said = capsys.readouterr().err
+    assert "no such translation" in said and "zh/00_setup.ipynb" in said and "ja/00_setup.ipynb" in said
+    (course / "zh").mkdir()
+    write_notebook(course / "zh" / "00_setup.ipynb", "print(1)", executed=False)
+    assert notebook_runner.main(["regenerate", "--check", "--lang", "zh"]) == 2
+    assert "zh/00_setup.ipynb: no stored outputs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [(["--check", "--lang", "cn"], "Unknown language 'cn'"), (["--lang", "zh"], "--lang goes with --check")],
+)
+def test_check_refuses_a_language_it_cannot_check(course, capsys, argv, says):
+    assert notebook_runner.main(["regenerate", *argv]) == 2
+    assert says in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_check_runs_a_translation_in_its_language(course, isolated_outputs, capsys):
+    source = "lang = 'en'\nprint(lang)"
+    write_notebook(course / "00_setup.ipynb", source)
+    (course / "ja").mkdir()
+    translation = write_notebook(course / "ja" / "00_setup.ipynb", source)
+    nb = nbformat.read(translation, as_version=4)
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="ja\n")]
+    nbformat.write(nb, translation)
+    assert notebook_runner.main(["regenerate", "--check", "--lang", "ja"]) == 0  # run with -p lang ja, as committed
+    nb.cells[0].outputs[0].text = "en\n"  # what it would print if the check ran it in English
+    nbformat.write(nb, translation)
+    before = translation.read_text()
+    assert notebook_runner.main(["regenerate", "--check", "--lang", "ja"]) == 1
+    assert "1 cell(s) not tagged 'measurement' changed" in capsys.readouterr().out
+    assert translation.read_text() == before and (isolated_outputs / "notebooks" / "ja" / "00_setup.ipynb").exists()
 
 
 @pytest.mark.slow
@@ -170,7 +209,7 @@ def test_check_fails_on_noise_and_leaves_the_committed_notebook(course, isolated
     notebook = write_notebook(course / "01_noise.ipynb", "import os; print(os.getpid())")
     assert notebook_runner.main(["regenerate", "--accept"]) == 0
     before = notebook.read_text()
-    assert notebook_runner.main(["regenerate", "--check"]) == 1
+    assert notebook_runner.main(["regenerate", "--check", "--lang", "en"]) == 1
     assert "1 cell(s) not tagged 'measurement' changed" in capsys.readouterr().out
     assert notebook.read_text() == before and (isolated_outputs / "notebooks" / notebook.name).exists()
 
@@ -182,7 +221,7 @@ def test_regenerating_notebook_00_twice_differs_only_in_measurement_cells(course
     tags = [c.metadata.get("tags", []) for c in nbformat.read(notebook, as_version=4).cells]
     assert any(regeneration.MEASUREMENT_TAG in cell for cell in tags), "notebook 00 keeps RAM and disk in a measurement cell"
     assert notebook_runner.main(["regenerate", "--only", "00", "--accept"]) == 0
-    assert notebook_runner.main(["regenerate", "--only", "00", "--check"]) == 0
+    assert notebook_runner.main(["regenerate", "--only", "00", "--check", "--lang", "en"]) == 0
 
 
 def test_ports_are_handed_out_in_order_under_regeneration_so_printed_ports_do_not_churn(tmp_path):
