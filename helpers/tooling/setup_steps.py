@@ -35,8 +35,8 @@ from helpers.core.paths import CACHE, atomic_write_json
 RECORD = CACHE / "setup-steps.json"
 #: Set once per ``make`` invocation by the Makefile (and inherited by a recursive ``make``): which seconds are this run's.
 RUN_ENV = "OPENLLM_ROUTES_SETUP_RUN"
-#: Where the usual durations below were measured, with empty caches.
-MEASURED_ON = N_("a 2-core Intel Xeon")
+#: Where the usual durations below were measured, with empty caches (2026-12-07; the README's cost table has the seconds).
+MEASURED_ON = N_("a 2-core AMD EPYC")
 
 
 @dataclass(frozen=True)
@@ -53,25 +53,25 @@ class Step:
 
 #: In the order ``make run`` reaches them.
 STEPS = (
-    Step("venv", N_("creating .venv and installing requirements.txt"), N_("~3 min"), "make setup"),
+    Step("venv", N_("creating .venv and installing requirements.txt"), N_("~1 min"), "make setup"),
     Step(
         "llama-portable",
         N_("compiling llama-cpp-python's portable build, once per machine, into ~/.cache/openllm-routes/wheels"),
-        N_("~8 min"),
+        N_("~4 min"),
         "make setup   (LLAMA_CMAKE_ARGS='...' overrides the CMake switches)",
         within="venv",
     ),
-    Step("vllm", N_("creating .venv-vllm: vLLM for the CPU, route 3's rehearsal server"), N_("~3 min"), "make vllm"),
-    Step("shelf", N_("building the offline model shelf in .shelf"), N_("2-4 min"), "make shelf"),
+    Step("vllm", N_("creating .venv-vllm: vLLM for the CPU, route 3's rehearsal server"), N_("~1-3 min"), "make vllm"),
+    Step("shelf", N_("building the offline model shelf in .shelf"), N_("~2 min"), "make shelf"),
     Step(
         "best-build",
         N_("building and checking the fastest llama.cpp build for this CPU, once per machine"),
         N_("~5 min"),
         "make setup   (or keep the portable build: make setup LLAMA_BEST=0)",
     ),
-    Step("ladder", N_("building and measuring the quantization ladder"), N_("a few minutes"), "make ladder"),
-    Step("landscape", N_("measuring the four runtimes, each in a fresh process"), N_("~5 min"), "make landscape"),
-    Step("memory-check", N_("measuring each model's peak memory"), N_("1-2 min"), "make memory-check"),
+    Step("ladder", N_("building and measuring the quantization ladder"), N_("~2 min"), "make ladder"),
+    Step("landscape", N_("measuring the four runtimes, each in a fresh process"), N_("~3 min"), "make landscape"),
+    Step("memory-check", N_("measuring each model's peak memory"), N_("~1 min"), "make memory-check"),
 )
 BY_NAME = {step.name: step for step in STEPS}
 MAIN_STEPS = [step for step in STEPS if step.within is None]

@@ -25,7 +25,7 @@ def record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_a_step_says_where_setup_is_what_it_does_and_how_long_it_usually_takes():
     assert setup_steps.headline("shelf") == (
-        "setup [3/7] shelf: building the offline model shelf in .shelf (usually 2-4 min on a 2-core Intel Xeon)"
+        "setup [3/7] shelf: building the offline model shelf in .shelf (usually ~2 min on a 2-core AMD EPYC)"
     )
     assert setup_steps.headline("llama-portable").startswith("setup [1/7] venv > llama-portable: compiling llama-cpp-python")
 
@@ -97,7 +97,7 @@ def test_run_times_a_command_and_on_failure_passes_its_status(record: Path, tmp_
 def test_the_module_runs_on_the_standard_library_alone_as_make_calls_it(tmp_path: Path):
     failing = run_module("run", "memory-check", "--", sys.executable, "-c", "raise SystemExit(4)", tmp_path=tmp_path)
     assert failing.returncode == 4, failing.stderr
-    assert failing.stdout.startswith("setup [7/7] memory-check: measuring each model's peak memory (usually 1-2 min")
+    assert failing.stdout.startswith("setup [7/7] memory-check: measuring each model's peak memory (usually ~1 min")
     assert "step 'memory-check'" in failing.stderr and "run: make memory-check" in failing.stderr
     marked = run_module("failed", "venv", "1", tmp_path=tmp_path)
     assert marked.returncode == 1 and "run: make setup" in marked.stderr
