@@ -3,7 +3,7 @@
 #   make test   set up, then lint, nbval over every committed notebook, and every test
 #   make unit   the fast lane while you work: tests not marked slow, plus lint (under a minute)
 #   make regenerate [NB=04]   (instructors) re-execute committed notebooks in place; CHECK=1 replaces nothing and
-#                             fails if a cell not tagged `measurement` differs
+#                             fails if a cell not tagged `measurement` differs, in all three languages (LANGS=en: English only)
 # Every target sets itself up first; a finished setup is skipped in seconds.
 
 SHELL := /bin/bash
@@ -64,8 +64,8 @@ export OPENLLM_ROUTES_SETUP_RUN
 # The summary prints once: after the memory check in `make run` and `make test`, at the end of setup otherwise.
 summary_unless_later = $(if $(filter run test,$(MAKECMDGOALS)),,@$(STEP) summary)
 
-.PHONY: setup vllm vllm-skipped shelf ladder landscape memory-check benchmarks run test unit lint regenerate colab-sim colab-links clean \
-	translations translations-run test-translations
+.PHONY: setup vllm vllm-skipped shelf ladder landscape memory-check benchmarks run test unit lint regenerate colab-sim colab-sim-lowest colab-links clean \
+	translations translations-run test-translations browser-test
 
 setup: $(VENV)/.setup-done vllm shelf $(VENV)/llama-build.json ladder landscape
 	$(summary_unless_later)
@@ -174,11 +174,26 @@ test: setup memory-check lint
 test-translations: setup memory-check
 	$(PY) -m pytest -q notebooks/zh notebooks/ja $(NBVAL)
 
+# Notebook 01's profile form clicked in a real browser (tests/browser/): JupyterLab from .venv on 127.0.0.1, headless
+# Chromium (Debian's `chromium`, not Playwright's download) through Playwright (requirements-browser.txt), on a copy of
+# the notebook with a scratch outputs folder, kept under outputs/browser/ with a screenshot and the logs. Not in `make test`,
+# so a clone without a browser passes it; .ci/run installs chromium and runs this (under a minute once set up).
+browser-test: setup
+	$(PY) -m pip install --quiet -r requirements-browser.txt
+	OPENLLM_ROUTES_BROWSER_TEST=1 $(PY) -m pytest -q -s tests/browser --basetemp=outputs/browser
+
 # Every notebook as a Colab learner runs it, first cell included, in a fresh Colab-like venv
 # (tests/colab/README.md says what it does and doesn't simulate). NB= limits it. .ci/run runs all of them (00-07):
 # about 2 min for the runtime, then the notebooks; 05 measures the ladder and runtimes in it (tests/colab/README.md: last results).
 colab-sim: setup
 	$(PY) tests/colab/simulate.py $(ONLY) --llama-wheels $(WHEELHOUSE)
+
+# The same from the lowest versions pyproject.toml allows for what Colab preinstalls (torch at the pin), so the declared
+# bounds are tested bounds. .ci/run runs every notebook but 05 (NB= overrides): 05's measurements take ~18 min in a
+# simulated runtime, and `make colab-sim` runs them.
+LOWEST_NB := $(if $(NB),$(ONLY),--only '0[0-4]*' --only '0[67]*')
+colab-sim-lowest: setup
+	$(PY) tests/colab/simulate.py --lowest $(LOWEST_NB) --llama-wheels $(WHEELHOUSE)
 
 # Badges, clone cells and README links from pyproject.toml's [project.urls]; REPO=owner/name retargets a fork.
 colab-links: $(VENV)/.setup-done
@@ -186,7 +201,8 @@ colab-links: $(VENV)/.setup-done
 
 # ACCEPT=1 takes the new figures even when the drift report (outputs/regeneration_report.md) flags them.
 regenerate: setup
-	$(PY) -m helpers.tooling.notebook_runner regenerate $(ONLY) $(if $(ACCEPT),--accept) $(if $(CHECK),--check)
+	$(PY) -m helpers.tooling.notebook_runner regenerate $(ONLY) $(if $(ACCEPT),--accept) $(if $(CHECK),--check) \
+		$(if $(and $(CHECK),$(LANGS)),$(foreach code,$(LANGS),--lang $(code)))
 
 # Three languages from one source (issue 14). `translations`: extract, update and compile the
 # catalogues in locale/, then build notebooks/zh and notebooks/ja from the English notebooks

@@ -55,6 +55,7 @@ ARTEFACTS: dict[str, str] = {
     "regeneration_report": "regeneration_report.md",
     "regeneration_baseline": "regeneration_baseline.json",
     "colab_sim": "colab_sim.json",
+    "colab_sim_lowest": "colab_sim_lowest.json",
     "notebook_runs": "notebooks",
     "outputs_zip": "openllm_routes_outputs.zip",
 }

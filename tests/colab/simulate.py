@@ -14,6 +14,10 @@ Offline here, the hub is replaced by the models on this checkout's shelf (``OPEN
 folder of links to them), so models are capped at what the shelf has. The measurements ``make`` caches on the
 shelf (the ladder, the runtime landscape) are left out, as a Colab runtime has none: notebook 05 measures there.
 Run it with ``make colab-sim [NB=03]``.
+
+``--lowest`` (``make colab-sim-lowest``) starts the runtime from the lowest versions ``pyproject.toml`` allows
+for the packages Colab preinstalls, read from the bounds themselves (:func:`lowest_allowed`), so a bound
+that is raised or lowered is the bound that runs; torch alone stays at the pin (:data:`KEPT_AT_PIN` says why).
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 import papermill
+from packaging.requirements import Requirement
 
 HERE = Path(__file__).resolve().parent
 CHECKOUT = HERE.parents[1]
@@ -42,11 +48,34 @@ from helpers.tooling.setup_check import read_requirements  # noqa: E402
 
 KERNEL = "colab-sim"
 LLAMA_PIN = dict(read_requirements())["llama-cpp-python"]
+PREINSTALLED = HERE / "colab-preinstalled.txt"
+#: Packages the lowest run keeps at the pin, and why (the README's "Colab" section says the same).
+KEPT_AT_PIN = {
+    "torch": "PyPI has CPU-only Linux wheels of torch only from the pinned release on; older ones bring several GB of "
+    "CUDA packages, so torch's lower bound is not run here",
+}
 FAKE_COLAB = '"""Stands in for Colab\'s own module, for platform detection only: nothing of Colab is simulated."""\n'
 
 
 def run(command: list[str], **kwargs) -> None:
     subprocess.run(command, check=True, **kwargs)
+
+
+def lowest_allowed(preinstalled: Path = PREINSTALLED, pyproject: Path = CHECKOUT / "pyproject.toml") -> list[str]:
+    """The preinstalled list at the lowest versions ``pyproject.toml`` allows (its ``>=`` bounds, the Colab extra's too).
+
+    A package the kit does not declare (ipykernel) keeps its pin, and so does each of :data:`KEPT_AT_PIN`.
+    """
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    declared = [Requirement(line) for line in project["dependencies"] + project["optional-dependencies"]["colab"]]
+    bounds = [(r.name.lower(), spec) for r in declared for spec in r.specifier if r.name not in KEPT_AT_PIN]
+    lowest = {name: spec.version for name, spec in bounds if spec.operator == ">="}
+    lines = []
+    for line in preinstalled.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name = Requirement(line).name.lower()
+            lines.append(f"{name}=={lowest[name]}" if name in lowest else line.strip())
+    return lines
 
 
 def hub_shelf(root: Path) -> Path:
@@ -58,13 +87,13 @@ def hub_shelf(root: Path) -> Path:
     return shelf
 
 
-def runtime(root: Path, python: str, llama_wheels: str) -> tuple[Path, dict[str, str]]:
+def runtime(root: Path, python: str, llama_wheels: str, preinstalled: list[str]) -> tuple[Path, dict[str, str]]:
     """The Colab-like environment: a fresh venv, the fake module, a kernel, and the environment variables."""
     venv = root / "venv"
     start = time.perf_counter()
     run([python, "-m", "venv", str(venv)])
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    run([*pip, "-r", str(HERE / "colab-preinstalled.txt")])
+    run([*pip, *preinstalled])
     site = Path(
         subprocess.check_output(
             [str(venv / "bin" / "python"), "-c", "import site; print(site.getsitepackages()[0])"], text=True
@@ -129,19 +158,29 @@ def main(argv: list[str] | None = None) -> int:
         default=str(Path.home() / ".cache" / "openllm-routes" / "wheels" / f"llama-cpp-python-{LLAMA_PIN}-avx2"),
         help="stands in for the prebuilt llama-cpp-python wheels Colab would download: make's portable wheelhouse",
     )
+    parser.add_argument(
+        "--lowest", action="store_true", help="start from the lowest versions pyproject.toml allows (torch at the pin)"
+    )
     args = parser.parse_args(argv)
     notebooks = select(args.only)
+    if args.lowest:
+        preinstalled = lowest_allowed()
+        print(f"colab-sim: the lowest versions pyproject.toml allows: {' '.join(preinstalled)}", flush=True)
+        for name, why in KEPT_AT_PIN.items():
+            print(f"colab-sim: {name} stays at the pin: {why}.", flush=True)
+    else:
+        preinstalled = ["-r", str(PREINSTALLED)]
     root = Path(tempfile.mkdtemp(prefix="colab-sim-"))
     (root / "executed").mkdir()
     try:
-        _, environ = runtime(root, args.python, args.llama_wheels)
+        _, environ = runtime(root, args.python, args.llama_wheels, preinstalled)
         results = execute(notebooks, root, environ)
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
     for r in results:
         print(f"{r['notebook']:<34} {'passed' if r['error'] is None else 'FAILED':<7} {r['seconds']:>7.1f}  {r['error'] or ''}")
-    print(f"wrote {relative(atomic_write_json(output('colab_sim'), results))}")
+    print(f"wrote {relative(atomic_write_json(output('colab_sim_lowest' if args.lowest else 'colab_sim'), results))}")
     failed = [r for r in results if r["error"]]
     print(
         f"{len(results) - len(failed)} of {len(results)} notebooks ran top to bottom in the simulated Colab runtime"
