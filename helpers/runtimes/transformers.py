@@ -92,16 +92,25 @@ def plain_prompt(messages: list[dict[str, str]]) -> str:
     return "".join(f"{m['role'].capitalize()}: {m['content']}\n" for m in messages) + "Assistant:"
 
 
+def for_generate(encoding: Any) -> Any:
+    """An encoding without ``token_type_ids``: some tokenizers return them under transformers 4.x (4.56, the lowest
+    ``pyproject.toml`` allows, does for SmolLM2's), and ``generate`` then refuses them for a causal LM that has none."""
+    encoding.pop("token_type_ids", None)
+    return encoding
+
+
 def encode_messages(tokenizer: Any, messages: list[dict[str, str]]) -> Any:
     """Chat messages as model inputs: the tokenizer's chat template, or a plain prompt when it has none."""
     if tokenizer.chat_template:
-        return tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
-    return tokenizer(plain_prompt(messages), return_tensors="pt")
+        return for_generate(
+            tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+        )
+    return for_generate(tokenizer(plain_prompt(messages), return_tensors="pt"))
 
 
 def encode(tokenizer: Any, prompt: str | list[dict[str, str]]) -> Any:
     """A raw text prompt as it is, or chat messages through :func:`encode_messages`."""
-    return tokenizer(prompt, return_tensors="pt") if isinstance(prompt, str) else encode_messages(tokenizer, prompt)
+    return for_generate(tokenizer(prompt, return_tensors="pt")) if isinstance(prompt, str) else encode_messages(tokenizer, prompt)
 
 
 def greedy_settings(tokenizer: Any, max_new_tokens: int) -> dict[str, Any]:

@@ -25,6 +25,13 @@ def test_a_generations_speed_is_end_to_end_all_its_tokens_over_the_whole_request
         Generation("x", 5, 0.0).tokens_per_s  # noqa: B018 - the property is the code under test
 
 
+def test_token_type_ids_are_dropped_before_generate_sees_them():
+    from transformers import BatchEncoding
+
+    encoding = BatchEncoding({"input_ids": [[1, 2]], "attention_mask": [[1, 1]], "token_type_ids": [[0, 0]]})
+    assert set(generation.for_generate(encoding)) == {"input_ids", "attention_mask"}  # transformers 4.56 returns them
+
+
 @pytest.mark.slow
 def test_load_through_the_shelf_and_decode_greedily(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
