@@ -7,8 +7,9 @@ is missing in the environment it diagnoses, so ``psutil`` is used when present
 and the operating system is asked directly when it is not.
 
 :class:`EnvironmentReport` is what ``python -m helpers.tooling.setup_check`` writes to
-``outputs/environment.json``; :func:`read_environment_report` is how the decision
-record reads it back.
+``outputs/environment.json``, a record of the machine that travels with the outputs
+(notebook 03 zips it); :func:`read_environment_report` reads it back for whoever
+inspects them. No notebook reads it: each one asks the machine itself.
 """
 
 from __future__ import annotations
