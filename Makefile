@@ -21,17 +21,19 @@ TORCH_PIN := $(shell sed -n 's/^\(torch==[^ #]*\).*/\1/p' requirements.txt)
 # pip arguments for torch, e.g. --index-url https://download.pytorch.org/whl/cpu
 KEEP_TORCH ?=
 TORCH_PIP_ARGS ?=
-# llama-cpp-python ships only as source. It is built once, portably (AVX2, no -march=native:
-# the native build enables AMX, which crashes in sandboxed VMs), into a per-user wheelhouse
-# that every clone on this machine reuses. pip's own wheel cache ignores CMAKE_ARGS, so it is not used.
-# The CMake switches are spelled once, in helpers/core/pins.py (standard library only, so $(PYTHON) runs it
-# before any setup), which helpers/runtimes/llama_cpp/build.py reads too. LLAMA_CMAKE_ARGS=... overrides them.
-# On Arm (Apple Silicon, aarch64 Linux) no x86 switch is given: ggml's own native build, with Metal on macOS,
-# into a wheelhouse keyed arm-native instead of avx2.
+# llama-cpp-python ships only as source. It is compiled once per machine, for this CPU's best instruction sets
+# (never AMX, which -march=native would enable and which crashes in sandboxed VMs), into a per-user wheelhouse that
+# every clone reuses (helpers/runtimes/llama_cpp/build.py first-wheel; standard library only, so $(PYTHON) runs it
+# before .venv exists). The shelf's decode test then guards that build (the best-build step) and falls back to the
+# portable AVX2 build, compiled only then. pip's own wheel cache ignores CMAKE_ARGS, so it is not used.
+# LLAMA_BEST=0 compiles and keeps the portable build instead, and LLAMA_CMAKE_ARGS=... compiles with your own switches
+# (both into the portable wheelhouse). The switches are spelled once, in helpers/core/pins.py. On Arm (Apple Silicon,
+# aarch64 Linux) no x86 switch is given: ggml's own native build, with Metal on macOS, keyed arm-native.
 LLAMA_VERSION := $(shell sed -n 's/^llama-cpp-python==\([^ #]*\).*/\1/p' requirements.txt)
-LLAMA_CMAKE_ARGS ?= $(shell $(PYTHON) -m helpers.core.pins llama-cmake)
+LLAMA_CMAKE_ARGS ?=
 LLAMA_KEY := $(shell $(PYTHON) -m helpers.core.pins llama-key)
 WHEELHOUSE ?= $(HOME)/.cache/openllm-routes/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_KEY)
+LLAMA_BUILD := $(PYTHON) -m helpers.runtimes.llama_cpp.build
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 900
 
 # One random key per make invocation for route 3's rehearsal server, shared by the notebooks
@@ -78,14 +80,20 @@ $(VENV)/.setup-done: requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip $(call or_fail,venv)
 	@if [ -z "$(KEEP_TORCH)" ]; then echo "setup: $(TORCH_PIN) first, so nothing pulls a CUDA build"; \
 		$(PY) -m pip install --quiet $(TORCH_PIN) $(TORCH_PIP_ARGS); fi $(call or_fail,venv)
-	@if ! ls $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
-		cmake_args="$(LLAMA_CMAKE_ARGS)"; test -n "$$cmake_args"; \
-		$(STEP) begin llama-portable; echo "setup: llama-cpp-python $(LLAMA_VERSION) into $(WHEELHOUSE): $$cmake_args"; \
-		rm -rf $(WHEELHOUSE).partial; mkdir -p $(WHEELHOUSE).partial; \
-		CMAKE_ARGS="$$cmake_args" $(PY) -m pip wheel --quiet --no-deps --no-cache-dir \
-			llama-cpp-python==$(LLAMA_VERSION) -w $(WHEELHOUSE).partial $(call or_fail,llama-portable); \
-		rm -rf $(WHEELHOUSE); mv $(WHEELHOUSE).partial $(WHEELHOUSE); $(STEP) end llama-portable; fi
-	$(PY) -m pip install --quiet $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl $(call or_fail,venv)
+	@if [ "$(LLAMA_BEST)" = "1" ] && [ -z "$(LLAMA_CMAKE_ARGS)" ]; then \
+		wheel=$$($(LLAMA_BUILD) first-wheel --cached) || { $(STEP) begin llama-compile; \
+			wheel=$$($(LLAMA_BUILD) first-wheel) $(call or_fail,llama-compile); $(STEP) end llama-compile; }; \
+	else \
+		if ! ls $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+			cmake_args="$(LLAMA_CMAKE_ARGS)"; [ -n "$$cmake_args" ] || cmake_args="$$($(PYTHON) -m helpers.core.pins llama-cmake)"; \
+			$(STEP) begin llama-compile; echo "setup: llama-cpp-python $(LLAMA_VERSION) into $(WHEELHOUSE): $$cmake_args"; \
+			rm -rf $(WHEELHOUSE).partial; mkdir -p $(WHEELHOUSE).partial; \
+			CMAKE_ARGS="$$cmake_args" $(PY) -m pip wheel --quiet --no-deps --no-cache-dir \
+				llama-cpp-python==$(LLAMA_VERSION) -w $(WHEELHOUSE).partial $(call or_fail,llama-compile); \
+			rm -rf $(WHEELHOUSE); mv $(WHEELHOUSE).partial $(WHEELHOUSE); $(STEP) end llama-compile; fi; \
+		wheel=$$(ls $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl); \
+	fi; \
+	$(PY) -m pip install --quiet "$$wheel" $(call or_fail,venv)
 	@grep -v '^torch==' requirements.txt > $(VENV)/requirements-without-torch.txt
 	@echo "setup: requirements.txt"
 	$(PY) -m pip install --quiet -r $(VENV)/requirements-without-torch.txt -e . $(call or_fail,venv)
@@ -118,10 +126,10 @@ $(VLLM_VENV)/.setup-done: requirements-vllm.txt
 shelf: $(VENV)/.setup-done
 	@$(STEP) run shelf -- $(PY) -m helpers.shelf build
 
-# The best llama.cpp build for this CPU: AVX-512, VNNI, BF16 where present, never AMX. It is compiled
-# once per instruction set into the wheelhouse beside the portable one, and installed only if it
-# decodes the shelf model's greedy tokens exactly as the portable build does; otherwise the portable
-# build stays and the reason is printed (helpers/runtimes/llama_cpp/build.py). LLAMA_BEST=0 keeps the portable build.
+# The best llama.cpp build for this CPU (AVX-512, VNNI, BF16 where present, never AMX), which the venv step compiled,
+# is kept only if it decodes the shelf model's greedy tokens exactly as the portable build does (its wheel's decode
+# where this machine has it, else the tokens recorded in data/llama_cpp_reference.json); otherwise the portable build
+# is compiled and installed, and the reason is printed (helpers/runtimes/llama_cpp/build.py). LLAMA_BEST=0 skips it.
 LLAMA_BEST ?= 1
 $(VENV)/llama-build.json: $(VENV)/.setup-done | shelf
 	@if [ "$(LLAMA_BEST)" = "1" ]; then $(STEP) run best-build -- $(PY) -m helpers.runtimes.llama_cpp.build setup; fi
@@ -186,14 +194,14 @@ browser-test: setup
 # (tests/colab/README.md says what it does and doesn't simulate). NB= limits it. .ci/run runs all of them (00-07):
 # about 2 min for the runtime, then the notebooks; 05 measures the ladder and runtimes in it (tests/colab/README.md: last results).
 colab-sim: setup
-	$(PY) tests/colab/simulate.py $(ONLY) --llama-wheels $(WHEELHOUSE)
+	$(PY) tests/colab/simulate.py $(ONLY)
 
 # The same from the lowest versions pyproject.toml allows for what Colab preinstalls (torch at the pin), so the declared
 # bounds are tested bounds. .ci/run runs every notebook but 05 (NB= overrides): 05's measurements take ~18 min in a
 # simulated runtime, and `make colab-sim` runs them.
 LOWEST_NB := $(if $(NB),$(ONLY),--only '0[0-4]*' --only '0[67]*')
 colab-sim-lowest: setup
-	$(PY) tests/colab/simulate.py --lowest $(LOWEST_NB) --llama-wheels $(WHEELHOUSE)
+	$(PY) tests/colab/simulate.py --lowest $(LOWEST_NB)
 
 # Badges, clone cells and README links from pyproject.toml's [project.urls]; REPO=owner/name retargets a fork.
 colab-links: $(VENV)/.setup-done

@@ -55,9 +55,9 @@ class Step:
 STEPS = (
     Step("venv", N_("creating .venv and installing requirements.txt"), N_("~1 min"), "make setup"),
     Step(
-        "llama-portable",
-        N_("compiling llama-cpp-python's portable build, once per machine, into ~/.cache/openllm-routes/wheels"),
-        N_("~4 min"),
+        "llama-compile",
+        N_("compiling llama-cpp-python for this CPU, once per machine, into ~/.cache/openllm-routes/wheels"),
+        N_("~5 min"),
         "make setup   (LLAMA_CMAKE_ARGS='...' overrides the CMake switches)",
         within="venv",
     ),
@@ -65,8 +65,8 @@ STEPS = (
     Step("shelf", N_("building the offline model shelf in .shelf"), N_("~2 min"), "make shelf"),
     Step(
         "best-build",
-        N_("building and checking the fastest llama.cpp build for this CPU, once per machine"),
-        N_("~5 min"),
+        N_("checking that build's decode against the portable build's (which is compiled only if they differ)"),
+        N_("~1 min"),
         "make setup   (or keep the portable build: make setup LLAMA_BEST=0)",
     ),
     Step("ladder", N_("building and measuring the quantization ladder"), N_("~2 min"), "make ladder"),

@@ -40,14 +40,13 @@ CHECKOUT = HERE.parents[1]
 sys.path.insert(0, str(CHECKOUT))
 
 from helpers.core.paths import atomic_write_json, output, relative  # noqa: E402
+from helpers.runtimes.llama_cpp.build import first_wheel  # noqa: E402
 from helpers.shelf.models import SHELF_ENTRIES  # noqa: E402
 from helpers.tooling.colab_links import repo_url  # noqa: E402
 from helpers.tooling.notebook_execution import describe_failure  # noqa: E402
 from helpers.tooling.notebook_selection import select  # noqa: E402
-from helpers.tooling.setup_check import read_requirements  # noqa: E402
 
 KERNEL = "colab-sim"
-LLAMA_PIN = dict(read_requirements())["llama-cpp-python"]
 PREINSTALLED = HERE / "colab-preinstalled.txt"
 #: Packages the lowest run keeps at the pin, and why (the README's "Colab" section says the same).
 KEPT_AT_PIN = {
@@ -155,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the simulated runtime's folder to inspect it")
     parser.add_argument(
         "--llama-wheels",
-        default=str(Path.home() / ".cache" / "openllm-routes" / "wheels" / f"llama-cpp-python-{LLAMA_PIN}-avx2"),
-        help="stands in for the prebuilt llama-cpp-python wheels Colab would download: make's portable wheelhouse",
+        default=str((first_wheel(compile_missing=False) or Path("no-llama-wheel-yet")).parent),
+        help="stands in for the prebuilt llama-cpp-python wheels Colab would download: the wheelhouse of make's build",
     )
     parser.add_argument(
         "--lowest", action="store_true", help="start from the lowest versions pyproject.toml allows (torch at the pin)"

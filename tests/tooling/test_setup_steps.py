@@ -27,13 +27,13 @@ def test_a_step_says_where_setup_is_what_it_does_and_how_long_it_usually_takes()
     assert setup_steps.headline("shelf") == (
         "setup [3/7] shelf: building the offline model shelf in .shelf (usually ~2 min on a 2-core AMD EPYC)"
     )
-    assert setup_steps.headline("llama-portable").startswith("setup [1/7] venv > llama-portable: compiling llama-cpp-python")
+    assert setup_steps.headline("llama-compile").startswith("setup [1/7] venv > llama-compile: compiling llama-cpp-python")
 
 
 def test_seconds_are_recorded_per_step_and_summed_for_this_run(record: Path, monkeypatch: pytest.MonkeyPatch):
     setup_steps.begin("venv", path=record, now=1000.0)
-    setup_steps.begin("llama-portable", path=record, now=1010.0)
-    assert setup_steps.end("llama-portable", path=record, now=1490.0) == "setup: llama-portable done in 8 min 00 s"
+    setup_steps.begin("llama-compile", path=record, now=1010.0)
+    assert setup_steps.end("llama-compile", path=record, now=1490.0) == "setup: llama-compile done in 8 min 00 s"
     setup_steps.end("venv", path=record, now=1600.0)
     setup_steps.begin("shelf", path=record, now=1600.0)
     setup_steps.end("shelf", path=record, now=1642.4)
@@ -42,7 +42,7 @@ def test_seconds_are_recorded_per_step_and_summed_for_this_run(record: Path, mon
 
     lines = setup_steps.summary(path=record).splitlines()
     assert lines[0] == "setup: summary of this run"
-    assert re.fullmatch(r"\s+venv\s+10 min 00 s", lines[1]) and re.fullmatch(r"\s+llama-portable\s+8 min 00 s", lines[2])
+    assert re.fullmatch(r"\s+venv\s+10 min 00 s", lines[1]) and re.fullmatch(r"\s+llama-compile\s+8 min 00 s", lines[2])
     assert re.fullmatch(r"\s+shelf\s+42 s", lines[4]) and re.fullmatch(r"\s+ladder\s+not run by this clone yet", lines[6])
     assert re.fullmatch(r"\s+total\s+10 min 42 s", lines[-1]), "the compile is inside venv's seconds, not added again"
 
@@ -69,7 +69,7 @@ def test_an_unreadable_record_is_no_record_so_the_timer_never_stops_setup(record
 
 
 def test_an_unknown_step_is_an_error_listing_the_steps():
-    with pytest.raises(setup_steps.UnknownStep, match="No setup step 'shelve'; the steps are: venv, llama-portable"):
+    with pytest.raises(setup_steps.UnknownStep, match="No setup step 'shelve'; the steps are: venv, llama-compile"):
         setup_steps.headline("shelve")
 
 

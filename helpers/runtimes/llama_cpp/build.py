@@ -1,30 +1,38 @@
 """Which llama.cpp build this CPU gets: the best instruction sets it has, never AMX, and only if a decode test passes.
 
-llama-cpp-python ships as source, so every machine compiles it. ``make`` first
-builds a *portable* wheel (AVX2, FMA, F16C, BMI2), which runs on any x86-64 CPU
-from the last decade. This module then reads ``/proc/cpuinfo`` and, where the
-CPU has more (AVX-512 and its VNNI, VBMI and BF16 extensions; AVX-VNNI), builds
-a second wheel with those turned on, keyed by that set in the per-user
-wheelhouse, so each machine compiles each set once.
+llama-cpp-python ships as source, so every machine compiles it, once, into a
+per-user wheelhouse keyed by instruction set. The *portable* set (AVX2, FMA,
+F16C, BMI2) runs on any x86-64 CPU from the last decade; this module reads
+``/proc/cpuinfo`` and, where the CPU has more (AVX-512 and its VNNI, VBMI and
+BF16 extensions; AVX-VNNI), compiles with those turned on instead. ``make``
+compiles once: :func:`first_wheel` is the build for this CPU's best set, and
+the portable one is compiled only when the guard below needs it.
 
 **AMX is always off.** ``-march=native`` turns it on for CPUs that advertise it,
 and AMX tiles crash (SIGSEGV in ``ggml_backend_amx_mul_mat``) in sandboxed VMs.
 The switches are spelled once, in :mod:`helpers.core.pins` (the Makefile's
 portable build reads them there too), and the version once, in ``requirements.txt``.
 
-**A decode test guards the switch.** Both wheels are unpacked side by side and
-each decodes the same greedy tokens from the shelf's SmolLM2 GGUF in its own
-process. The faster wheel is installed only if it exits cleanly and produces the
-same tokens as the portable one; otherwise the portable build stays, and the
-reason is printed and kept in ``.venv/llama-build.json``.
+**A decode test guards the switch.** The faster wheel decodes greedy tokens from
+the shelf's SmolLM2 GGUF in a fresh process, and is kept only if it exits cleanly
+and produces the portable build's tokens. Those are the portable wheel's own
+decode where this machine has that wheel, and otherwise the tokens it decoded on
+the course machine, kept in ``data/llama_cpp_reference.json`` with the llama.cpp
+version and the GGUF's SHA-256 (``python -m helpers.runtimes.llama_cpp.build
+reference`` records them again after a bump). A reference of another version or
+file is not used: the portable wheel is compiled and decodes instead. When the
+guard fails, the portable build is installed, and the reason is printed and kept
+in ``.venv/llama-build.json``.
 
 **On Arm there is nothing to choose.** None of these switches exists there, so
 ``make`` compiles ggml's own native build (Metal on Apple Silicon) into the
 ``arm-native`` wheelhouse (:func:`helpers.core.pins.portable_key`), and
 :func:`setup` keeps it and says why. Untested on an Arm machine.
 
-    python -m helpers.runtimes.llama_cpp.build setup     # make does this after the shelf is built
-    python -m helpers.runtimes.llama_cpp.build show      # the flags, the key, the cmake arguments
+    python -m helpers.runtimes.llama_cpp.build first-wheel   # make: the wheel to install before the shelf exists
+    python -m helpers.runtimes.llama_cpp.build setup         # make does this after the shelf is built
+    python -m helpers.runtimes.llama_cpp.build reference     # record the portable build's tokens (after a bump)
+    python -m helpers.runtimes.llama_cpp.build show          # the flags, the key, the cmake arguments
 """
 
 from __future__ import annotations
@@ -41,15 +49,16 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from helpers.core.paths import REPO_ROOT, atomic_write_json
+from helpers.core.paths import REPO_ROOT, atomic_write_json, relative
 from helpers.core.pins import ISA, LLAMA_CPP, PORTABLE, cmake_args, is_arm, pinned, portable_key
 from helpers.machine.environment import cpu_model_and_flags, read_cpuinfo
+from helpers.runtimes.llama_cpp import reference
+from helpers.runtimes.llama_cpp.reference import GUARD_TOKENS, reference_tokens, write_reference
 from helpers.shelf.models import gguf_file
 
 LLAMA_VERSION = pinned(LLAMA_CPP)
 WHEELHOUSE_ROOT = Path(os.environ.get("OPENLLM_ROUTES_WHEELHOUSE", Path.home() / ".cache" / "openllm-routes" / "wheels"))
 STAMP = REPO_ROOT / ".venv" / "llama-build.json"
-GUARD_TOKENS = 24
 GUARD_CODE = """
 import json, sys
 from llama_cpp import Llama
@@ -96,8 +105,11 @@ def best_isa(flags: frozenset[str] | None = None) -> tuple[str, ...]:
     return tuple(name for needed, _, name in ISA if set(needed) <= flags)
 
 
-def wheel_key(isa: tuple[str, ...]) -> str:
-    """The wheelhouse key: ``avx2`` for the portable set, else the set itself (``avx2-avxvnni-avx512-vbmi-vnni-bf16``)."""
+def wheel_key(isa: tuple[str, ...], machine: str | None = None) -> str:
+    """The wheelhouse key: ``avx2`` for the portable set, else the set itself (``avx2-avxvnni-avx512-vbmi-vnni-bf16``);
+    on Arm, ``arm-native`` whatever ``isa`` says (:func:`helpers.core.pins.portable_key`)."""
+    if is_arm(machine):
+        return portable_key(machine)
     return "avx2" if set(isa) <= set(PORTABLE) else "-".join(["avx2", *(n for n in isa if n not in PORTABLE)])
 
 
@@ -117,7 +129,11 @@ def build_wheel(isa: tuple[str, ...]) -> Path:
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    print(f"llama-build: compiling llama-cpp-python {LLAMA_VERSION} for {', '.join(isa)} (about 5-8 min on 2 cores, once)")
+    print(
+        f"llama-build: compiling llama-cpp-python {LLAMA_VERSION} for {', '.join(isa)} (about 4-5 min on 2 cores, once)",
+        file=sys.stderr,
+        flush=True,
+    )
     command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-cache-dir",
                f"{LLAMA_CPP}=={LLAMA_VERSION}", "-w", str(partial)]  # fmt: skip
     result = subprocess.run(command, env={**os.environ, "CMAKE_ARGS": cmake_args(isa)}, capture_output=True, text=True)
@@ -158,16 +174,36 @@ def greedy_tokens(wheel: Path, model: Path, count: int = GUARD_TOKENS) -> tuple[
     return result.returncode, tokens, result.stderr.strip()[-300:]
 
 
-def guard(candidate: Path, portable: Path, key: str, model: Path | None = None) -> GuardResult:
+def portable_tokens(model: Path) -> tuple[list[int], str]:
+    """What the portable build decodes from ``model``, and from where: its wheel here, else the recorded reference."""
+    portable = wheel_in(wheelhouse("avx2"))
+    if portable is None and (recorded := reference_tokens(model)) is not None:
+        return recorded, f"the portable build's tokens recorded in {relative(reference.REFERENCE)}"
+    _, tokens, _ = greedy_tokens(portable or build_wheel(PORTABLE), model)
+    return tokens, "the portable build"
+
+
+def guard(candidate: Path, key: str, model: Path | None = None) -> GuardResult:
     """The candidate passes if it decodes without crashing and gives the portable build's greedy tokens."""
     model = model or gguf_file()
     code, tokens, error = greedy_tokens(candidate, model)
     if code != 0:
         return GuardResult(key, False, f"the {key} build crashed in the decode test (exit {code}): {error}", [])
-    _, expected, _ = greedy_tokens(portable, model)
+    expected, source = portable_tokens(model)
     if tokens != expected:
-        return GuardResult(key, False, f"the {key} build decoded {tokens[:8]}..., the portable build {expected[:8]}...", tokens)
-    return GuardResult(key, True, f"the {key} build decoded the same {len(tokens)} greedy tokens as the portable build", tokens)
+        return GuardResult(key, False, f"the {key} build decoded {tokens[:8]}..., {source} {expected[:8]}...", tokens)
+    return GuardResult(key, True, f"the {key} build decoded the same {len(tokens)} greedy tokens as {source}", tokens)
+
+
+def first_wheel(machine: str | None = None, *, compile_missing: bool = True) -> Path | None:
+    """The llama.cpp wheel ``make`` installs before the shelf exists: one already built here, else this CPU's best, compiled
+    (``None`` instead, when ``compile_missing`` is off, so ``make`` can time the compile as a step of its own).
+
+    The best build is preferred; :func:`setup` guards it once the shelf's model is there, and falls back to the portable one.
+    """
+    isa = () if is_arm(machine) else best_isa()
+    found = wheel_in(wheelhouse(wheel_key(isa, machine))) or wheel_in(wheelhouse("avx2"))
+    return found or (build_wheel(isa) if compile_missing else None)
 
 
 def _keep_native_arm_build(machine: str | None) -> GuardResult:
@@ -191,14 +227,11 @@ def setup(machine: str | None = None) -> GuardResult:
         return _keep_native_arm_build(machine)
     isa = best_isa()
     key = wheel_key(isa)
-    portable = wheel_in(wheelhouse("avx2"))
-    if portable is None:
-        raise LlamaBuildError(f"No portable wheel in {wheelhouse('avx2')}; run `make setup` first, which builds it.")
     if key == "avx2":
         result = GuardResult(key, True, "this CPU has nothing beyond the portable set; the portable build is the best", [])
     else:
-        result = guard(build_wheel(isa), portable, key)
-    chosen = wheel_in(wheelhouse(key)) if result.passed and key != "avx2" else portable
+        result = guard(build_wheel(isa), key)
+    chosen = wheel_in(wheelhouse(key)) if result.passed and key != "avx2" else build_wheel(PORTABLE)
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall", str(chosen)], check=True)
     print(
         f"llama-build: installed {chosen.parent.name}; {result.reason}"
@@ -207,6 +240,15 @@ def setup(machine: str | None = None) -> GuardResult:
     )
     atomic_write_json(STAMP, {**result.to_json(), "installed": chosen.parent.name})
     return result
+
+
+def record_reference(model: Path | None = None) -> Path:
+    """Decode with the portable build (compiled if missing) and keep its tokens, version and file hash as the reference."""
+    model = model or gguf_file()
+    code, tokens, error = greedy_tokens(build_wheel(PORTABLE), model)
+    if code != 0:
+        raise LlamaBuildError(f"The portable build crashed decoding {model.name} (exit {code}): {error}")
+    return write_reference(model, tokens)
 
 
 def installed_build() -> str:
@@ -223,14 +265,26 @@ def installed_build() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.runtimes.llama_cpp.build", description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["setup", "show"])
+    parser.add_argument("command", choices=["first-wheel", "setup", "reference", "show"])
+    parser.add_argument("--cached", action="store_true", help="first-wheel: exit 3 instead of compiling when none is built")
     args = parser.parse_args(argv)
-    if args.command == "show":
-        isa = () if is_arm() else best_isa()
-        key = portable_key() if is_arm() else wheel_key(isa)
-        print(f"instruction sets: {', '.join(isa) or 'ggml defaults (Arm)'}\nwheel key: {key}\ncmake: {cmake_args(isa)}")
-        return 0
-    setup()
+    try:
+        if args.command == "first-wheel":
+            wheel = first_wheel(compile_missing=not args.cached)
+            if wheel is None:
+                return 3
+            print(wheel)
+        elif args.command == "reference":
+            print(f"wrote {relative(record_reference())}")
+        elif args.command == "setup":
+            setup()
+        else:
+            isa = () if is_arm() else best_isa()
+            key = portable_key() if is_arm() else wheel_key(isa)
+            print(f"instruction sets: {', '.join(isa) or 'ggml defaults (Arm)'}\nwheel key: {key}\ncmake: {cmake_args(isa)}")
+    except LlamaBuildError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
