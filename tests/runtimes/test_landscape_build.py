@@ -59,7 +59,7 @@ def no_wheels(monkeypatch, tmp_path):
     model.write_bytes(b"GGUF weights")
     reference = tmp_path / "reference.json"
     tokens = list(range(llama_build.GUARD_TOKENS))
-    record = {"llama_cpp_python": llama_build.LLAMA_VERSION, "model_sha256": llama_reference.file_sha256(model), "tokens": tokens}
+    record = {"llama_cpp_python": llama_build.LLAMA_VERSION, "model_sha256": llama_reference.sha256(model), "tokens": tokens}
     reference.write_text(json.dumps(record))
     monkeypatch.setattr(llama_reference, "REFERENCE", reference)
     return model, reference

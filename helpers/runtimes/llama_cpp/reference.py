@@ -8,24 +8,16 @@ with; a record of another version or another file is not used, and the guard com
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 from helpers.core.paths import REPO_ROOT, atomic_write_json
 from helpers.core.pins import LLAMA_CPP, pinned
+from helpers.shelf.manifest import sha256
 
 REFERENCE = REPO_ROOT / "data" / "llama_cpp_reference.json"
 #: Greedy tokens decoded in the guard: enough for a wrong kernel to show, few enough to take a second.
 GUARD_TOKENS = 24
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def reference_tokens(model: Path) -> list[int] | None:
@@ -34,11 +26,11 @@ def reference_tokens(model: Path) -> list[int] | None:
         recorded = json.loads(REFERENCE.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    same = recorded.get("llama_cpp_python") == pinned(LLAMA_CPP) and recorded.get("model_sha256") == file_sha256(model)
+    same = recorded.get("llama_cpp_python") == pinned(LLAMA_CPP) and recorded.get("model_sha256") == sha256(model)
     return list(recorded["tokens"]) if same and len(recorded.get("tokens", ())) == GUARD_TOKENS else None
 
 
 def write_reference(model: Path, tokens: list[int]) -> Path:
     """Keep ``tokens`` as the portable build's decode of ``model`` under the pinned llama.cpp (atomically)."""
-    record = {"llama_cpp_python": pinned(LLAMA_CPP), "model": model.name, "model_sha256": file_sha256(model), "tokens": tokens}
+    record = {"llama_cpp_python": pinned(LLAMA_CPP), "model": model.name, "model_sha256": sha256(model), "tokens": tokens}
     return atomic_write_json(REFERENCE, record)
