@@ -66,7 +66,7 @@ STEPS = (
     Step(
         "best-build",
         N_("checking that build's decode against the portable build's (which is compiled only if they differ)"),
-        N_("~1 min"),
+        N_("a few seconds"),
         "make setup   (or keep the portable build: make setup LLAMA_BEST=0)",
     ),
     Step("ladder", N_("building and measuring the quantization ladder"), N_("~2 min"), "make ladder"),
