@@ -17,7 +17,7 @@ from helpers.core import net
 from helpers.core.paths import NOTEBOOKS
 from helpers.evals import EvalRow, write_table
 from helpers.machine.speed import END_TO_END_LABEL
-from helpers.tooling import notebook_regeneration, notebook_runner, regeneration
+from helpers.tooling import notebook_regeneration, notebook_runner, regeneration, translate_notebooks
 from helpers.tooling.regeneration import Figure, compare
 
 
@@ -187,16 +187,18 @@ def test_check_refuses_a_language_it_cannot_check(course, capsys, argv, says):
 
 @pytest.mark.slow
 def test_check_runs_a_translation_in_its_language(course, isolated_outputs, capsys):
-    source = "lang = 'en'\nprint(lang)"
-    write_notebook(course / "00_setup.ipynb", source)
+    write_notebook(course / "00_setup.ipynb", "lang = 'en'", "print(lang)")
     (course / "ja").mkdir()
-    translation = write_notebook(course / "ja" / "00_setup.ipynb", source)
+    translation = write_notebook(course / "ja" / "00_setup.ipynb", "lang = 'en'", "print(lang)", executed=False)
     nb = nbformat.read(translation, as_version=4)
+    nb.metadata["language_info"] = {"name": "python"}  # papermill writes the parameters cell in the notebook's language
     nb.cells[0].metadata["tags"] = ["parameters"]
-    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="ja\n")]
     nbformat.write(nb, translation)
-    assert notebook_runner.main(["regenerate", "--check", "--lang", "ja"]) == 0  # run with -p lang ja, as committed
-    nb.cells[0].outputs[0].text = "en\n"  # what it would print if the check ran it in English
+    assert [r.passed for r in translate_notebooks.run([translation], "ja")] == [True]  # committed as translations-run does
+    assert notebook_runner.main(["regenerate", "--check", "--lang", "ja"]) == 0  # rerun with -p lang ja: the same
+    nb = nbformat.read(translation, as_version=4)
+    assert nb.cells[-1].outputs[0].text == "ja\n"
+    nb.cells[-1].outputs[0].text = "en\n"  # what it would print if the check ran it in English
     nbformat.write(nb, translation)
     before = translation.read_text()
     assert notebook_runner.main(["regenerate", "--check", "--lang", "ja"]) == 1
