@@ -172,11 +172,13 @@ def browser_page(chromium: str, token: str, log: Log) -> Iterator[Page]:
     """A headless Chromium page that sends the token in a header (never in a URL an error could print).
 
     ``--no-sandbox``: Chromium's sandbox refuses root (CI) and needs user namespaces that containers often lack.
+    ``--disable-dev-shm-usage``: containers often give ``/dev/shm`` 64 MB, which a renderer outgrows and then crashes.
     """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        flags = ["--no-sandbox", "--disable-dev-shm-usage"]
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=flags)
         try:
             context = browser.new_context(viewport=VIEWPORT, extra_http_headers={"Authorization": f"token {token}"})
             page = context.new_page()
