@@ -27,12 +27,9 @@ TORCH_PIP_ARGS ?=
 # before .venv exists). The shelf's decode test then guards that build (the best-build step) and falls back to the
 # portable AVX2 build, compiled only then. pip's own wheel cache ignores CMAKE_ARGS, so it is not used.
 # LLAMA_BEST=0 compiles and keeps the portable build instead, and LLAMA_CMAKE_ARGS=... compiles with your own switches
-# (both into the portable wheelhouse). The switches are spelled once, in helpers/core/pins.py. On Arm (Apple Silicon,
+# (both into the portable wheelhouse: first-wheel --portable). The switches are spelled once, in helpers/core/pins.py. On Arm (Apple Silicon,
 # aarch64 Linux) no x86 switch is given: ggml's own native build, with Metal on macOS, keyed arm-native.
-LLAMA_VERSION := $(shell sed -n 's/^llama-cpp-python==\([^ #]*\).*/\1/p' requirements.txt)
 LLAMA_CMAKE_ARGS ?=
-LLAMA_KEY := $(shell $(PYTHON) -m helpers.core.pins llama-key)
-WHEELHOUSE ?= $(HOME)/.cache/openllm-routes/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_KEY)
 LLAMA_BUILD := $(PYTHON) -m helpers.runtimes.llama_cpp.build
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name $(KERNEL) --nbval-cell-timeout 900
 
@@ -80,19 +77,10 @@ $(VENV)/.setup-done: requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip $(call or_fail,venv)
 	@if [ -z "$(KEEP_TORCH)" ]; then echo "setup: $(TORCH_PIN) first, so nothing pulls a CUDA build"; \
 		$(PY) -m pip install --quiet $(TORCH_PIN) $(TORCH_PIP_ARGS); fi $(call or_fail,venv)
-	@if [ "$(LLAMA_BEST)" = "1" ] && [ -z "$(LLAMA_CMAKE_ARGS)" ]; then \
-		wheel=$$($(LLAMA_BUILD) first-wheel --cached) || { $(STEP) begin llama-compile; \
-			wheel=$$($(LLAMA_BUILD) first-wheel) $(call or_fail,llama-compile); $(STEP) end llama-compile; }; \
-	else \
-		if ! ls $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
-			cmake_args="$(LLAMA_CMAKE_ARGS)"; [ -n "$$cmake_args" ] || cmake_args="$$($(PYTHON) -m helpers.core.pins llama-cmake)"; \
-			$(STEP) begin llama-compile; echo "setup: llama-cpp-python $(LLAMA_VERSION) into $(WHEELHOUSE): $$cmake_args"; \
-			rm -rf $(WHEELHOUSE).partial; mkdir -p $(WHEELHOUSE).partial; \
-			CMAKE_ARGS="$$cmake_args" $(PY) -m pip wheel --quiet --no-deps --no-cache-dir \
-				llama-cpp-python==$(LLAMA_VERSION) -w $(WHEELHOUSE).partial $(call or_fail,llama-compile); \
-			rm -rf $(WHEELHOUSE); mv $(WHEELHOUSE).partial $(WHEELHOUSE); $(STEP) end llama-compile; fi; \
-		wheel=$$(ls $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl); \
-	fi; \
+	@portable=$$([ "$(LLAMA_BEST)" = "1" ] && [ -z "$(LLAMA_CMAKE_ARGS)" ] || echo --portable); \
+	wheel=$$($(LLAMA_BUILD) first-wheel $$portable --cached) || { $(STEP) begin llama-compile; \
+		wheel=$$(LLAMA_CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(LLAMA_BUILD) first-wheel $$portable) $(call or_fail,llama-compile); \
+		$(STEP) end llama-compile; }; \
 	$(PY) -m pip install --quiet "$$wheel" $(call or_fail,venv)
 	@grep -v '^torch==' requirements.txt > $(VENV)/requirements-without-torch.txt
 	@echo "setup: requirements.txt"

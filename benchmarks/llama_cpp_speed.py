@@ -74,9 +74,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, action="append", default=[], help="another thread count to measure")
     args = parser.parse_args()
     best = wheel_key(best_isa())
-    if wheel_in(wheelhouse(best)) is None:
+    if (best_wheel := wheel_in(wheelhouse(best))) is None:
         raise SystemExit(f"No {best} wheel: run `make setup` first, which compiles it.")
-    builds = {"portable (avx2)": build_wheel(PORTABLE), f"best ({best})": wheel_in(wheelhouse(best))}
+    builds = {"portable (avx2)": build_wheel(PORTABLE), f"best ({best})": best_wheel}
     thread_counts = sorted({max((os.cpu_count() or 2) // 2, 1), *args.threads})
     load_before = os.getloadavg()[0]  # other work on the cores slows both builds; say how much there was
     runs: dict[tuple[str, int], list[dict[str, float]]] = {(b, t): [] for b in builds for t in thread_counts}

@@ -102,10 +102,10 @@ def for_generate(encoding: Any) -> Any:
 def encode_messages(tokenizer: Any, messages: list[dict[str, str]]) -> Any:
     """Chat messages as model inputs: the tokenizer's chat template, or a plain prompt when it has none."""
     if tokenizer.chat_template:
-        return for_generate(
-            tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
-        )
-    return for_generate(tokenizer(plain_prompt(messages), return_tensors="pt"))
+        encoding = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    else:
+        encoding = tokenizer(plain_prompt(messages), return_tensors="pt")
+    return for_generate(encoding)
 
 
 def encode(tokenizer: Any, prompt: str | list[dict[str, str]]) -> Any:

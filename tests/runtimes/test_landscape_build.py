@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,27 @@ def test_the_first_wheel_is_one_built_here_else_the_best_compiled(monkeypatch, n
         folder.mkdir(parents=True)
         (folder / f"llama_cpp_python-{llama_build.LLAMA_VERSION}-cp311-cp311-linux_x86_64.whl").write_bytes(b"")
         assert llama_build.first_wheel(machine, compile_missing=False).parent == folder
+
+
+def test_the_portable_first_wheel_takes_the_portable_wheelhouse_and_your_own_switches(monkeypatch, no_wheels):
+    isa = llama_build.best_isa(llama_build.cpu_flags(SAPPHIRE_RAPIDS))
+    monkeypatch.setattr(llama_build, "best_isa", lambda: pytest.fail("LLAMA_BEST=0 asks nothing of /proc/cpuinfo"))
+    monkeypatch.setenv(llama_build.CMAKE_OVERRIDE_ENV, "-DGGML_NATIVE=OFF -DMY_SWITCH=ON")
+    seen = {}
+
+    def pip_wheel(command, env, **kwargs):
+        seen["switches"] = env["CMAKE_ARGS"]
+        folder = Path(command[command.index("-w") + 1])
+        (folder / f"llama_cpp_python-{llama_build.LLAMA_VERSION}-cp311-cp311-linux_x86_64.whl").write_bytes(b"")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(llama_build.subprocess, "run", pip_wheel)
+    assert llama_build.first_wheel("x86_64", portable=True, compile_missing=False) is None
+    wheel = llama_build.first_wheel("x86_64", portable=True)
+    assert wheel.parent == llama_build.wheelhouse("avx2") and seen["switches"] == "-DGGML_NATIVE=OFF -DMY_SWITCH=ON"
+    monkeypatch.delenv(llama_build.CMAKE_OVERRIDE_ENV)
+    llama_build.build_wheel(isa)  # another set never takes the override: pins' switches for it
+    assert seen["switches"] == llama_build.cmake_args(isa)
 
 
 @pytest.mark.slow

