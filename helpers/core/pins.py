@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import platform
 import re
+import shlex
 import sys
 from pathlib import Path
 
-from helpers.core.paths import REQUIREMENTS, relative
+from helpers.core.paths import REPO_ROOT, REQUIREMENTS, relative
 
 LLAMA_CPP = "llama-cpp-python"
 PINNED = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(?P<version>[^\s;#]+)$")
@@ -55,9 +56,20 @@ ISA = (
 #: The portable build's set: any x86-64 CPU from the last decade has it.
 PORTABLE = ("avx", "avx2", "fma", "f16c", "bmi2")
 NEVER = ("GGML_AMX_TILE", "GGML_AMX_INT8", "GGML_AMX_BF16")  # AMX crashes in sandboxed VMs
-#: The multimodal library is not built on any machine (the course never loads an image model, and it is a third
-#: of the compile).
-EXTRA_CMAKE = ("-DLLAVA_BUILD=OFF",)
+#: Neither the multimodal library (the course never loads an image model, and it is a third of the compile) nor
+#: llama.cpp's common library (nothing links it once the multimodal one is off, and it was half of what remained) is
+#: built on any machine. llama-cpp-python forces the common library on, so the switch that turns it off is a CMake
+#: script read right after llama.cpp's ``project()``; shlex-quoted with forward slashes, as scikit-build-core splits
+#: ``CMAKE_ARGS`` with :func:`shlex.split` and CMake takes ``/`` on Windows too.
+SKIP_COMMON = REPO_ROOT / "data" / "llama_cpp_skip_common.cmake"
+
+
+def after_llama_project(script: Path) -> str:
+    """The switch that has CMake read ``script`` right after llama.cpp's ``project()``, quoted for ``CMAKE_ARGS``."""
+    return f"-DCMAKE_PROJECT_llama.cpp_INCLUDE={shlex.quote(script.as_posix())}"
+
+
+EXTRA_CMAKE = ("-DLLAVA_BUILD=OFF", after_llama_project(SKIP_COMMON))
 #: On x86, ``-march=native`` would turn AMX on.
 X86_ONLY_CMAKE = ("-DGGML_NATIVE=OFF",)
 #: What :func:`platform.machine` says on Arm: ``arm64`` on macOS (and Windows), ``aarch64`` on Linux.

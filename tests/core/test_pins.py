@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -71,7 +72,7 @@ def test_the_portable_switches_come_from_the_standard_library_alone():
     result = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == pins.cmake_args(pins.PORTABLE)
-    switches = dict(arg.removeprefix("-D").split("=") for arg in result.stdout.split())
+    switches = dict(arg.removeprefix("-D").split("=", 1) for arg in shlex.split(result.stdout))
     assert [name for _, option, name in pins.ISA if switches[option] == "ON"] == list(pins.PORTABLE)
     assert all(switches[option] == "OFF" for option in pins.NEVER) and switches["GGML_NATIVE"] == "OFF"
 
@@ -102,7 +103,7 @@ def test_on_arm_no_x86_switch_is_given_and_native_is_left_to_ggml(machine: str):
 
 @pytest.mark.parametrize("machine", ["x86_64", "AMD64"])
 def test_on_x86_the_portable_set_is_on_and_amx_and_native_off(machine: str):
-    switches = dict(arg.removeprefix("-D").split("=") for arg in pins.cmake_args(pins.PORTABLE, machine=machine).split())
+    switches = dict(arg.removeprefix("-D").split("=", 1) for arg in shlex.split(pins.cmake_args(pins.PORTABLE, machine=machine)))
     assert [name for _, option, name in pins.ISA if switches[option] == "ON"] == list(pins.PORTABLE)
     assert switches["GGML_NATIVE"] == "OFF" and all(switches[option] == "OFF" for option in pins.NEVER)
 
@@ -110,7 +111,27 @@ def test_on_x86_the_portable_set_is_on_and_amx_and_native_off(machine: str):
 def test_the_command_make_runs_answers_for_this_machine(monkeypatch, capsys):
     monkeypatch.setattr(pins.platform, "machine", lambda: "arm64")
     assert pins.main(["llama-cmake"]) == 0
-    assert capsys.readouterr().out.split() == ["-DLLAVA_BUILD=OFF"]
+    assert shlex.split(capsys.readouterr().out) == [
+        "-DLLAVA_BUILD=OFF",
+        f"-DCMAKE_PROJECT_llama.cpp_INCLUDE={pins.SKIP_COMMON.as_posix()}",
+    ]
+
+
+@pytest.mark.parametrize("machine", ["x86_64", "arm64"])
+def test_every_build_skips_llama_cpps_common_library_which_nothing_loads(machine: str):
+    """llama-cpp-python forces LLAMA_BUILD_COMMON on; the script CMake reads after llama.cpp's project() turns it off."""
+    assert re.search(r"set\(LLAMA_BUILD_COMMON OFF CACHE BOOL .* FORCE\)", pins.SKIP_COMMON.read_text(encoding="utf-8"))
+    assert f"-DCMAKE_PROJECT_llama.cpp_INCLUDE={pins.SKIP_COMMON.as_posix()}" in shlex.split(
+        pins.cmake_args(pins.PORTABLE, machine=machine)
+    )
+
+
+def test_a_script_path_with_a_space_survives_scikit_build_cores_split_of_cmake_args(tmp_path):
+    script = tmp_path / "a folder" / "skip.cmake"
+    assert shlex.split(f"-DA=ON {pins.after_llama_project(script)}") == [
+        "-DA=ON",
+        f"-DCMAKE_PROJECT_llama.cpp_INCLUDE={script.as_posix()}",
+    ]
 
 
 @pytest.mark.parametrize("machine", ["arm64", "aarch64"])

@@ -135,7 +135,7 @@ def build_wheel(isa: tuple[str, ...]) -> Path:
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     print(
-        f"llama-build: compiling llama-cpp-python {LLAMA_VERSION} for {', '.join(isa)} (about 4-5 min on 2 cores, once)",
+        f"llama-build: compiling llama-cpp-python {LLAMA_VERSION} for {', '.join(isa)} (about 2 min on 2 cores, once)",
         file=sys.stderr,
         flush=True,
     )
