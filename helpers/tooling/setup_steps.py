@@ -3,7 +3,9 @@
 ``make setup`` is a chain of long steps (two virtual environments, a llama.cpp
 compile, the shelf, three measurements). For minutes at a time the terminal shows
 only pip's or the compiler's output, or nothing, and a learner cannot tell
-progress from a hang. So the Makefile wraps each step in this module:
+progress from a hang. The steps that measure nothing (:data:`SIDE_BY_SIDE`) run
+at the same time, so their headlines interleave. The Makefile wraps each step in
+this module:
 
     python -m helpers.tooling.setup_steps run shelf -- .venv/bin/python -m helpers.shelf build
     python -m helpers.tooling.setup_steps begin venv       # a recipe of several lines: begin,
@@ -14,9 +16,10 @@ progress from a hang. So the Makefile wraps each step in this module:
 A step prints one line as it starts (what it does, how long it usually takes on
 the machine :data:`MEASURED_ON` names), its seconds go to :data:`RECORD` with
 the ``make`` invocation they belong to (:data:`RUN_ENV`, set once per ``make``),
-and a failure names the step and the command to run next. Only the standard
-library and :mod:`helpers.core` are imported, so the system Python runs this
-before ``.venv`` exists.
+and a failure names the step and the command to run next. The summary's total
+is wall-clock time, first start to last end, because side-by-side steps overlap.
+Only the standard library and :mod:`helpers.core` are imported, so the system
+Python runs this before ``.venv`` exists.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,22 +52,19 @@ class Step:
     doing: str
     usual: str
     rerun: str
-    #: The step whose recipe runs this one (its seconds are inside that step's, not added to the total).
-    within: str | None = None
 
 
-#: In the order ``make run`` reaches them.
+#: In the order ``make run`` starts them.
 STEPS = (
-    Step("venv", N_("creating .venv and installing requirements.txt"), N_("~1 min"), "make setup"),
     Step(
         "llama-compile",
         N_("compiling llama-cpp-python for this CPU, once per machine, into ~/.cache/openllm-routes/wheels"),
-        N_("~5 min"),
+        N_("~2-3 min, beside the next three steps"),
         "make setup   (LLAMA_CMAKE_ARGS='...' overrides the CMake switches)",
-        within="venv",
     ),
+    Step("venv", N_("creating .venv and installing requirements.txt"), N_("~1-2 min"), "make setup"),
     Step("vllm", N_("creating .venv-vllm: vLLM for the CPU, route 3's rehearsal server"), N_("~1-3 min"), "make vllm"),
-    Step("shelf", N_("building the offline model shelf in .shelf"), N_("~2 min"), "make shelf"),
+    Step("shelf", N_("building the offline model shelf in .shelf"), N_("~2-3 min"), "make shelf"),
     Step(
         "best-build",
         N_("checking that build's decode against the portable build's (which is compiled only if they differ)"),
@@ -74,7 +76,11 @@ STEPS = (
     Step("memory-check", N_("measuring each model's peak memory"), N_("~1 min"), "make memory-check"),
 )
 BY_NAME = {step.name: step for step in STEPS}
-MAIN_STEPS = [step for step in STEPS if step.within is None]
+#: The steps that measure nothing, which ``make`` runs at the same time: the compile keeps both cores busy while pip
+#: and the shelf's conversions wait on the disk and on one core. Measurements never run beside anything.
+SIDE_BY_SIDE = ("llama-compile", "venv", "vllm", "shelf")
+#: How long a step waits for another to finish writing the record before giving up on the lock (a timer never stops setup).
+LOCK_WAIT_S = 10.0
 
 
 class UnknownStep(ValueError):
@@ -100,10 +106,32 @@ def read_records(path: Path = RECORD) -> dict[str, dict]:
     return records if isinstance(records, dict) else {}
 
 
-def _record(name: str, entry: dict, path: Path) -> None:
-    records = read_records(path)
-    records[name] = entry
-    atomic_write_json(path, records)
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One writer at a time: side-by-side steps update the same record. ``mkdir`` is atomic on every platform."""
+    lock = path.with_name(path.name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            lock.mkdir()
+            break
+        except FileExistsError:
+            if time.monotonic() > deadline:  # a writer that died holding it: take it over
+                break
+            time.sleep(0.02)
+    try:
+        yield
+    finally:
+        lock.rmdir()
+
+
+def _record(name: str, update: Callable[[dict], dict], path: Path) -> None:
+    """Replace ``name``'s entry with ``update(its current entry)``, under the lock."""
+    with _locked(path):
+        records = read_records(path)
+        records[name] = update(records.get(name, {}))
+        atomic_write_json(path, records)
 
 
 def format_seconds(seconds: float) -> str:
@@ -115,26 +143,29 @@ def format_seconds(seconds: float) -> str:
 def headline(name: str) -> str:
     """The line a step prints as it starts: where setup is, what it does, how long it usually takes."""
     found = step(name)
-    parent = step(found.within) if found.within else found
-    position = f"[{MAIN_STEPS.index(parent) + 1}/{len(MAIN_STEPS)}] {parent.name}"
-    if found.within:
-        position += f" > {found.name}"
     usual = _("usually {usual} on {machine}").format(usual=_(found.usual), machine=_(MEASURED_ON))
-    return f"setup {position}: {_(found.doing)} ({usual})"
+    return f"setup [{STEPS.index(found) + 1}/{len(STEPS)}] {found.name}: {_(found.doing)} ({usual})"
 
 
 def begin(name: str, *, path: Path = RECORD, now: float | None = None) -> str:
     """Record that ``name`` started in this run; return its headline."""
-    _record(name, {"run": current_run(), "started": time.time() if now is None else now, "status": "running"}, path)
+    started = time.time() if now is None else now
+    _record(name, lambda _entry: {"run": current_run(), "started": started, "status": "running"}, path)
     return headline(name)
 
 
 def _finish(name: str, status: str, path: Path, now: float | None) -> float:
-    entry = read_records(path).get(name, {})
     finished = time.time() if now is None else now
-    seconds = max(0.0, finished - float(entry.get("started", finished)))
-    finished_on = time.strftime("%Y-%m-%d", time.localtime(finished))
-    _record(name, {"run": current_run(), "seconds": round(seconds, 1), "status": status, "finished": finished_on}, path)
+    seconds = 0.0
+
+    def finished_entry(entry: dict) -> dict:
+        nonlocal seconds
+        started = float(entry.get("started", finished))
+        seconds = max(0.0, finished - started)
+        return {"run": current_run(), "seconds": round(seconds, 1), "status": status, "started": started,
+                "ended": finished, "finished": time.strftime("%Y-%m-%d", time.localtime(finished))}  # fmt: skip
+
+    _record(name, finished_entry, path)
     return seconds
 
 
@@ -171,16 +202,17 @@ def _summary_cell(entry: dict | None, run: str) -> str:
 
 
 def summary(*, path: Path = RECORD) -> str:
-    """Each step's seconds in this ``make`` run (or why it did not run), and the total."""
+    """Each step's seconds in this ``make`` run (or why it did not run), and the wall-clock total."""
     records, run = read_records(path), current_run()
     width = max(len(s.name) for s in STEPS) + 2
     lines = [_("setup: summary of this run")]
     for found in STEPS:
-        label = f"  {found.name}" if found.within else found.name
-        lines.append(f"  {label:<{width}} {_summary_cell(records.get(found.name), run)}")
-    this_run = [records[s.name] for s in MAIN_STEPS if records.get(s.name, {}).get("run") == run]
-    total = sum(entry.get("seconds", 0.0) for entry in this_run)
-    lines.append(f"  {_('total'):<{width}} {format_seconds(total)}")
+        lines.append(f"  {found.name:<{width}} {_summary_cell(records.get(found.name), run)}")
+    this_run = [entry for entry in records.values() if entry.get("run") == run and "ended" in entry]
+    total = max((e["ended"] for e in this_run), default=0.0) - min((e["started"] for e in this_run), default=0.0)
+    side = [name for name in SIDE_BY_SIDE if records.get(name, {}).get("run") == run]
+    note = _(" (wall clock: {steps} ran side by side)").format(steps=", ".join(side)) if len(side) > 1 else ""
+    lines.append(f"  {_('total'):<{width}} {format_seconds(total)}{note}")
     return "\n".join(lines)
 
 

