@@ -29,7 +29,8 @@ import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from helpers.catalogue.models import GGUFTensor, gguf_header
+from helpers.catalogue.gguf_header import GGUFTensor
+from helpers.catalogue.models import gguf_header
 from helpers.core.clock import timestamp
 from helpers.core.paths import atomic_write_json, atomic_write_text, csv_text, output
 from helpers.machine.environment import machine_description

@@ -31,6 +31,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from helpers.catalogue.gguf_header import GGUFHeaderError, read_gguf_header
 from helpers.core.i18n import N_
 from helpers.core.names import SMOLLM2
 from helpers.core.paths import CACHE, SHELF, relative
@@ -88,8 +89,6 @@ def check_level(level: str) -> str:
 
 def check_gguf(path: Path | str) -> Path:
     """Refuse a file that is not a complete GGUF: wrong magic, an unreadable header, or tensor data cut short."""
-    from gguf import GGUFReader
-
     path = Path(path)
     advice = f"Delete {relative(path)} and rebuild it (`make ladder` for the ladder, `make run` for the shelf)."
     if not path.is_file():
@@ -98,11 +97,9 @@ def check_gguf(path: Path | str) -> Path:
         if handle.read(4) != GGUF_MAGIC:
             raise QuantizationError(f"{relative(path)} is not a GGUF file (it does not start with 'GGUF'). {advice}")
     try:
-        reader = GGUFReader(str(path))
-    except (ValueError, IndexError, OSError) as error:  # numpy's memmap refuses headers past the end of the file
-        problem = f"{relative(path)} is corrupt or truncated: its header cannot be read ({error})."
-        raise QuantizationError(f"{problem} {advice}") from None
-    end = max((t.data_offset + t.n_bytes for t in reader.tensors), default=0)
+        end = read_gguf_header(path).data_end
+    except GGUFHeaderError as error:
+        raise QuantizationError(f"{relative(path)} is corrupt or truncated: {error}. {advice}") from None
     if end > path.stat().st_size:
         raise QuantizationError(
             f"{relative(path)} is truncated: its tensors need {end:,} bytes, the file has {path.stat().st_size:,}. {advice}"
