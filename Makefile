@@ -94,11 +94,13 @@ $(VENV)/.setup-done: requirements.txt pyproject.toml
 	@touch $@
 	@$(STEP) end venv
 
-# The wheel for this machine: found in the per-user wheelhouse in a second, else compiled there (the llama-compile step).
+# The wheel for this machine: found in the per-user wheelhouse in a second, else compiled there (the llama-compile step),
+# at a lower priority: .venv and the shelf, which the next steps wait for, get the cores first, and the compile (needed
+# only by best-build) takes what they leave.
 LLAMA_WHICH = $$([ "$(LLAMA_BEST)" = "1" ] && [ -z "$(LLAMA_CMAKE_ARGS)" ] || echo --portable)
 llama-wheel:
 	@$(LLAMA_BUILD) first-wheel $(LLAMA_WHICH) --cached >/dev/null || { $(STEP) begin llama-compile; \
-		LLAMA_CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(LLAMA_BUILD) first-wheel $(LLAMA_WHICH) >/dev/null $(call or_fail,llama-compile); \
+		LLAMA_CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" nice -n 10 $(LLAMA_BUILD) first-wheel $(LLAMA_WHICH) >/dev/null $(call or_fail,llama-compile); \
 		$(STEP) end llama-compile; }
 
 $(VENV)/.llama-installed: $(VENV)/.setup-done | llama-wheel
@@ -133,12 +135,12 @@ shelf: $(VENV)/.setup-done
 # where this machine has it, else the tokens recorded in data/llama_cpp_reference.json); otherwise the portable build
 # is compiled and installed, and the reason is printed (helpers/runtimes/llama_cpp/build.py). LLAMA_BEST=0 skips it.
 LLAMA_BEST ?= 1
-$(VENV)/llama-build.json: $(VENV)/.llama-installed | shelf
+$(VENV)/llama-build.json: $(VENV)/.llama-installed | installs
 	@if [ "$(LLAMA_BEST)" = "1" ]; then $(STEP) run best-build -- $(PY) -m helpers.runtimes.llama_cpp.build setup; fi
 
 # The quantization ladder: seven GGUF levels built with llama.cpp's converter and quantizer, then
 # measured, once, onto the shelf (a few minutes the first time; the runtime notebook reads it).
-ladder: shelf $(VENV)/llama-build.json
+ladder: installs $(VENV)/llama-build.json
 	@$(STEP) run ladder -- $(PY) -m helpers.measured.ladder build
 
 # The four runtimes that run here (Transformers, llama.cpp in process and as a server, vLLM), each measured
