@@ -19,7 +19,9 @@ from helpers.core.paths import REPO_ROOT
 VERSION_HOMES = {"requirements.txt", "environment.yml", "data/llama_cpp_reference.json"}
 #: Prose and records: READMEs quote what was measured with which build, and translation catalogues copy messages.
 NOT_CODE = (".md", ".po", ".pot", ".mo")
-GGML_SWITCH = re.compile(r"GGML_[A-Z0-9_]+|LLAVA_BUILD")  # unanchored: "-DGGML_AVX" has no word boundary before the G
+#: ggml's CMake options (not the gguf package's Python names, such as GGML_QUANT_SIZES); unanchored: "-DGGML_AVX" has no
+#: word boundary before the G.
+GGML_SWITCH = re.compile(r"GGML_(?:AVX|FMA|F16C|BMI2|AMX|NATIVE|METAL|CUDA|BLAS|OPENMP)[A-Z0-9_]*|LLAVA_BUILD")
 
 
 def code_files() -> list[str]:
