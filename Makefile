@@ -104,10 +104,12 @@ llama-wheel:
 		$(STEP) end llama-compile; }
 
 # The stamp holds the installed wheel's path; it changes (and best-build checks again) only when another wheel is asked
-# for, e.g. LLAMA_BEST=0 on a set-up clone, which pip alone would skip as the same version.
+# for, e.g. LLAMA_BEST=0 on a set-up clone. The first install brings llama-cpp-python's dependencies (diskcache, jinja2,
+# numpy); the second replaces the build even where pip would skip it as the same version.
 $(VENV)/.llama-installed: $(VENV)/.setup-done llama-wheel
 	@wheel="$$($(LLAMA_BUILD) first-wheel $(LLAMA_WHICH) --cached)"; \
 	if [ "$$(cat $@ 2>/dev/null)" != "$$wheel" ]; then \
+		$(PY) -m pip install --quiet "$$wheel" $(call or_fail,venv); \
 		$(PY) -m pip install --quiet --force-reinstall --no-deps "$$wheel" $(call or_fail,venv); echo "$$wheel" > $@; fi
 
 # Route 3's rehearsal server: real vLLM on the CPU, in its own environment (1-3 min, 2.5 GB, once),
