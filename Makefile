@@ -149,7 +149,9 @@ ladder: installs $(VENV)/llama-build.json
 	@$(STEP) run ladder -- $(PY) -m helpers.measured.ladder build
 
 # The four runtimes that run here (Transformers, llama.cpp in process and as a server, vLLM), each measured
-# once in a fresh process onto the shelf (about five minutes the first time; the runtime notebook reads it).
+# once in a fresh process onto the shelf (about three minutes the first time; the runtime notebook reads it). vLLM's
+# row comes from the rehearsal dtype check's two boots, which also give the memory check's vLLM row and notebook 04's
+# eval passes in the other dtype (helpers/measured/rehearsal_boots.py).
 landscape: ladder vllm
 	@$(STEP) run landscape -- $(PY) -m helpers.measured.landscape build
 

@@ -4,7 +4,9 @@ Each row loads one model in a fresh Python process, generates 16 greedy tokens,
 and reads the process's peak resident memory (``helpers.machine.rss``): what the machine
 must really have. Memory is not a timing: a process's peak is its own whatever
 runs beside it (on a machine with memory to spare), so two rows are measured at
-a time, route 3's vLLM server among them. The prediction comes from ``helpers.fits.estimator.estimate``, made
+a time. Route 3's vLLM server row is the one setup took on its dtype-check boot
+(``helpers.measured.rehearsal_boots``), read back here, or measured now where it
+has none. The prediction comes from ``helpers.fits.estimator.estimate``, made
 from ``config.json`` or the GGUF header alone. The seed's rule of thumb
 (parameters × bytes × 1.2) is shown on the same rows.
 
@@ -103,7 +105,7 @@ def main() -> int:
         else:
             present.append(row)
     with ThreadPoolExecutor(max_workers=AT_A_TIME) as pool:
-        # route 3's vLLM server first, the longest: RSS of its three processes (helpers/serving/memory.py)
+        # route 3's vLLM server first: the longest where setup has not measured it (helpers/serving/memory.py)
         served = pool.submit(rehearsal_memory_row) if VLLM_PYTHON.exists() else None
         rows = list(pool.map(lambda row: measure_row(*row), present))
         if served:

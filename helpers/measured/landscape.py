@@ -15,8 +15,9 @@ concurrency 1 and 4, peak resident memory (the whole server process tree,
 ``helpers.machine.rss``), cold start (process start to first answer), and what the endpoint
 offers: ``/health``, ``/metrics``, usage in streams, ``json_schema``.
 
-Measuring takes about five minutes (vLLM boots once), so it runs at setup
-(``make landscape``) and is cached on the shelf with the hardware it ran on;
+Measuring takes about three minutes, so it runs at setup (``make landscape``)
+and is cached on the shelf with the hardware it ran on. vLLM's row is measured
+on the dtype check's own boot (``helpers.measured.rehearsal_boots``);
 the notebook reads the cache and says when it was measured. A runtime that
 ``make`` did not set up (Colab: no ``.venv-vllm``, maybe no llama.cpp wheel)
 measures what runs there, in that runtime, and names what it skipped and why.
@@ -39,19 +40,20 @@ from helpers.core.clock import timestamp
 from helpers.core.i18n import N_
 from helpers.core.names import QWEN_LESSON, SMOLLM2
 from helpers.core.paths import CACHE, atomic_write_json, atomic_write_text, relative
-from helpers.evals import LlamaCppRunner, OpenAIRunner, load_cases, run_cases, summarize
+from helpers.evals import EvalRow, LlamaCppRunner, OpenAIRunner, load_cases, run_cases, summarize
 from helpers.fits import roofline
 from helpers.fits.estimator import BYTES_PER_PARAM, kv_bytes_per_token, kv_dtype_for, normalize_dtype, parameter_count
 from helpers.machine import rss, speed
 from helpers.machine.environment import machine_description
 from helpers.measured import ladder
 from helpers.measured.endpoint_probe import probe
+from helpers.measured.rehearsal_boots import measure_vllm
 from helpers.measured.runtime_results import CANDIDATE, LABELS, RUNTIMES, Landscape, RuntimeResult
 from helpers.routes.cards import ROUTE_CARDS
 from helpers.routes.handoff import LlamaCppServer
 from helpers.runtimes.client import ServingError, make_client
 from helpers.runtimes.llama_cpp.timing import time_greedy_decode
-from helpers.serving import RehearsalServer, choose_dtype, run_benchmark, sglang_command, vllm_serve_command
+from helpers.serving import RehearsalServer, run_benchmark, sglang_command, vllm_serve_command
 from helpers.serving.launch import tensor_parallel_size
 from helpers.serving.rehearsal import VLLM_PYTHON
 from helpers.shelf import models
@@ -79,12 +81,14 @@ NO_LLAMA_CPP = N_(
 )
 
 
-def _endpoint_result(runtime: str, base_url: str, dtype: str, cold_start_s: float, rss_of) -> RuntimeResult:
-    """Evals, then concurrency 1 and 4, then the capability probe, all through the same OpenAI client."""
+def _endpoint_result(runtime: str, base_url: str, dtype: str, cold_start_s: float, rss_of) -> tuple[RuntimeResult, list[EvalRow]]:
+    """Evals, then concurrency 1 and 4, then the capability probe, all through the same OpenAI client; the row, and the
+    fixed cases' rows it ran."""
     cases = load_cases()
     client = make_client(base_url, timeout_s=LONG_TIMEOUT_S)
     runner = OpenAIRunner(client, SMOLLM2, runtime=runtime, structured_output=True)
-    summary = summarize(run_cases(runner, cases))
+    rows = run_cases(runner, cases)
+    summary = summarize(rows)
     prompts = [case.messages for case in cases[:REQUESTS_PER_LEVEL]]
     bench = run_benchmark(base_url, SMOLLM2, prompts, levels=LEVELS, requests_per_level=REQUESTS_PER_LEVEL,
                           max_tokens=MAX_TOKENS, warmup=1)  # fmt: skip
@@ -98,7 +102,7 @@ def _endpoint_result(runtime: str, base_url: str, dtype: str, cold_start_s: floa
         round(decode, 1), single.output_throughput, four.output_throughput,
         round(rss_of() / 1e6, 1), round(cold_start_s, 1), caps,
         tuple(runner.notes) + tuple(f"concurrency 4: {n} x {why}" for why, n in four.failure_reasons.items()), four.failures,
-    )  # fmt: skip
+    ), rows  # fmt: skip
 
 
 def measure_runtime(runtime: str) -> RuntimeResult:
@@ -108,7 +112,7 @@ def measure_runtime(runtime: str) -> RuntimeResult:
         from helpers.runtimes.local_api import LocalAPIServer, load_served_model
 
         with LocalAPIServer(load_served_model(SMOLLM2, name=SMOLLM2)) as server:  # in this process, with its client
-            return _endpoint_result(runtime, server.base_url, "fp32", time.perf_counter() - began, rss.peak_rss_bytes)
+            return _endpoint_result(runtime, server.base_url, "fp32", time.perf_counter() - began, rss.peak_rss_bytes)[0]
     if runtime in ("llama.cpp", CANDIDATE):
         # constrained, like every endpoint here: like with like
         runner = LlamaCppRunner(SMOLLM2 if runtime == "llama.cpp" else QWEN_LESSON, structured_output=True)
@@ -124,17 +128,14 @@ def measure_runtime(runtime: str) -> RuntimeResult:
     if runtime == "llama.cpp-server":
         with LlamaCppServer() as server:
             return _endpoint_result(runtime, server.base_url, "q4_1", server.cold_start_s or 0.0,
-                                    lambda: rss.peak_rss_bytes(server.pid, with_children=True))  # fmt: skip
-    if runtime == "vllm":
-        server = RehearsalServer(dtype=choose_dtype().dtype)
-        began = time.perf_counter()
-        server.start()
-        try:
-            server.wait()
-            return _endpoint_result(runtime, server.base_url, server.dtype, time.perf_counter() - began,
-                                    lambda: rss.peak_rss_bytes(server.pid, with_children=True))  # fmt: skip
-        finally:
-            server.stop()
+                                    lambda: rss.peak_rss_bytes(server.pid, with_children=True))[0]  # fmt: skip
+    if runtime == "vllm":  # on the dtype check's own boots where it runs now
+
+        def on_server(server: RehearsalServer, cold_start_s: float) -> tuple[RuntimeResult, list[EvalRow]]:
+            tree_peak = lambda: rss.peak_rss_bytes(server.pid, with_children=True)  # noqa: E731
+            return _endpoint_result(runtime, server.base_url, server.dtype, cold_start_s, tree_peak)
+
+        return measure_vllm(on_server)
     raise ServingError(f"Unknown runtime {runtime!r}; the landscape measures {', '.join(RUNTIMES)}.")
 
 
@@ -192,7 +193,7 @@ MEASURED = ShelfEntry("runtime landscape, measured", "runtime-landscape-measured
 def landscape() -> Landscape:
     """The measured runtimes: the shelf's full set where ``make`` measured it (or can), else what runs here, measured here.
 
-    Locally the four are measured once (about five minutes) onto the shelf. Where a runtime's parts are missing
+    Locally the four are measured once (about three minutes) onto the shelf. Where a runtime's parts are missing
     (Colab), the others are measured in this runtime, one fresh process each, and the missing ones are named.
     """
     not_run = {runtime: why for runtime in RUNTIMES if (why := unavailable(runtime))}

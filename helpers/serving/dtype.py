@@ -6,9 +6,10 @@ build decodes faster in it. On other CPUs, or a vLLM build whose bf16 path
 crashes, bf16 is slower or fails. So on first use the kit:
 
 1. reads the CPU's flags: no bf16 instructions means fp32, without booting anything;
-2. boots the server in bf16, then in fp32, each for a short decode check
+2. boots the server in fp32, then in bf16, each for a short decode check
    (median TPOT of eight greedy streams, four at a time), and keeps bf16 only if
-   it ran and was faster.
+   it ran and was faster. bf16, the likelier winner, boots last, so setup's runtime
+   landscape (``helpers.measured.rehearsal_boots``) measures on that boot instead of a third.
 
 The choice and its one-sentence reason are cached in ``.vllm-cache/dtype_choice.json``
 (git-ignored) for this CPU and vLLM build, so later boots do not measure again. The cache keeps
@@ -22,6 +23,8 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -38,6 +41,8 @@ CHOICE_FILE = VLLM_CACHE / "dtype_choice.json"
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 CHECK_PROMPT = [{"role": "user", "content": "Write two sentences about support tickets."}]
 CHECK_STREAMS, CHECK_TOKENS, CHECK_CONCURRENCY = 8, 24, 4
+#: The boot order of the decode checks: bf16, the likelier winner, last, so its server can stay up for whoever measures next.
+CHECK_ORDER = DTYPES[::-1]
 #: Every reason a choice gives, once, in English; read through ``WHY[key]`` it is in the current language.
 WHY = sentences(
     {
@@ -135,33 +140,50 @@ def _why(cpuinfo: str, checks: list[DecodeCheck]) -> tuple[str, str, dict[str, o
     return "float32", "bf16_slower", times
 
 
+def checks_to_run(cpuinfo: str) -> tuple[str, ...]:
+    """The dtypes to boot for a decode check, in :data:`CHECK_ORDER`; none on a CPU without bf16 instructions."""
+    return CHECK_ORDER if cpu_bf16_support(cpuinfo)[0] else ()
+
+
+def decode_check_on(server: RehearsalServer) -> DecodeCheck:
+    """Decode a few greedy streams four at a time on a server that is up (it keeps running)."""
+    assert server.readiness is not None, "wait() first"
+    boot_s = server.readiness.ready_after_s
+    client = make_client(server.base_url, api_key_env=server.api_key_env)
+    time_stream(client, server.served_name, CHECK_PROMPT, max_tokens=4)  # warm-up
+    level = run_benchmark(
+        server.base_url,
+        server.served_name,
+        [CHECK_PROMPT],
+        levels=(CHECK_CONCURRENCY,),
+        requests_per_level=CHECK_STREAMS,
+        max_tokens=CHECK_TOKENS,
+        warmup=0,
+        api_key_env=server.api_key_env,
+        extra_body={"ignore_eos": True},
+    ).levels[0]
+    if level.failures:
+        return DecodeCheck(server.dtype, False, boot_s=boot_s, error=next(iter(level.failure_reasons)))
+    return DecodeCheck(server.dtype, True, level.tpot_ms.median, boot_s)
+
+
+def failed_check(server: RehearsalServer, error: ServingError) -> DecodeCheck:
+    """A check whose server did not boot or did not answer, with the error and the end of its log."""
+    return DecodeCheck(server.dtype, False, error=f"{error} {server.log_tail(2)}".strip()[:400])
+
+
 def decode_check(dtype: str, *, deadline_s: float = 400.0) -> DecodeCheck:
-    """Boot the rehearsal server in ``dtype``, decode a few greedy streams four at a time, stop it.
+    """Boot the rehearsal server in ``dtype``, check its decode (:func:`decode_check_on`), stop it.
 
     One server at a time: two vLLM CPU servers side by side compete for the
     same cores with their worker threads, which skews the comparison.
     """
     server = RehearsalServer(dtype=dtype).start()
     try:
-        ready = server.wait(deadline_s=deadline_s)
-        client = make_client(server.base_url, api_key_env=server.api_key_env)
-        time_stream(client, server.served_name, CHECK_PROMPT, max_tokens=4)  # warm-up
-        level = run_benchmark(
-            server.base_url,
-            server.served_name,
-            [CHECK_PROMPT],
-            levels=(CHECK_CONCURRENCY,),
-            requests_per_level=CHECK_STREAMS,
-            max_tokens=CHECK_TOKENS,
-            warmup=0,
-            api_key_env=server.api_key_env,
-            extra_body={"ignore_eos": True},
-        ).levels[0]
-        if level.failures:
-            return DecodeCheck(dtype, False, boot_s=ready.ready_after_s, error=next(iter(level.failure_reasons)))
-        return DecodeCheck(dtype, True, level.tpot_ms.median, ready.ready_after_s)
+        server.wait(deadline_s=deadline_s)
+        return decode_check_on(server)
     except ServingError as error:
-        return DecodeCheck(dtype, False, error=f"{error} {server.log_tail(2)}".strip()[:400])
+        return failed_check(server, error)
     finally:
         server.stop()
 
@@ -177,24 +199,39 @@ def choice_key(cpuinfo: str) -> str:
     return hashlib.sha256(f"{name}|{' '.join(sorted(flags))}|{_vllm_build()}".encode()).hexdigest()[:16]
 
 
+@contextmanager
+def choice_lock(cache: Path = CHOICE_FILE) -> Iterator[None]:
+    """Held while a choice is read or measured: a second caller waits for the first measurement, not a rival one."""
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with open(cache.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def cached_choice(cpuinfo: str, cache: Path = CHOICE_FILE) -> DtypeChoice | None:
+    """The choice measured earlier for this CPU and vLLM build, or ``None``."""
+    if not cache.exists():
+        return None
+    cached = DtypeChoice.from_json(json.loads(cache.read_text(encoding="utf-8")))
+    return cached if cached.key == choice_key(cpuinfo) else None
+
+
+def record_choice(cpuinfo: str, checks: list[DecodeCheck], cache: Path = CHOICE_FILE) -> DtypeChoice:
+    """The rule applied to ``checks``, kept in ``cache`` for this CPU and vLLM build."""
+    dtype, reason = pick_dtype(cpuinfo, checks)
+    choice = DtypeChoice(dtype, reason, cpu_flags(cpuinfo)[0], clock.timestamp(), checks, key=choice_key(cpuinfo))
+    atomic_write_json(cache, choice.to_json())
+    return choice
+
+
 def choose_dtype(force: str | None = None, *, refresh: bool = False, cache: Path = CHOICE_FILE) -> DtypeChoice:
     """The rehearsal dtype: forced, cached for this CPU and vLLM build, or measured now (two short boots, ~2 min)."""
     cpuinfo = read_cpuinfo()
-    name, _ = cpu_flags(cpuinfo)
     if force:
         dtype = check_dtype({short: dtype for dtype, short in SHORT_NAMES.items()}.get(force, force))
-        return DtypeChoice(dtype, WHY.english("forced").format(dtype=dtype), name, clock.timestamp(), forced=True)
-    key = choice_key(cpuinfo)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    with open(cache.with_suffix(".lock"), "w") as lock:  # a second caller waits for the first measurement, not a rival one
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if cache.exists() and not refresh:
-            cached = DtypeChoice.from_json(json.loads(cache.read_text(encoding="utf-8")))
-            if cached.key == key:
-                return cached
-        has_bf16, _ = cpu_bf16_support(cpuinfo)
-        checks = [decode_check(dtype) for dtype in DTYPES] if has_bf16 else []
-        dtype, reason = pick_dtype(cpuinfo, checks)
-        choice = DtypeChoice(dtype, reason, name, clock.timestamp(), checks, key=key)
-        atomic_write_json(cache, choice.to_json())
-        return choice
+        return DtypeChoice(dtype, WHY.english("forced").format(dtype=dtype), cpu_flags(cpuinfo)[0], clock.timestamp(),
+                           forced=True)  # fmt: skip
+    with choice_lock(cache):
+        if not refresh and (cached := cached_choice(cpuinfo, cache)):
+            return cached
+        return record_choice(cpuinfo, [decode_check(dtype) for dtype in checks_to_run(cpuinfo)], cache)

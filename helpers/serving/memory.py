@@ -7,17 +7,25 @@ in the server's dtype, plus the KV cache vLLM reserves up front
 overhead. That overhead has its own constant, measured on the course machine
 like the README's torch and llama.cpp constants: part of the fit is calibration.
 What the row checks is that one constant holds for both dtypes.
+
+Setup's dtype check boots the server anyway, so the runtime landscape measures
+this row on those boots (:func:`memory_row_on`, kept by :func:`record_row`) and
+the memory check reads it back instead of booting vLLM again.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from helpers.catalogue.models import shape_from_config_file
+from helpers.core.clock import timestamp
+from helpers.core.paths import atomic_write_json
 from helpers.fits import estimator
 from helpers.runtimes.client import make_client
 from helpers.serving.dtype import choose_dtype
-from helpers.serving.rehearsal import KV_CACHE_GIB, RehearsalServer
+from helpers.serving.rehearsal import KV_CACHE_GIB, VLLM_CACHE, RehearsalServer
 from helpers.serving.stream import time_stream
 
 #: Python, torch and vLLM in every server process, before weights and KV cache (MB). Measured on the course machine
@@ -25,6 +33,8 @@ from helpers.serving.stream import time_stream
 #: cache, was 2134 MB in bf16 and 2150 MB in fp32.
 VLLM_CPU_OVERHEAD_MB = 2150.0
 RUNTIME = "vllm-cpu"
+#: Rows measured on setup's dtype-check boots, by dtype, with the CPU and vLLM build they were measured on.
+ROWS_FILE = VLLM_CACHE / "memory_rows.json"
 
 
 @dataclass
@@ -63,25 +73,20 @@ def server_rss(pid: int) -> tuple[int, int]:
     return sum(process.memory_info().rss for process in processes), len(processes)
 
 
-def measure_rehearsal_memory(dtype: str) -> MemoryRow:
-    """Boot the rehearsal server in ``dtype``, serve one request, read the RSS of its processes, stop it."""
-    server = RehearsalServer(dtype=dtype).start()
-    try:
-        server.wait()
-        time_stream(
-            make_client(server.base_url, api_key_env=server.api_key_env),
-            server.served_name,
-            [{"role": "user", "content": "What is the capital of France?"}],
-            max_tokens=16,
-        )
-        measured, processes = server_rss(server.pid)
-    finally:
-        server.stop()
+def memory_row_on(server: RehearsalServer) -> MemoryRow:
+    """Serve one request on a freshly booted ``server``, then read the RSS of its processes (it keeps running)."""
+    time_stream(
+        make_client(server.base_url, api_key_env=server.api_key_env),
+        server.served_name,
+        [{"role": "user", "content": "What is the capital of France?"}],
+        max_tokens=16,
+    )
+    measured, processes = server_rss(server.pid)
     predicted, rule = predicted_bytes(server)
     return MemoryRow(
         server.served_name,
         RUNTIME,
-        estimator.normalize_dtype(dtype),
+        estimator.normalize_dtype(server.dtype),
         predicted,
         measured,
         round(100 * (predicted - measured) / measured, 1),
@@ -91,6 +96,31 @@ def measure_rehearsal_memory(dtype: str) -> MemoryRow:
     )
 
 
+def measure_rehearsal_memory(dtype: str) -> MemoryRow:
+    """Boot the rehearsal server in ``dtype``, measure its row (:func:`memory_row_on`), stop it."""
+    server = RehearsalServer(dtype=dtype).start()
+    try:
+        server.wait()
+        return memory_row_on(server)
+    finally:
+        server.stop()
+
+
+def record_row(row: MemoryRow, key: str, path: Path = ROWS_FILE) -> None:
+    """Keep ``row`` for its dtype, measured on the CPU and vLLM build ``key`` names (``helpers.serving.dtype.choice_key``)."""
+    rows = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    rows[row.dtype] = {"key": key, "measured_at": timestamp(), "row": row.to_json()}
+    atomic_write_json(path, rows)
+
+
+def recorded_row(dtype: str, key: str, path: Path = ROWS_FILE) -> MemoryRow | None:
+    """The row kept for ``dtype`` on this CPU and vLLM build, or ``None``."""
+    kept = json.loads(path.read_text(encoding="utf-8")).get(estimator.normalize_dtype(dtype)) if path.exists() else None
+    return MemoryRow(**kept["row"]) if kept and kept["key"] == key else None
+
+
 def rehearsal_memory_row() -> dict:
-    """The memory check's row for the rehearsal server, in the dtype it runs (see :mod:`helpers.serving.dtype`)."""
-    return measure_rehearsal_memory(choose_dtype().dtype).csv_row()
+    """The memory check's row for the rehearsal server, in the dtype it runs (see :mod:`helpers.serving.dtype`):
+    the one setup measured on its dtype-check boot where there is one, else measured now."""
+    choice = choose_dtype()
+    return (recorded_row(choice.dtype, choice.key) or measure_rehearsal_memory(choice.dtype)).csv_row()

@@ -1,6 +1,7 @@
 """Notebook 04's sentence on eval passes in bf16 against fp32 (the servers themselves run in notebook 04 under nbval)."""
 
 from helpers.evals import EvalRow
+from helpers.measured import dtype_evals
 from helpers.measured.dtype_evals import DtypePasses, compare_with_other_dtype, other_dtype, side_by_side
 
 
@@ -32,3 +33,20 @@ def test_the_same_cases_say_so_and_claim_no_difference():
 def test_no_rehearsal_means_no_second_server_and_says_so():
     sentence = compare_with_other_dtype(None, [row("a", True)], "m", api_key_env="UNSET_KEY_FOR_TEST")
     assert "no second dtype" in sentence
+
+
+def test_setup_passes_are_read_back_only_for_the_same_key_and_cases(tmp_path, monkeypatch):
+    path = tmp_path / "passes.json"
+    dtype_evals.record_passes("m", "float32", [row("a", True), row("b", False)], "key-a", path)
+    kept = dtype_evals.recorded_passes("m", "float32", "key-a", path)
+    assert kept.passed_cases == ("a",) and kept.cases == 2 and kept.measured_at
+    assert dtype_evals.recorded_passes("m", "bfloat16", "key-a", path) is None  # never run in that dtype
+    assert dtype_evals.recorded_passes("m", "float32", "key-b", path) is None  # another CPU or vLLM build
+    monkeypatch.setattr(dtype_evals, "cases_digest", lambda: "edited cases")
+    assert dtype_evals.recorded_passes("m", "float32", "key-a", path) is None
+
+
+def test_a_count_from_setup_says_when_and_that_it_is_like_with_like():
+    sentence = side_by_side(DtypePasses("bfloat16", ("a",), 16), DtypePasses("float32", ("a",), 16, "2026-12-07T23:47"))
+    assert "The fp32 count is from setup's dtype check on this machine (2026-12-07T23:47)" in sentence
+    assert "from setup" not in side_by_side(DtypePasses("bfloat16", ("a",), 16), DtypePasses("float32", ("a",), 16))

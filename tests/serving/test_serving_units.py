@@ -454,6 +454,28 @@ def test_a_forced_dtype_is_not_measured_and_says_so(tmp_path):
         dtype.choose_dtype("int8")
 
 
+def test_the_likelier_winner_boots_last_and_a_cpu_without_bf16_boots_nothing():
+    assert dtype.checks_to_run(EPYC) == ("float32", "bfloat16") and dtype.checks_to_run(HASWELL) == ()
+
+
+def test_a_recorded_choice_is_read_back_only_for_the_cpu_it_was_made_on(tmp_path):
+    path = tmp_path / "choice.json"
+    made = dtype.record_choice(read_cpuinfo(), checks(24.8, 31.2), path)
+    assert dtype.cached_choice(read_cpuinfo(), path) == made and made.checks == checks(24.8, 31.2)
+    assert dtype.cached_choice(HASWELL, path) is None and dtype.cached_choice(read_cpuinfo(), tmp_path / "none") is None
+
+
+def test_a_memory_row_is_read_back_for_its_dtype_and_key_only(tmp_path):
+    from helpers.serving.memory import MemoryRow, record_row, recorded_row
+
+    path = tmp_path / "rows.json"
+    bf16 = MemoryRow("m", "vllm-cpu", "bf16", 3_493_000_000, 3_468_000_000, 0.7, 322_800_000, -90.7, 4)
+    record_row(bf16, "key-a", path)
+    record_row(MemoryRow(**{**bf16.to_json(), "dtype": "fp32"}), "key-a", path)  # a second dtype keeps the first
+    assert recorded_row("bfloat16", "key-a", path) == bf16 and recorded_row("float32", "key-a", path).dtype == "fp32"
+    assert recorded_row("bfloat16", "key-b", path) is None  # another CPU or vLLM build measures again
+
+
 def test_a_cached_choice_is_reused_for_the_same_cpu_and_build(tmp_path):
     key = dtype.choice_key(read_cpuinfo())
     cached = dtype.DtypeChoice("bfloat16", "bf16, measured earlier", "cpu", "2026-11-23T12:00:00+00:00", key=key)
