@@ -59,9 +59,10 @@ NEVER = ("GGML_AMX_TILE", "GGML_AMX_INT8", "GGML_AMX_BF16")  # AMX crashes in sa
 #: Neither the multimodal library (the course never loads an image model, and it is a third of the compile) nor
 #: llama.cpp's common library (nothing links it once the multimodal one is off, and it was half of what remained) is
 #: built on any machine. llama-cpp-python forces the common library on, so the switch that turns it off is a CMake
-#: script read right after llama.cpp's ``project()``; shlex-quoted with forward slashes, as scikit-build-core splits
+#: script read right after llama.cpp's ``project()``, which also compiles libllama's many small files in unity
+#: batches; shlex-quoted with forward slashes, as scikit-build-core splits
 #: ``CMAKE_ARGS`` with :func:`shlex.split` and CMake takes ``/`` on Windows too.
-SKIP_COMMON = REPO_ROOT / "data" / "llama_cpp_skip_common.cmake"
+AFTER_PROJECT = REPO_ROOT / "data" / "llama_cpp_after_project.cmake"
 
 
 def after_llama_project(script: Path) -> str:
@@ -69,7 +70,7 @@ def after_llama_project(script: Path) -> str:
     return f"-DCMAKE_PROJECT_llama.cpp_INCLUDE={shlex.quote(script.as_posix())}"
 
 
-EXTRA_CMAKE = ("-DLLAVA_BUILD=OFF", after_llama_project(SKIP_COMMON))
+EXTRA_CMAKE = ("-DLLAVA_BUILD=OFF", after_llama_project(AFTER_PROJECT))
 #: On x86, ``-march=native`` would turn AMX on.
 X86_ONLY_CMAKE = ("-DGGML_NATIVE=OFF",)
 #: What :func:`platform.machine` says on Arm: ``arm64`` on macOS (and Windows), ``aarch64`` on Linux.

@@ -115,15 +115,15 @@ def test_the_command_make_runs_answers_for_this_machine(monkeypatch, capsys):
     assert pins.main(["llama-cmake"]) == 0
     assert shlex.split(capsys.readouterr().out) == [
         "-DLLAVA_BUILD=OFF",
-        f"-DCMAKE_PROJECT_llama.cpp_INCLUDE={pins.SKIP_COMMON.as_posix()}",
+        f"-DCMAKE_PROJECT_llama.cpp_INCLUDE={pins.AFTER_PROJECT.as_posix()}",
     ]
 
 
 @pytest.mark.parametrize("machine", ["x86_64", "arm64"])
 def test_every_build_skips_llama_cpps_common_library_which_nothing_loads(machine: str):
     """llama-cpp-python forces LLAMA_BUILD_COMMON on; the script CMake reads after llama.cpp's project() turns it off."""
-    assert re.search(r"set\(LLAMA_BUILD_COMMON OFF CACHE BOOL .* FORCE\)", pins.SKIP_COMMON.read_text(encoding="utf-8"))
-    assert f"-DCMAKE_PROJECT_llama.cpp_INCLUDE={pins.SKIP_COMMON.as_posix()}" in shlex.split(
+    assert re.search(r"set\(LLAMA_BUILD_COMMON OFF CACHE BOOL .* FORCE\)", pins.AFTER_PROJECT.read_text(encoding="utf-8"))
+    assert f"-DCMAKE_PROJECT_llama.cpp_INCLUDE={pins.AFTER_PROJECT.as_posix()}" in shlex.split(
         pins.cmake_args(pins.PORTABLE, machine=machine)
     )
 
@@ -182,3 +182,8 @@ def test_the_commands_make_runs_for_the_wheelhouse_key_and_the_vllm_wheel(monkey
     monkeypatch.setattr(pins.platform, "libc_ver", lambda: ("glibc", "2.36"))
     assert pins.main(["vllm-wheel"]) == 0 and capsys.readouterr().out == "\n"
     assert pins.main(["nonsense"]) == 2 and "vllm-wheel" in capsys.readouterr().err
+
+
+def test_libllama_is_compiled_in_unity_batches_once_its_target_exists():
+    script = pins.AFTER_PROJECT.read_text(encoding="utf-8")
+    assert re.search(r"^cmake_language\(DEFER CALL set_target_properties llama PROPERTIES UNITY_BUILD ON", script, re.M)
