@@ -19,8 +19,11 @@ API_KEY_ENV := $(call name_in_helpers,API_KEY_ENV)
 TORCH_PIN := $(shell sed -n 's/^\(torch==[^ #]*\).*/\1/p' requirements.txt)
 # pip compiles every .py it installs to bytecode: 112 s of CPU for the two environments' 40,000 files (AMD EPYC, 2 cores,
 # 2026-12-08), most of them never imported. Without it, Python compiles a module the first time a process imports it,
-# and keeps that .pyc: the same result for what runs, and the installs leave the compile its cores.
+# and keeps that .pyc: the same result for what runs, and the installs leave the compile its cores. It keeps it only
+# where writing bytecode is allowed, so make lets its processes write it even where PYTHONDONTWRITEBYTECODE is set
+# (as on the course machine): otherwise every process would compile every module it imports, every time.
 PIP_INSTALL := pip install --quiet --no-compile
+unexport PYTHONDONTWRITEBYTECODE
 # KEEP_TORCH=1 keeps the torch already in the venv (CUDA users); TORCH_PIP_ARGS adds
 # pip arguments for torch, e.g. --index-url https://download.pytorch.org/whl/cpu
 KEEP_TORCH ?=
