@@ -117,6 +117,16 @@ def atomic_write_json(path: Path | str, data: Any) -> Path:
     return atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A JSON object written by :func:`atomic_write_json`, or ``{}`` where none has been written yet."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def keep_json_entry(path: Path, key: str, value: Any) -> None:
+    """Set one entry of a JSON object file, keeping the others, written atomically (one writer at a time)."""
+    atomic_write_json(path, {**read_json_object(path), key: value})
+
+
 def replace_dir(staging: Path, target: Path) -> None:
     """Move a fully built ``staging`` folder to ``target``, replacing any old one.
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from helpers.core.clock import timestamp
 from helpers.core.i18n import _
 from helpers.core.names import API_KEY_ENV, SMOLLM2
-from helpers.core.paths import atomic_write_json
+from helpers.core.paths import keep_json_entry, read_json_object
 from helpers.evals import EvalRow, OpenAIRunner, load_cases, run_cases
 from helpers.machine.environment import read_cpuinfo
 from helpers.runtimes.client import make_client
@@ -72,16 +72,14 @@ def cases_digest() -> str:
 
 def record_passes(model: str, dtype: str, rows: Iterable[EvalRow], key: str, path: Path = PASSES_FILE) -> None:
     """Keep the passes of ``rows`` (the fixed cases, constrained) run on a ``dtype`` server of ``model``."""
-    kept = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     passes = DtypePasses.from_rows(dtype, rows)
-    kept[f"{model}|{dtype}"] = {"key": key, "cases_digest": cases_digest(), "measured_at": timestamp(),
-                                "passed_cases": list(passes.passed_cases), "cases": passes.cases}  # fmt: skip
-    atomic_write_json(path, kept)
+    keep_json_entry(path, f"{model}|{dtype}", {"key": key, "cases_digest": cases_digest(), "measured_at": timestamp(),
+                                                "passed_cases": list(passes.passed_cases), "cases": passes.cases})  # fmt: skip
 
 
 def recorded_passes(model: str, dtype: str, key: str, path: Path = PASSES_FILE) -> DtypePasses | None:
     """The passes setup kept for ``model`` in ``dtype`` on this CPU and vLLM build with these cases, or ``None``."""
-    kept = json.loads(path.read_text(encoding="utf-8")).get(f"{model}|{dtype}") if path.exists() else None
+    kept = read_json_object(path).get(f"{model}|{dtype}")
     if not kept or kept["key"] != key or kept["cases_digest"] != cases_digest():
         return None
     return DtypePasses(dtype, tuple(kept["passed_cases"]), kept["cases"], kept["measured_at"])

@@ -15,13 +15,12 @@ the memory check reads it back instead of booting vLLM again.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from helpers.catalogue.models import shape_from_config_file
 from helpers.core.clock import timestamp
-from helpers.core.paths import atomic_write_json
+from helpers.core.paths import keep_json_entry, read_json_object
 from helpers.fits import estimator
 from helpers.runtimes.client import make_client
 from helpers.serving.dtype import choose_dtype
@@ -108,14 +107,12 @@ def measure_rehearsal_memory(dtype: str) -> MemoryRow:
 
 def record_row(row: MemoryRow, key: str, path: Path = ROWS_FILE) -> None:
     """Keep ``row`` for its dtype, measured on the CPU and vLLM build ``key`` names (``helpers.serving.dtype.choice_key``)."""
-    rows = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    rows[row.dtype] = {"key": key, "measured_at": timestamp(), "row": row.to_json()}
-    atomic_write_json(path, rows)
+    keep_json_entry(path, row.dtype, {"key": key, "measured_at": timestamp(), "row": row.to_json()})
 
 
 def recorded_row(dtype: str, key: str, path: Path = ROWS_FILE) -> MemoryRow | None:
     """The row kept for ``dtype`` on this CPU and vLLM build, or ``None``."""
-    kept = json.loads(path.read_text(encoding="utf-8")).get(estimator.normalize_dtype(dtype)) if path.exists() else None
+    kept = read_json_object(path).get(estimator.normalize_dtype(dtype))
     return MemoryRow(**kept["row"]) if kept and kept["key"] == key else None
 
 
