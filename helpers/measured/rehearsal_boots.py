@@ -1,6 +1,6 @@
 """Setup's vLLM measurements on as few boots as they need.
 
-vLLM's CPU build takes about 40 s to boot here. Setup needs it for the dtype
+vLLM's CPU build takes 25 to 45 s to boot here. Setup needs it for the dtype
 check (a boot per dtype), the runtime landscape's vLLM row and the memory
 check's row, and notebook 04 needs the fixed cases in the dtype it does not
 serve; booted for each, that was five boots. Here each dtype check's server,
@@ -13,8 +13,8 @@ while it is up, also gives
 
 and the server of the dtype the rule picks, booted last
 (:data:`helpers.serving.dtype.CHECK_ORDER`), stays up for the landscape's row.
-Two boots where bf16 wins, as on the course machine; a third only where fp32
-wins or the choice was made earlier.
+Two boots where bf16 wins, as on the course machine, and a third where fp32
+wins; one where the choice was made earlier and is not measured again.
 """
 
 from __future__ import annotations
